@@ -1,0 +1,38 @@
+"""Metric keys, defined once and shared by logging, checkpointing, early stopping, pruning and sweeps."""
+
+from __future__ import annotations
+
+PIXEL_METRICS: tuple[str, ...] = (
+    "Accuracy",
+    "Precision",
+    "Specificity",
+    "Recall",
+    "F1Score",
+    "JaccardIndex",
+    "CohenKappa",
+    "HammingDistance",
+    "AUROC",
+    "AveragePrecision",
+)
+LOSS = "loss"
+TRAIN_PREFIX = "train"
+VAL_PREFIX = "val"
+TEST_PREFIX = "test"
+
+MONITOR_METRIC = "JaccardIndex"
+"""The metric that selects the best checkpoint and drives early stopping (maximised)."""
+
+
+def metric_key(stage: str, name: str) -> str:
+    """``train/loss``, ``val/JaccardIndex``, ..."""
+    return f"{stage}/{name}"
+
+
+def fold_metric_key(fold: int, name: str) -> str:
+    """The reference's per-fold key, ``val0/JaccardIndex``, kept for its sweep files."""
+    return f"{VAL_PREFIX}{fold}/{name}"
+
+
+VAL_MONITOR_KEY = metric_key(VAL_PREFIX, MONITOR_METRIC)
+TRAIN_LOSS_KEY = metric_key(TRAIN_PREFIX, LOSS)
+VAL_LOSS_KEY = metric_key(VAL_PREFIX, LOSS)

@@ -1,0 +1,112 @@
+"""The band registry: every band darts can engineer, its encoding, norm factor and kind.
+
+The ONE place that turns physical band values into model-ready values. Preprocessing and
+whole-scene inference both call :func:`normalize_bands`, so a model never sees values at inference
+that it did not see in training. Encodings and factors match the reference tool, so models move
+between the two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+from darts_preprocess.errors import UnknownBandError
+
+
+class BandKind(StrEnum):
+    """What a band measures; augmentation only alters ``optical`` bands."""
+
+    OPTICAL = "optical"
+    INDEX = "index"
+    TERRAIN = "terrain"
+    TCVIS = "tcvis"
+
+
+@dataclass(frozen=True)
+class BandSpec:
+    """One band: how its physical value is encoded and scaled to [0, 1]."""
+
+    name: str
+    kind: BandKind
+    unit: str
+    encoding: str
+    """Human-readable encoding formula (for docs and the training set's config.toml)."""
+    encode: Callable[[np.ndarray], np.ndarray]
+    norm_factor: float
+
+
+def _identity(values: np.ndarray) -> np.ndarray:
+    return values
+
+
+def _encode_ndvi(values: np.ndarray) -> np.ndarray:
+    return (values + 1.0) * 1e4
+
+
+def _encode_tpi(values: np.ndarray) -> np.ndarray:
+    return (values + 50.0) * 300.0
+
+
+_OPTICAL_UNIT = "surface reflectance DN (reflectance x 10000)"
+BANDS: dict[str, BandSpec] = {
+    spec.name: spec
+    for spec in (
+        BandSpec("blue", BandKind.OPTICAL, _OPTICAL_UNIT, "dn", _identity, 1 / 3000),
+        BandSpec("green", BandKind.OPTICAL, _OPTICAL_UNIT, "dn", _identity, 1 / 3000),
+        BandSpec("red", BandKind.OPTICAL, _OPTICAL_UNIT, "dn", _identity, 1 / 3000),
+        BandSpec("nir", BandKind.OPTICAL, _OPTICAL_UNIT, "dn", _identity, 1 / 3000),
+        BandSpec("ndvi", BandKind.INDEX, "NDVI in [-1, 1]", "(ndvi + 1) * 1e4", _encode_ndvi, 1 / 20000),
+        BandSpec("tc_brightness", BandKind.TCVIS, "TCVIS trend, uint8 0..255", "dn", _identity, 1 / 255),
+        BandSpec("tc_greenness", BandKind.TCVIS, "TCVIS trend, uint8 0..255", "dn", _identity, 1 / 255),
+        BandSpec("tc_wetness", BandKind.TCVIS, "TCVIS trend, uint8 0..255", "dn", _identity, 1 / 255),
+        BandSpec(
+            "relative_elevation", BandKind.TERRAIN, "TPI in metres", "(tpi + 50) * 300", _encode_tpi, 1 / 30000
+        ),
+        BandSpec("slope", BandKind.TERRAIN, "degrees", "degrees", _identity, 1 / 90),
+    )
+}
+OPTICAL_BANDS: tuple[str, ...] = tuple(n for n, s in BANDS.items() if s.kind is BandKind.OPTICAL)
+
+
+def check_bands(bands: Sequence[str]) -> tuple[str, ...]:
+    """Return ``bands`` as a tuple, raising :class:`UnknownBandError` for unknown or repeated names."""
+    unknown = [b for b in bands if b not in BANDS]
+    if unknown:
+        raise UnknownBandError(f"unknown band(s) {unknown}; known bands are {sorted(BANDS)}")
+    if len(set(bands)) != len(bands):
+        raise UnknownBandError(f"band list {list(bands)} names a band twice")
+    if not bands:
+        raise UnknownBandError("the band list is empty; name at least one of " + ", ".join(BANDS))
+    return tuple(bands)
+
+
+def norm_factors(bands: Sequence[str]) -> dict[str, float]:
+    """Norm factor of each band, in the given order."""
+    return {b: BANDS[b].norm_factor for b in check_bands(bands)}
+
+
+def normalize_bands(
+    values: Mapping[str, np.ndarray],
+    bands: Sequence[str],
+    factors: Mapping[str, float] | None = None,
+) -> np.ndarray:
+    """Encode, scale and clip physical band values into a float32 ``[c, h, w]`` stack in [0, 1].
+
+    ``values`` maps band name to a 2-D array of physical values (reflectance DN, NDVI, TPI metres,
+    degrees, TCVIS uint8). ``factors`` overrides the registry's norm factors (a checkpoint carries
+    the ones it was trained with). NaN stays NaN, so callers decide how to mark no-data.
+    """
+    bands = check_bands(bands)
+    missing = [b for b in bands if b not in values]
+    if missing:
+        raise UnknownBandError(f"band(s) {missing} requested but not present; present: {sorted(values)}")
+    out = []
+    for band in bands:
+        factor = BANDS[band].norm_factor if factors is None else float(factors[band])
+        encoded = BANDS[band].encode(np.asarray(values[band], dtype=np.float32))
+        out.append(np.clip(encoded * np.float32(factor), 0.0, 1.0))
+    return np.stack(out).astype(np.float32, copy=False)

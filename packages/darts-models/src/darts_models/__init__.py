@@ -1,1 +1,86 @@
-"""darts_models."""
+"""darts_models: model factory, focal loss, metrics, deployable model files and whole-scene inference."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from darts_models import metric_keys
+from darts_models.errors import (
+    CheckpointError,
+    CheckpointExistsError,
+    CheckpointNotFoundError,
+    UnknownModelError,
+)
+
+if TYPE_CHECKING:
+    from darts_models.checkpoint import (
+        DeployableModelConfig,
+        LoadedModel,
+        ModelSpec,
+        load_deployable_checkpoint,
+        read_deployable_checkpoint,
+        save_deployable_checkpoint,
+    )
+    from darts_models.factory import build_model, list_architectures, list_encoders
+    from darts_models.inference import predict_array, segment_scene
+    from darts_models.instances import OBJECT_METRICS, ObjectMetrics, boundary_iou, object_metrics
+    from darts_models.losses import FocalLoss
+    from darts_models.metrics import InstanceMetrics, build_pixel_metrics
+
+# torch, smp and torchmetrics load only when one of these names is first used (PEP 562)
+_LAZY = {
+    "DeployableModelConfig": "checkpoint",
+    "LoadedModel": "checkpoint",
+    "ModelSpec": "checkpoint",
+    "load_deployable_checkpoint": "checkpoint",
+    "read_deployable_checkpoint": "checkpoint",
+    "save_deployable_checkpoint": "checkpoint",
+    "build_model": "factory",
+    "list_architectures": "factory",
+    "list_encoders": "factory",
+    "predict_array": "inference",
+    "segment_scene": "inference",
+    "OBJECT_METRICS": "instances",
+    "ObjectMetrics": "instances",
+    "boundary_iou": "instances",
+    "object_metrics": "instances",
+    "FocalLoss": "losses",
+    "InstanceMetrics": "metrics",
+    "build_pixel_metrics": "metrics",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"darts_models.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'darts_models' has no attribute {name!r}")
+
+
+__all__ = [
+    "OBJECT_METRICS",
+    "CheckpointError",
+    "CheckpointExistsError",
+    "CheckpointNotFoundError",
+    "DeployableModelConfig",
+    "FocalLoss",
+    "InstanceMetrics",
+    "LoadedModel",
+    "ModelSpec",
+    "ObjectMetrics",
+    "UnknownModelError",
+    "boundary_iou",
+    "build_model",
+    "build_pixel_metrics",
+    "list_architectures",
+    "list_encoders",
+    "load_deployable_checkpoint",
+    "metric_keys",
+    "object_metrics",
+    "predict_array",
+    "read_deployable_checkpoint",
+    "save_deployable_checkpoint",
+    "segment_scene",
+]

@@ -33,7 +33,13 @@ CONFIG_FILE = "config.toml"
 LABELS_FILE = "labels.geojson"
 X_ARRAY = "x"
 Y_ARRAY = "y"
-METADATA_ARRAYS: tuple[str, ...] = ("scene_index", "patch_row", "patch_col", "geotransform", "positive_fraction")
+METADATA_ARRAYS: tuple[str, ...] = (
+    "scene_index",
+    "patch_row",
+    "patch_col",
+    "geotransform",
+    "positive_fraction",
+)
 LAYOUT_VERSION = 1
 PARTIAL_SUFFIX = ".partial"
 
@@ -99,7 +105,11 @@ class SplitWriter:
         self.bands = list(bands)
         c, s = len(self.bands), patch_size
         self.group = zarr.open_group(self.partial_path, mode="w", zarr_format=3)
-        self.group.create_array(X_ARRAY, shape=(0, c, s, s), chunks=(1, c, s, s), dtype="float32")
+        # x is stored uncompressed: model-ready float32 barely compresses (ratio 0.7-0.9) while decoding
+        # zstd costs ~20x in random-access read speed (benchmarks/loader.py).
+        self.group.create_array(
+            X_ARRAY, shape=(0, c, s, s), chunks=(1, c, s, s), dtype="float32", compressors=None
+        )
         self.group.create_array(Y_ARRAY, shape=(0, s, s), chunks=(1, s, s), dtype="uint8")
         for name, dtype in (("scene_index", "int32"), ("patch_row", "int32"), ("patch_col", "int32")):
             self.group.create_array(name, shape=(0,), chunks=(4096,), dtype=dtype)
@@ -111,7 +121,9 @@ class SplitWriter:
     def append(self, batch: PatchBatch) -> None:
         """Append all patches of one scene (a scene with zero patches is still recorded)."""
         if batch.x.ndim != 4 or batch.x.shape[1] != len(self.bands):
-            raise ValueError(f"x of scene {batch.scene.id} has shape {batch.x.shape}, expected [n, {len(self.bands)}, h, w]")
+            raise ValueError(
+                f"x of scene {batch.scene.id} has shape {batch.x.shape}, expected [n, {len(self.bands)}, h, w]"
+            )
         scene_index = len(self.scenes)
         self.scenes.append(batch.scene)
         n = len(batch.x)

@@ -1,0 +1,407 @@
+"""The darts settings layer: config file + `DARTS_*` environment + options -> a library's typed config.
+
+Semantics (DESIGN.md §2):
+
+- Only the top-level `[darts]` table of the TOML file is read. Its sub-tables only group keys: they
+  are flattened to their leaf keys (a sub-table whose name is itself a known table-valued key, such
+  as `norm_factors`, stays one value). Keys match with dashes or underscores alike.
+- Precedence: command-line option > environment (`DARTS_<FIELD_NAME>`) > config file > default.
+- Default file `config.toml` in the working directory (missing is fine); `--config-file` names
+  another (missing is an error).
+- Keys no command knows: one warning each, with the closest known key. The same leaf key in two
+  sub-tables with different values: a warning, the last one wins.
+- A file without `[darts]`, a TOML syntax error or a value of the wrong type: `ConfigError` naming
+  file (or variable or option), key, value and the expected type; the CLI exits with code 2.
+- Relative paths resolve against the working directory.
+
+`load_config_file` is the only function that opens the TOML file; `build_config` is what a command
+calls to get its model.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import os
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import AliasChoices, AliasPath, BaseModel, ValidationError, create_model
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
+
+from darts_cli.errors import ConfigError, ConfigFileNotFoundError
+
+logger = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+DEFAULT_CONFIG_FILE = Path("config.toml")
+ENV_PREFIX = "DARTS_"
+ROOT_TABLE = "darts"
+
+
+def normalize_key(key: str) -> str:
+    """The form in which keys are compared: lower case, dashes as underscores."""
+    return key.strip().lower().replace("-", "_")
+
+
+def env_var_name(field_name: str) -> str:
+    """The environment variable that sets a field, e.g. `DARTS_BATCH_SIZE`."""
+    return ENV_PREFIX + field_name.upper()
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One leaf key of the `[darts]` table."""
+
+    key: str
+    """The key as written in the file (`n-trials`)."""
+    table: str
+    """The table it sits in (`darts.sweep`)."""
+    value: Any
+
+    def where(self, path: Path | None) -> str:
+        return f"key '{self.key}' in [{self.table}] of {path}"
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """The flattened `[darts]` table of a config file."""
+
+    path: Path | None
+    """The file read; None when the default file does not exist."""
+    entries: dict[str, FileEntry] = field(default_factory=dict)
+    """Leaf entries by normalised key."""
+
+
+def load_config_file(path: Path, *, explicit: bool, table_keys: Iterable[str] = ()) -> ConfigFile:
+    """Read and flatten the `[darts]` table of `path`; the only function that opens the TOML file.
+
+    Args:
+        path: The config file.
+        explicit: True when the user named the file (then it must exist).
+        table_keys: Normalised keys whose value is a table (kept whole, not flattened).
+    """
+    path = path.expanduser()
+    if not path.is_file():
+        if explicit:
+            raise ConfigFileNotFoundError(f"config file {path} does not exist (named with --config-file)")
+        return ConfigFile(None, {})
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: TOML syntax error: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
+    root = data.get(ROOT_TABLE)
+    if not isinstance(root, dict):
+        found = "is not a table" if root is not None else "is missing"
+        raise ConfigError(
+            f"{path}: the [{ROOT_TABLE}] table {found}; darts reads only keys under [{ROOT_TABLE}] "
+            f"(sub-tables such as [{ROOT_TABLE}.training] are fine)"
+        )
+    entries: dict[str, FileEntry] = {}
+    _flatten(root, ROOT_TABLE, path, frozenset(table_keys), entries)
+    return ConfigFile(path, entries)
+
+
+def _flatten(
+    table: dict, name: str, path: Path, table_keys: frozenset[str], out: dict[str, FileEntry]
+) -> None:
+    for key, value in table.items():
+        norm = normalize_key(key)
+        if isinstance(value, dict) and norm not in table_keys:
+            _flatten(value, f"{name}.{key}", path, table_keys, out)
+            continue
+        entry = FileEntry(key, name, value)
+        previous = out.get(norm)
+        if previous is not None and previous.value != value:
+            logger.warning(
+                "%s: key '%s' is set twice with different values: %r in [%s] and %r in [%s]; "
+                "using the last (%r)",
+                path,
+                norm,
+                previous.value,
+                previous.table,
+                value,
+                name,
+                value,
+            )
+        out[norm] = entry
+
+
+def field_keys(name: str, info: FieldInfo) -> set[str]:
+    """Normalised keys that set a field: its name and its string aliases."""
+    keys = {normalize_key(name)}
+    for alias in (info.alias, info.validation_alias):
+        if isinstance(alias, str):
+            keys.add(normalize_key(alias))
+        elif isinstance(alias, AliasChoices):
+            keys.update(normalize_key(c) for c in alias.choices if isinstance(c, str))
+        elif isinstance(alias, AliasPath) and len(alias.path) == 1 and isinstance(alias.path[0], str):
+            keys.add(normalize_key(alias.path[0]))
+    return keys
+
+
+def _is_table_type(annotation: Any) -> bool:
+    """True for dict/Mapping/BaseModel annotations (a TOML table is one value of such a field)."""
+    for arg in _flat_args(annotation):
+        origin = typing.get_origin(arg) or arg
+        if isinstance(origin, type) and (issubclass(origin, Mapping) or issubclass(origin, BaseModel)):
+            return True
+    return False
+
+
+def _flat_args(annotation: Any) -> list[Any]:
+    """An annotation with Optional/Union/Annotated unwrapped into its member types."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _flat_args(typing.get_args(annotation)[0])
+    if origin is typing.Union or origin is types.UnionType:
+        return [a for arg in typing.get_args(annotation) for a in _flat_args(arg)]
+    return [annotation]
+
+
+@dataclass(frozen=True)
+class KnownKeys:
+    """The keys that some command knows, from the settings models of all commands."""
+
+    keys: dict[str, str]
+    """Normalised key -> the field name shown in suggestions."""
+    table_keys: frozenset[str]
+
+    @classmethod
+    def from_models(cls, models: Iterable[type[BaseModel]]) -> KnownKeys:
+        keys: dict[str, str] = {}
+        tables: set[str] = set()
+        for model in models:
+            for name, info in model.model_fields.items():
+                for key in field_keys(name, info):
+                    keys.setdefault(key, name)
+                    if _is_table_type(info.annotation):
+                        tables.add(key)
+        return cls(keys, frozenset(tables))
+
+    def warn_unknown(self, config: ConfigFile) -> list[str]:
+        """Warn once per key of `config` that no command knows; returns the unknown keys."""
+        unknown = [norm for norm in config.entries if norm not in self.keys]
+        for norm in unknown:
+            entry = config.entries[norm]
+            close = difflib.get_close_matches(norm, list(self.keys), n=1, cutoff=0.6)
+            hint = f"; did you mean '{self.keys[close[0]]}'?" if close else ""
+            logger.warning(
+                "%s: unknown key '%s' in [%s], ignored%s", config.path, entry.key, entry.table, hint
+            )
+        return unknown
+
+
+@dataclass
+class RunContext:
+    """What a command run knows besides its options: the config file and the other commands' keys."""
+
+    command: str
+    config_file: Path = DEFAULT_CONFIG_FILE
+    config_file_explicit: bool = False
+    cwd: Path = field(default_factory=Path.cwd)
+    known_models: Sequence[type[BaseModel]] | None = None
+    """Settings models of all commands (None: import them from the registry when needed)."""
+    _loaded: ConfigFile | None = field(default=None, init=False, repr=False)
+
+    def config(self, model_cls: type[BaseModel] | None = None) -> ConfigFile:
+        """The flattened config file, loaded (and checked for unknown keys) once per run."""
+        if self._loaded is None:
+            if self.known_models is None:
+                from darts_cli.registry import settings_models
+
+                self.known_models = tuple(settings_models().values())
+            models = [*self.known_models, *([model_cls] if model_cls is not None else [])]
+            known = KnownKeys.from_models(models)
+            path = self.config_file if self.config_file.is_absolute() else self.cwd / self.config_file
+            self._loaded = load_config_file(
+                path, explicit=self.config_file_explicit, table_keys=known.table_keys
+            )
+            known.warn_unknown(self._loaded)
+        return self._loaded
+
+
+class _DartsSettings(BaseSettings):
+    """Base of the per-model settings classes: init (options) > environment > file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, case_sensitive=False, extra="ignore", validate_default=False
+    )
+    darts_file_values: ClassVar[dict[str, Any]] = {}
+    darts_cli_fields: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        env = _EnvSource(settings_cls, cls.darts_cli_fields)
+        return init_settings, env, _FileSource(settings_cls, cls.darts_file_values)
+
+
+class _EnvSource(EnvSettingsSource):
+    """`DARTS_<FIELD>` variables, except for fields given as options (no merging of tables)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], skip: frozenset[str]) -> None:
+        super().__init__(settings_cls)
+        self._skip = skip
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in super().__call__().items() if k not in self._skip}
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """The values the config file gives, already keyed by field name."""
+
+    def __init__(self, settings_cls: type[BaseSettings], values: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._values = values
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._values)
+
+
+def build_config(model_cls: type[M], cli_values: Mapping[str, Any], ctx: RunContext) -> M:
+    """Merge options, `DARTS_*` environment, config file and defaults into `model_cls`.
+
+    Args:
+        model_cls: The library's pydantic config model.
+        cli_values: Field name -> value of the options given on the command line (only those).
+        ctx: The run context (config file, known keys, working directory).
+
+    Raises:
+        ConfigError: A value has the wrong type or a required setting is missing.
+    """
+    config = ctx.config(model_cls)
+    file_values: dict[str, Any] = {}
+    for name, info in model_cls.model_fields.items():
+        for key in field_keys(name, info):
+            if key in config.entries:
+                file_values[name] = config.entries[key].value
+    sources = _Provenance(model_cls, cli_values, config)
+    # a value from a higher source replaces the lower ones whole (tables are not merged)
+    file_values = {k: v for k, v in file_values.items() if k not in cli_values and not sources.from_env(k)}
+    settings_cls = create_model(  # type: ignore[call-overload]
+        f"{model_cls.__name__}Settings",
+        __base__=_DartsSettings,
+        **{name: (info.annotation, None) for name, info in model_cls.model_fields.items()},
+    )
+    settings_cls.darts_file_values = file_values
+    settings_cls.darts_cli_fields = frozenset(cli_values)
+    try:
+        settings = settings_cls(**cli_values)
+    except ValidationError as exc:
+        raise ConfigError(sources.describe(exc)) from None
+    except SettingsError as exc:
+        found = re.search(r'field "(\w+)"', str(exc))
+        name = env_var_name(found.group(1)) if found else f"{ENV_PREFIX}*"
+        raise ConfigError(f"environment variable {name}: not valid JSON ({exc.__cause__ or exc})") from None
+    values = {name: getattr(settings, name) for name in settings.model_fields_set}
+    values = resolve_relative_paths(model_cls, values, ctx.cwd)
+    try:
+        return model_cls.model_validate(values, by_name=True)
+    except ValidationError as exc:
+        raise ConfigError(sources.describe(exc)) from None
+
+
+def resolve_relative_paths(model_cls: type[BaseModel], values: dict[str, Any], cwd: Path) -> dict[str, Any]:
+    """Make relative `Path` values of path-typed fields absolute against `cwd`."""
+
+    def fix(value: Any) -> Any:
+        if isinstance(value, Path):
+            value = value.expanduser()
+            return value if value.is_absolute() else cwd / value
+        if isinstance(value, list | tuple):
+            return type(value)(fix(v) for v in value)
+        return value
+
+    out = dict(values)
+    for name, value in values.items():
+        if _mentions_path(model_cls.model_fields[name].annotation):
+            out[name] = fix(value)
+    return out
+
+
+def _mentions_path(annotation: Any) -> bool:
+    if annotation is Path:
+        return True
+    return any(_mentions_path(arg) for arg in typing.get_args(annotation))
+
+
+def type_name(annotation: Any) -> str:
+    """A readable name of a type annotation (`int`, `list[str]`, `Path | None`)."""
+    if isinstance(annotation, type) and not typing.get_args(annotation):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "").replace("pathlib.", "")
+
+
+class _Provenance:
+    """Says where each field's value came from, to name it in error messages."""
+
+    def __init__(self, model_cls: type[BaseModel], cli_values: Mapping[str, Any], config: ConfigFile) -> None:
+        self.model_cls = model_cls
+        self.cli_values = cli_values
+        self.config = config
+        self.environ = {k.upper(): v for k, v in os.environ.items()}
+
+    def from_env(self, name: str) -> bool:
+        return env_var_name(name) in self.environ
+
+    def where(self, name: str) -> str:
+        if name in self.cli_values:
+            return f"option --{name.replace('_', '-')}"
+        if self.from_env(name):
+            return f"environment variable {env_var_name(name)}"
+        info = self.model_cls.model_fields.get(name)
+        for key in field_keys(name, info) if info is not None else ():
+            if key in self.config.entries:
+                return self.config.entries[key].where(self.config.path)
+        return f"setting '{name}'"
+
+    def describe(self, exc: ValidationError) -> str:
+        """One line per error: where, key, value, expected type and pydantic's reason."""
+        messages = []
+        for error in exc.errors():
+            loc = error.get("loc") or ()
+            name = str(loc[0]) if loc else ""
+            info = self.model_cls.model_fields.get(name)
+            if info is None:
+                messages.append(f"{self.model_cls.__name__}: {error['msg']}")
+                continue
+            expected = type_name(info.annotation)
+            if error["type"] == "missing":
+                dashed = name.replace("_", "-")
+                messages.append(
+                    f"missing required setting '{name}' ({expected}): give --{dashed}, "
+                    f"{env_var_name(name)} or '{dashed}' under [{ROOT_TABLE}] in the config file"
+                )
+                continue
+            sub = "".join(f"[{part}]" for part in loc[1:])
+            value = error["input"]
+            messages.append(
+                f"{self.where(name)}{sub}: invalid value {value!r}, expected {expected} ({error['msg']})"
+            )
+        return "; ".join(messages)

@@ -1,0 +1,46 @@
+"""Typed settings of the training data module (no lightning import here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from darts_dataset.augment import AugmentConfig
+
+
+class DataModuleConfig(BaseModel):
+    """How training reads a training set: fold, batches, workers, augmentation, bands."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    train_data_dir: Path
+    """Training set folder (config.toml + cross-val.zarr, val-test.zarr, test.zarr)."""
+    batch_size: int = Field(8, ge=1)
+    """Patches per batch."""
+    num_workers: int = Field(0, ge=0)
+    """DataLoader worker processes; 0 reads in the main process (pinned memory and persistent
+    workers are used only when > 0)."""
+    fold: int = Field(0, ge=0)
+    """Cross-val fold used for validation; the other folds train."""
+    n_folds: int = Field(5, ge=2)
+    """Number of cross-val folds (scene-grouped, at most the number of cross-val scenes)."""
+    final_retrain: bool = False
+    """Train on all of cross-val with no validation fold (the final model)."""
+    augment: AugmentConfig | None = Field(default_factory=AugmentConfig)
+    """Training augmentation; None turns it off. Validation and test are never augmented."""
+    seed: int = 42
+    """Seeds folds, shuffling and augmentation."""
+    bands: tuple[str, ...] | None = None
+    """Band names to feed the model, in this order; None = all bands of the set, in set order."""
+    in_memory: bool = False
+    """Load the selected patches into RAM once instead of streaming them from zarr."""
+    multiprocessing_context: Literal["fork", "spawn", "forkserver"] | None = None
+    """Start method of DataLoader workers; None = the platform default."""
+
+    @model_validator(mode="after")
+    def _fold_in_range(self) -> DataModuleConfig:
+        if not self.final_retrain and self.fold >= self.n_folds:
+            raise ValueError(f"fold={self.fold} must be below n_folds={self.n_folds}")
+        return self

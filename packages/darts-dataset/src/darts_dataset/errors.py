@@ -1,0 +1,21 @@
+"""Errors raised by darts_dataset (all are :class:`darts_preprocess.errors.DartsError`)."""
+
+from __future__ import annotations
+
+from darts_preprocess.errors import (
+    DartsFileNotFoundError,
+    DartsInputError,
+    TrainingSetError,
+    UnknownBandError,
+)
+
+
+class BandSelectionError(UnknownBandError):
+    """A requested band is not in the training set."""
+
+
+class FoldError(DartsInputError):
+    """Folds cannot be made as asked (too many folds for the scenes, a fold index out of range)."""
+
+
+__all__ = ["BandSelectionError", "DartsFileNotFoundError", "FoldError", "TrainingSetError"]

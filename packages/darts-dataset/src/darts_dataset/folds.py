@@ -1,0 +1,143 @@
+"""Cross-validation folds over the patches of a split, grouped by scene and stratified by positives.
+
+Scenes, not patches, are assigned to folds, so overlapping patches of one scene never sit in both
+training and validation. Scenes with RTS and scenes without are dealt out separately (largest
+first, each to the fold holding the fewest patches of its stratum so far), so every fold gets
+positives where there are enough positive scenes. The seed breaks ties and numbers the folds, so
+one seed always gives the same assignment. Sets without per-sample metadata (written by the
+reference tool) fall back to contiguous blocks of patches, with a warning.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from darts_dataset.errors import FoldError
+from darts_dataset.training_set import SplitMetadata
+
+logger = logging.getLogger(__name__)
+
+FOLDS_FORMAT_VERSION = 1
+
+
+def _check_n_folds(n_folds: int, n_groups: int, what: str) -> None:
+    if not isinstance(n_folds, int | np.integer) or n_folds < 2:
+        raise FoldError(f"n_folds must be an integer >= 2, got {n_folds!r}")
+    if n_folds > n_groups:
+        raise FoldError(
+            f"n_folds={n_folds} exceeds the {n_groups} {what} of the split; use 2..{max(n_groups, 2)}"
+        )
+
+
+def _deal(sizes: np.ndarray, loads: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Assign groups (largest first, random tie order) to the currently lightest fold."""
+    order = rng.permutation(len(sizes))
+    order = order[np.argsort(-sizes[order], kind="stable")]
+    fold_of = np.empty(len(sizes), dtype=np.int64)
+    tiebreak = rng.random(len(loads))
+    for g in order:
+        fold = int(np.lexsort((tiebreak, loads))[0])
+        fold_of[g] = fold
+        loads[fold] += sizes[g]
+    return fold_of
+
+
+def make_folds(metadata: SplitMetadata, n_folds: int, seed: int) -> np.ndarray:
+    """Fold index (0..n_folds-1) of every patch of a split.
+
+    Grouped by scene (no scene in two folds), stratified by whether a scene has positive
+    patches, deterministic for a seed. Needs ``2 <= n_folds <= number of scenes``.
+    """
+    if not metadata.has_metadata or metadata.scene_ids is None:
+        _check_n_folds(n_folds, metadata.n, "patches")
+        logger.warning(
+            "split %r has no per-sample metadata (a set written by the reference tool): folds are "
+            "%d contiguous blocks of patches, so patches of one scene may sit in two folds",
+            metadata.split,
+            n_folds,
+        )
+        return np.repeat(np.arange(n_folds), [len(b) for b in np.array_split(np.arange(metadata.n), n_folds)])
+    scenes, scene_of_sample = np.unique(metadata.scene_ids, return_inverse=True)
+    _check_n_folds(n_folds, len(scenes), "scenes")
+    sizes = np.bincount(scene_of_sample, minlength=len(scenes)).astype(np.float64)
+    positive = np.zeros(len(scenes), dtype=bool)
+    if metadata.positive_fraction is not None:
+        np.logical_or.at(positive, scene_of_sample, metadata.positive_fraction > 0)
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(n_folds)]))
+    scene_fold = np.empty(len(scenes), dtype=np.int64)
+    total_loads = np.zeros(n_folds)
+    pos = np.flatnonzero(positive)
+    neg = np.flatnonzero(~positive)
+    if len(pos):
+        scene_fold[pos] = _deal(sizes[pos], np.zeros(n_folds), rng)
+        total_loads += np.bincount(scene_fold[pos], weights=sizes[pos], minlength=n_folds)
+    if len(neg):
+        scene_fold[neg] = _deal(sizes[neg], total_loads.copy(), rng)
+    # every fold is non-empty: n_folds <= n_scenes, each scene has >= 1 patch and an empty fold
+    # (load 0) is always the lightest
+    relabel = rng.permutation(n_folds)
+    return relabel[scene_fold[scene_of_sample]]
+
+
+def fold_indices(folds: np.ndarray, fold: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train indices, validation indices) for validation fold ``fold``."""
+    n_folds = int(folds.max()) + 1 if len(folds) else 0
+    if not 0 <= fold < n_folds:
+        raise FoldError(f"fold {fold} is out of range; the assignment has folds 0..{n_folds - 1}")
+    return np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
+
+
+def folds_to_dict(metadata: SplitMetadata, folds: np.ndarray, n_folds: int, seed: int) -> dict[str, Any]:
+    """A JSON-ready description of a fold assignment (for the run's artifacts)."""
+    if len(folds) != metadata.n:
+        raise FoldError(f"fold assignment has {len(folds)} entries, the split has {metadata.n} patches")
+    summary = []
+    for k in range(n_folds):
+        members = folds == k
+        entry: dict[str, Any] = {"fold": k, "n_patches": int(members.sum())}
+        if metadata.positive_fraction is not None:
+            entry["n_positive_patches"] = int((metadata.positive_fraction[members] > 0).sum())
+        if metadata.scene_ids is not None:
+            entry["scenes"] = sorted(set(metadata.scene_ids[members].tolist()))
+        summary.append(entry)
+    return {
+        "format_version": FOLDS_FORMAT_VERSION,
+        "split": metadata.split,
+        "n_folds": int(n_folds),
+        "seed": int(seed),
+        "grouping": "scene" if metadata.has_metadata else "contiguous",
+        "folds": summary,
+        "assignment": [int(f) for f in folds],
+    }
+
+
+def folds_to_json(metadata: SplitMetadata, folds: np.ndarray, n_folds: int, seed: int) -> str:
+    """:func:`folds_to_dict` as an indented JSON string."""
+    return json.dumps(folds_to_dict(metadata, folds, n_folds, seed), indent=1)
+
+
+def folds_from_json(text: str) -> np.ndarray:
+    """The per-patch fold assignment stored by :func:`folds_to_json`."""
+    try:
+        data = json.loads(text)
+        return np.asarray(data["assignment"], dtype=np.int64)
+    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        raise FoldError(f"not a fold assignment written by folds_to_json: {err}") from err
+
+
+def write_folds_json(
+    path: Path | str, metadata: SplitMetadata, folds: np.ndarray, n_folds: int, seed: int
+) -> Path:
+    """Write the fold assignment to ``path`` atomically (temp name, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(folds_to_json(metadata, folds, n_folds, seed))
+    tmp.replace(path)
+    return path

@@ -1,0 +1,241 @@
+"""A training set on disk: its ``config.toml``, band metadata and per-sample metadata (DESIGN.md §3).
+
+Reads sets written by darts (zarr format 3, with per-sample metadata) and by the reference tool
+(zarr format 2, only ``x`` and ``y``, ``config.toml`` possibly without ``norm_factors``).
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import zarr
+from darts_preprocess.bands import BANDS
+from darts_preprocess.errors import DartsFileNotFoundError, TrainingSetError
+from darts_preprocess.trainset_layout import (
+    CONFIG_FILE,
+    METADATA_ARRAYS,
+    SPLITS,
+    X_ARRAY,
+    Y_ARRAY,
+    split_path,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SplitMetadata:
+    """Per-sample metadata of one split; every array has length ``n``.
+
+    Sets written by the reference tool carry none: then ``has_metadata`` is False and the
+    per-sample arrays are None (folds fall back to contiguous blocks of patches).
+    """
+
+    split: str
+    n: int
+    has_metadata: bool
+    scene_ids: np.ndarray | None = None
+    """str, the scene each patch comes from."""
+    regions: np.ndarray | None = None
+    """str, the admin region of that scene."""
+    crs: np.ndarray | None = None
+    """str, CRS of that scene (authority string or WKT)."""
+    positive_fraction: np.ndarray | None = None
+    """float32, fraction of valid pixels labelled RTS."""
+    patch_row: np.ndarray | None = None
+    """int32, pixel row of the patch's origin in its scene."""
+    patch_col: np.ndarray | None = None
+    """int32, pixel column of the patch's origin in its scene."""
+    geotransform: np.ndarray | None = None
+    """float64 [n, 6], affine (a, b, c, d, e, f) of the patch."""
+
+    @property
+    def n_scenes(self) -> int | None:
+        """Number of scenes with at least one patch (None without metadata)."""
+        return None if self.scene_ids is None else len(np.unique(self.scene_ids))
+
+    @property
+    def n_regions(self) -> int | None:
+        """Number of regions with at least one patch (None without metadata)."""
+        return None if self.regions is None else len(np.unique(self.regions))
+
+
+def _normalise_keys(table: dict[str, Any]) -> dict[str, Any]:
+    """Top-level keys with dashes become underscores (``n-patches`` = ``n_patches``)."""
+    return {key.replace("-", "_"): value for key, value in table.items()}
+
+
+def read_training_set_config(train_data_dir: Path | str) -> dict[str, Any]:
+    """The ``[darts]`` table of a training set's ``config.toml`` (top-level keys with underscores)."""
+    path = Path(train_data_dir) / CONFIG_FILE
+    if not path.is_file():
+        raise DartsFileNotFoundError(
+            f"{path} not found; a training set needs its config.toml beside the zarr splits"
+        )
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise TrainingSetError(f"{path} is not valid TOML: {err}") from err
+    if not isinstance(data.get("darts"), dict):
+        raise TrainingSetError(f"{path} has no [darts] table; expected the settings the set was made with")
+    return _normalise_keys(data["darts"])
+
+
+def open_split_group(train_data_dir: Path | str, split: str) -> zarr.Group:
+    """Open one split's zarr group read-only (zarr format 2 or 3)."""
+    path = split_path(train_data_dir, split)
+    if not path.is_dir():
+        raise DartsFileNotFoundError(f"split {split!r} not found: {path} does not exist")
+    try:
+        return zarr.open_group(path, mode="r")
+    except (FileNotFoundError, ValueError, KeyError) as err:
+        raise TrainingSetError(f"{path} is not a readable zarr group: {err}") from err
+
+
+def split_arrays(group: zarr.Group, split: str) -> tuple[zarr.Array, zarr.Array]:
+    """The ``x`` and ``y`` arrays of a split, checked for presence, rank and matching ``n``."""
+    names = set(group.array_keys())
+    missing = [name for name in (X_ARRAY, Y_ARRAY) if name not in names]
+    if missing:
+        raise TrainingSetError(
+            f"split {split!r} ({group.store}) lacks array(s) {missing}; found {sorted(names)}"
+        )
+    x, y = group[X_ARRAY], group[Y_ARRAY]
+    if x.ndim != 4 or y.ndim != 3:
+        raise TrainingSetError(
+            f"split {split!r}: x has shape {x.shape}, y {y.shape}; expected [n,c,h,w] and [n,h,w]"
+        )
+    if x.shape[0] != y.shape[0] or x.shape[2:] != y.shape[1:]:
+        raise TrainingSetError(
+            f"split {split!r}: x has shape {x.shape} but y has {y.shape}; n, h and w must match"
+        )
+    return x, y
+
+
+class TrainingSet:
+    """A training set folder: config, bands, norm factors, splits and their per-sample metadata."""
+
+    def __init__(self, train_data_dir: Path | str) -> None:
+        self.path = Path(train_data_dir)
+        if not self.path.is_dir():
+            raise DartsFileNotFoundError(f"training set folder {self.path} does not exist")
+        self.config: dict[str, Any] = read_training_set_config(self.path)
+        self.bands: tuple[str, ...] = self._resolve_bands()
+        self._metadata: dict[str, SplitMetadata] = {}
+
+    def __repr__(self) -> str:
+        return f"TrainingSet({str(self.path)!r}, bands={list(self.bands)})"
+
+    @property
+    def config_path(self) -> Path:
+        return self.path / CONFIG_FILE
+
+    @property
+    def patch_size(self) -> int | None:
+        """``patch_size`` from config.toml, if recorded."""
+        value = self.config.get("patch_size")
+        return int(value) if value is not None else None
+
+    def _resolve_bands(self) -> tuple[str, ...]:
+        bands = self.config.get("bands")
+        if bands is None and isinstance(self.config.get("norm_factors"), dict):
+            bands = list(self.config["norm_factors"])
+            logger.warning(
+                "%s has no 'bands'; using the order of its norm_factors: %s", self.config_path, bands
+            )
+        if bands is None:
+            for split in SPLITS:
+                if split_path(self.path, split).is_dir():
+                    attr_bands = open_split_group(self.path, split).attrs.get("bands")
+                    if attr_bands:
+                        bands = list(attr_bands)
+                        break
+        if not isinstance(bands, list) or not bands or not all(isinstance(b, str) for b in bands):
+            raise TrainingSetError(
+                f"{self.config_path}: [darts] 'bands' must be a non-empty list of band names"
+            )
+        return tuple(bands)
+
+    @cached_property
+    def norm_factors(self) -> dict[str, float]:
+        """Factor of each band (from config.toml, else the band registry's, which match the reference)."""
+        factors = self.config.get("norm_factors")
+        if isinstance(factors, dict):
+            missing = [b for b in self.bands if b not in factors]
+            if missing:
+                raise TrainingSetError(f"{self.config_path}: norm_factors lacks band(s) {missing}")
+            return {b: float(factors[b]) for b in self.bands}
+        unknown = [b for b in self.bands if b not in BANDS]
+        if unknown:
+            raise TrainingSetError(
+                f"{self.config_path} has no norm_factors and band(s) {unknown} are not in the band registry"
+            )
+        logger.warning(
+            "%s has no norm_factors; using the band registry's (same as the reference)", self.config_path
+        )
+        return {b: BANDS[b].norm_factor for b in self.bands}
+
+    def has_split(self, split: str) -> bool:
+        return split_path(self.path, split).is_dir()
+
+    def open_split(self, split: str) -> zarr.Group:
+        """The split's zarr group, read-only."""
+        return open_split_group(self.path, split)
+
+    def n_patches(self, split: str) -> int:
+        """Number of patches in a split (from the array shape)."""
+        x, _ = split_arrays(self.open_split(split), split)
+        return int(x.shape[0])
+
+    def split_metadata(self, split: str) -> SplitMetadata:
+        """Per-sample metadata of a split (read once, then cached)."""
+        if split not in self._metadata:
+            self._metadata[split] = read_split_metadata(self.open_split(split), split)
+        return self._metadata[split]
+
+
+def read_split_metadata(group: zarr.Group, split: str) -> SplitMetadata:
+    """Read the per-sample metadata arrays of a split group (see trainset_layout)."""
+    x, _ = split_arrays(group, split)
+    n = int(x.shape[0])
+    names = set(group.array_keys())
+    present = [name for name in METADATA_ARRAYS if name in names]
+    if not present:
+        return SplitMetadata(split=split, n=n, has_metadata=False)
+    missing = [name for name in METADATA_ARRAYS if name not in names]
+    if missing:
+        raise TrainingSetError(f"split {split!r} has metadata arrays {present} but lacks {missing}")
+    arrays = {name: np.asarray(group[name][...]) for name in METADATA_ARRAYS}
+    short = {name: len(a) for name, a in arrays.items() if len(a) != n}
+    if short:
+        raise TrainingSetError(f"split {split!r}: metadata array lengths {short} differ from n={n} patches")
+    scenes = group.attrs.get("scenes") or []
+    scene_index = arrays["scene_index"].astype(np.int64)
+    if n and (scene_index.min() < 0 or scene_index.max() >= len(scenes)):
+        raise TrainingSetError(
+            f"split {split!r}: scene_index spans {scene_index.min()}..{scene_index.max()} "
+            f"but the group attribute 'scenes' lists {len(scenes)} scenes"
+        )
+
+    def per_sample(key: str) -> np.ndarray:
+        table = np.array([str(s.get(key, "")) for s in scenes] or [""], dtype=str)
+        return table[scene_index]
+
+    return SplitMetadata(
+        split=split,
+        n=n,
+        has_metadata=True,
+        scene_ids=per_sample("id"),
+        regions=per_sample("region"),
+        crs=per_sample("crs"),
+        positive_fraction=arrays["positive_fraction"].astype(np.float32),
+        patch_row=arrays["patch_row"].astype(np.int32),
+        patch_col=arrays["patch_col"].astype(np.int32),
+        geotransform=arrays["geotransform"].astype(np.float64).reshape(n, 6),
+    )

@@ -1,0 +1,219 @@
+"""The deployable model file (DESIGN.md §5): ``{"config": {...}, "statedict": {...}}``.
+
+The same format the reference project's inference loads: ``config`` holds plain Python values only
+(``input_combination``, ``model`` {arch, encoder_name, in_channels, classes}, ``norm_factors``, ``time``,
+``name``, ``model_framework``, ``patch_size``, ``provenance``) and ``statedict`` the network weights
+without Lightning's ``model.`` prefix. Files are read with ``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from torch import nn
+
+from darts_models.errors import CheckpointError, CheckpointExistsError, CheckpointNotFoundError
+from darts_models.factory import build_model
+
+logger = logging.getLogger(__name__)
+
+_PREFIXES = ("model.", "_orig_mod.")  # Lightning module attribute, torch.compile wrapper
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class ModelSpec(BaseModel):
+    """Enough to rebuild the network with ``segmentation_models_pytorch.create_model``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    arch: str
+    """smp architecture, e.g. ``Unet``."""
+    encoder_name: str
+    """smp encoder, or ``tu-<timm model>``."""
+    in_channels: int = Field(ge=1)
+    """Number of input bands."""
+    classes: int = Field(default=1, ge=1)
+    """Output channels (1: binary RTS logits)."""
+
+
+class DeployableModelConfig(BaseModel):
+    """The ``config`` of a deployable model file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    input_combination: tuple[str, ...] = Field(min_length=1)
+    """Band names in the order the network expects them."""
+    model: ModelSpec
+    """Architecture, encoder, channels."""
+    norm_factors: dict[str, float]
+    """Norm factor of every band of ``input_combination`` (travels with the weights)."""
+    name: str
+    """Checkpoint name, e.g. ``rts-unet``."""
+    time: str = Field(default_factory=_now)
+    """When the file was made (the reference writes ``YYYY-MM-DD``; darts writes ISO 8601 UTC)."""
+    model_framework: Literal["smp"] = "smp"
+    """Only segmentation_models_pytorch models exist."""
+    patch_size: int | None = Field(default=None, ge=1)
+    """Patch size in pixels the model was trained on (default patch size of scene inference)."""
+    provenance: dict[str, Any] = Field(default_factory=dict)
+    """Plain values saying where the weights came from: run name/id, training set, hparams, versions."""
+
+    @model_validator(mode="after")
+    def _bands_consistent(self) -> DeployableModelConfig:
+        if len(self.input_combination) != self.model.in_channels:
+            raise ValueError(
+                f"input_combination has {len(self.input_combination)} bands but model.in_channels is "
+                f"{self.model.in_channels}"
+            )
+        missing = [b for b in self.input_combination if b not in self.norm_factors]
+        if missing:
+            raise ValueError(f"norm_factors lacks band(s) {missing}")
+        return self
+
+    def to_plain(self) -> dict[str, Any]:
+        """Plain-typed dict (str/int/float/list/dict/None) as stored in the file."""
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def from_plain(cls, config: Mapping[str, Any], source: str = "<config>") -> DeployableModelConfig:
+        """Parse a stored config; unknown top-level keys (the reference stores its hparams there) and
+        unknown model keys are kept under ``provenance["extra_config"]``."""
+        for key in ("input_combination", "model", "norm_factors"):
+            if key not in config:
+                raise CheckpointError(f"{source}: config lacks the key {key!r} (found: {sorted(config)})")
+        model = config["model"]
+        if not isinstance(model, Mapping):
+            raise CheckpointError(f"{source}: config['model'] must be a table, got {type(model).__name__}")
+        for key in ("arch", "encoder_name", "in_channels"):
+            if key not in model:
+                raise CheckpointError(
+                    f"{source}: config['model'] lacks the key {key!r} (found: {sorted(model)})"
+                )
+        known = set(cls.model_fields)
+        model_known = set(ModelSpec.model_fields)
+        data = {k: v for k, v in config.items() if k in known}
+        data["model"] = {k: v for k, v in model.items() if k in model_known}
+        extra = {k: v for k, v in config.items() if k not in known}
+        model_extra = {k: v for k, v in model.items() if k not in model_known}
+        if model_extra:
+            extra["model"] = model_extra
+        if extra:
+            data["provenance"] = {**dict(config.get("provenance") or {}), "extra_config": extra}
+        data.setdefault("name", Path(source).stem)
+        try:
+            return cls.model_validate(data)
+        except ValidationError as err:
+            raise CheckpointError(f"{source}: invalid model config: {err}") from err
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A network in eval mode on its device, with the config it came with."""
+
+    model: nn.Module
+    config: DeployableModelConfig
+
+
+def clean_state_dict(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Strip a prefix every key shares (``model.`` from Lightning, ``_orig_mod.`` from torch.compile);
+    tensors are detached, contiguous and on the CPU."""
+    sd = dict(state_dict)
+    for prefix in _PREFIXES:
+        if sd and all(k.startswith(prefix) for k in sd):
+            sd = {k.removeprefix(prefix): v for k, v in sd.items()}
+    return {k: v.detach().cpu().contiguous() for k, v in sd.items()}
+
+
+def save_deployable_checkpoint(
+    path: str | os.PathLike[str],
+    state_dict: Mapping[str, torch.Tensor],
+    config: DeployableModelConfig,
+    *,
+    overwrite: bool = False,
+) -> Path:
+    """Write the deployable model file atomically (temp file, then rename); never overwrites silently.
+
+    Raises :class:`CheckpointExistsError` when ``path`` exists and ``overwrite`` is false.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise CheckpointExistsError(f"{path} already exists; choose another name or pass overwrite=True")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"config": config.to_plain(), "statedict": clean_state_dict(state_dict)}
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(payload, fh)
+        if overwrite:
+            tmp.replace(path)
+        else:
+            os.link(tmp, path)  # fails if someone created ``path`` meanwhile: no silent overwrite
+    except FileExistsError as err:
+        raise CheckpointExistsError(f"{path} was created while writing; not overwriting it") from err
+    finally:
+        tmp.unlink(missing_ok=True)
+    logger.info("wrote deployable model %s (%s)", path, config.name)
+    return path
+
+
+def read_deployable_checkpoint(path: str | os.PathLike[str]) -> tuple[DeployableModelConfig, dict[str, Any]]:
+    """Config and (cleaned) state dict of a deployable model file, without building the network."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointNotFoundError(f"deployable model file {path} does not exist")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises UnpicklingError, RuntimeError, EOFError, ...
+        raise CheckpointError(
+            f"{path}: cannot read as a deployable model file with torch.load(weights_only=True) "
+            f"(it may be a truncated file or hold non-plain objects): {err}"
+        ) from err
+    if not isinstance(payload, Mapping):
+        raise CheckpointError(
+            f"{path}: expected a dict with 'config' and 'statedict', got {type(payload).__name__}"
+        )
+    for key in ("config", "statedict"):
+        if key not in payload:
+            hint = (
+                " (a Lightning checkpoint? convert it with convert-lightning-checkpoint)"
+                if "state_dict" in payload
+                else ""
+            )
+            raise CheckpointError(f"{path}: missing key {key!r}; found {sorted(payload)}{hint}")
+    config = DeployableModelConfig.from_plain(payload["config"], source=str(path))
+    return config, clean_state_dict(payload["statedict"])
+
+
+def load_deployable_checkpoint(
+    path: str | os.PathLike[str], device: str | torch.device = "cpu"
+) -> LoadedModel:
+    """Rebuild the network of a deployable model file (ours or the reference's) on ``device``, in eval mode.
+
+    Raises :class:`CheckpointNotFoundError` for a missing file and :class:`CheckpointError` naming the missing
+    key of a malformed one, or the mismatch when the weights do not fit the described network.
+    """
+    config, state_dict = read_deployable_checkpoint(path)
+    spec = config.model
+    model = build_model(spec.arch, spec.encoder_name, None, spec.in_channels, spec.classes)
+    try:
+        model.load_state_dict(state_dict, strict=True)
+    except RuntimeError as err:
+        raise CheckpointError(
+            f"{path}: weights do not fit {spec.arch}/{spec.encoder_name} "
+            f"with {spec.in_channels} input bands: {err}"
+        ) from err
+    model.to(device).eval()
+    return LoadedModel(model=model, config=config)

@@ -1,0 +1,189 @@
+"""Run the scene jobs (dask or in-process) and assemble the splits from the scene caches."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
+from darts_preprocess.errors import DartsError
+from darts_preprocess.labels import LabelCollection, LabelMatching
+from darts_preprocess.patching import FILTERS
+from darts_preprocess.report import PreprocessResult, labels_frame, write_labels, write_report
+from darts_preprocess.scene_cache import SceneCache
+from darts_preprocess.scene_job import SceneJob, SceneOutcome, SceneSettings, run_scene_job
+from darts_preprocess.splits import SplitAssignment
+from darts_preprocess.trainset_layout import CONFIG_FILE, SPLITS, PatchBatch, SceneInfo, SplitWriter
+
+logger = logging.getLogger(__name__)
+
+Config = PlanetPreprocessConfig | S2PreprocessConfig
+
+
+def build_jobs(
+    refs: list[Any], matching: LabelMatching, settings: SceneSettings, cache: SceneCache
+) -> tuple[list[SceneJob], list[str]]:
+    """Jobs for scenes not in the cache, and the ids of cached (resumed) scenes."""
+    jobs, resumed = [], []
+    for ref in refs:
+        if cache.has(ref.scene_id):
+            resumed.append(ref.scene_id)
+            continue
+        found = matching.scenes[ref.scene_id]
+        jobs.append(
+            SceneJob(
+                scene_id=ref.scene_id,
+                ref=ref,
+                labels=found.labels[["geometry", "repaired"]],
+                footprint=found.footprint,
+                region=found.region,
+                prefix_matched_ids=found.prefix_matched_ids,
+                settings=settings,
+                cache_root=cache.folder.parent,
+                cache_settings=cache.settings,
+            )
+        )
+    if resumed:
+        logger.info("resuming: %d scene(s) already finished in %s", len(resumed), cache.folder)
+    return jobs, resumed
+
+
+@contextmanager
+def _client(config: Config) -> Iterator[Any]:
+    """A dask client: the given scheduler, or a LocalCluster of ``n_workers`` processes."""
+    from distributed import Client, LocalCluster
+
+    if config.dask_scheduler:
+        with Client(config.dask_scheduler) as client:
+            yield client
+        return
+    with (
+        LocalCluster(
+            n_workers=config.n_workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+def _iter_outcomes(jobs: list[SceneJob], config: Config) -> Iterator[SceneOutcome]:
+    if not jobs:
+        return
+    if config.dask_scheduler is None and config.n_workers <= 1:
+        for job in jobs:
+            yield run_scene_job(job)
+        return
+    from distributed import as_completed
+
+    with _client(config) as client:
+        futures = client.map(run_scene_job, jobs, key=[f"scene-{j.scene_id}" for j in jobs], pure=False)
+        for future in as_completed(futures):
+            yield future.result()
+            future.release()
+
+
+def run_jobs(jobs: list[SceneJob], config: Config, *, progress: bool = True) -> dict[str, SceneOutcome]:
+    """Process scenes in parallel; returns the outcome of each (skipped scenes carry a reason)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    outcomes: dict[str, SceneOutcome] = {}
+    columns = (TextColumn("preprocessing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, disable=not progress or not jobs, transient=False) as bar:
+        task = bar.add_task("scenes", total=len(jobs))
+        for outcome in _iter_outcomes(jobs, config):
+            outcomes[outcome.scene_id] = outcome
+            if outcome.status == "skipped":
+                logger.warning("scene %s skipped: %s", outcome.scene_id, outcome.reason)
+            else:
+                logger.info(
+                    "scene %s: %d patches (%d candidates, removed %s); labels %s",
+                    outcome.scene_id,
+                    outcome.n_patches,
+                    outcome.n_candidates,
+                    outcome.removed,
+                    outcome.labels,
+                )
+            bar.advance(task)
+    return outcomes
+
+
+def _write_split(
+    config: Config, split: str, scene_ids: list[str], outcomes: dict[str, SceneOutcome], cache: SceneCache
+) -> int:
+    writer = SplitWriter(config.train_data_dir, split, config.bands, config.patch_size)
+    for scene_id in scene_ids:
+        outcome = outcomes[scene_id]
+        x, y, meta = cache.read_patches(scene_id)
+        writer.append(
+            PatchBatch(
+                scene=SceneInfo(id=scene_id, region=outcome.region, crs=outcome.crs),
+                x=x,
+                y=y,
+                patch_row=meta["patch_row"],
+                patch_col=meta["patch_col"],
+                geotransform=meta["geotransform"],
+            )
+        )
+    writer.finish()
+    return writer.n
+
+
+def assemble_training_set(
+    config: Config,
+    assignment: SplitAssignment,
+    outcomes: dict[str, SceneOutcome],
+    cache: SceneCache,
+    matching: LabelMatching,
+    collection: LabelCollection,
+    skipped: list[tuple[str, str]],
+) -> PreprocessResult:
+    """Write the three splits, labels.geojson and the report (config.toml is written by the caller)."""
+    done = {k: v for k, v in outcomes.items() if v.status == "done"}
+    skipped = skipped + sorted((k, v.reason) for k, v in outcomes.items() if v.status != "done")
+    if not done:
+        reasons = "; ".join(f"{s}: {r}" for s, r in skipped[:5])
+        raise DartsError(f"no scene could be processed ({len(skipped)} skipped): {reasons}")
+    root = config.train_data_dir
+    root.mkdir(parents=True, exist_ok=True)
+    (root / CONFIG_FILE).unlink(missing_ok=True)  # the set is incomplete until config.toml is back
+    scenes = {s: [sid for sid in assignment.scenes_of(s) if sid in done] for s in SPLITS}
+    n_patches = {s: _write_split(config, s, scenes[s], done, cache) for s in SPLITS}
+    result = PreprocessResult(
+        train_data_dir=Path(root),
+        n_patches=n_patches,
+        scenes=scenes,
+        skipped=skipped,
+        scene_reports=dict(sorted(done.items())),
+        removed={f: sum(o.removed.get(f, 0) for o in done.values()) for f in FILTERS},
+        label_notes=list(collection.notes),
+        unmatched_label_ids=list(matching.unmatched_label_ids),
+    )
+    used = {sid: assignment.split[sid] for sid in done}
+    labels, scene_of = _used_labels(matching, used)
+    write_labels(root, labels_frame(labels, scene_of, used))
+    write_report(root, result)
+    return result
+
+
+def _used_labels(matching: LabelMatching, used: dict[str, str]) -> tuple[Any, pd.Series]:
+    frames = [matching.scenes[sid].labels for sid in sorted(used)]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        empty = next(iter(matching.scenes.values())).labels.iloc[0:0]
+        return empty, pd.Series([], dtype=object)
+    import geopandas as gpd
+
+    labels = gpd.GeoDataFrame(pd.concat(frames), crs=frames[0].crs)
+    scene_of = pd.Series(
+        [sid for sid in sorted(used) for _ in range(len(matching.scenes[sid].labels))], index=labels.index
+    )
+    return labels, scene_of

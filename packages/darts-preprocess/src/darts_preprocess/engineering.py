@@ -1,0 +1,155 @@
+"""Band engineering on the optical grid: NDVI, TPI (relative elevation), slope, TCVIS.
+
+All functions take and return physical values (see :mod:`darts_preprocess.bands` for the
+encodings): NDVI in [-1, 1], TPI in metres, slope in degrees, TCVIS 0..255. NaN means no data.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import xarray as xr
+from odc.geo.geobox import GeoBox
+from odc.geo.xr import xr_coords, xr_reproject
+from scipy.signal import oaconvolve
+
+from darts_preprocess.bands import OPTICAL_BANDS, check_bands
+from darts_preprocess.errors import DartsInputError
+from darts_preprocess.sources.tcvis import TCVIS_VARS
+
+logger = logging.getLogger(__name__)
+
+TERRAIN_BANDS: tuple[str, ...] = ("relative_elevation", "slope")
+
+
+def ndvi(nir: np.ndarray, red: np.ndarray) -> np.ndarray:
+    """``(nir - red) / (nir + red)`` as float32; 0/0 and NaN inputs give NaN."""
+    nir = np.asarray(nir, dtype=np.float64)
+    red = np.asarray(red, dtype=np.float64)
+    denom = nir + red
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(denom != 0, (nir - red) / denom, np.nan)
+    return out.astype(np.float32)
+
+
+def annulus_kernel(
+    outer_radius_m: float, inner_radius_m: float, res_x_m: float, res_y_m: float
+) -> np.ndarray:
+    """Boolean kernel of the pixels whose centre lies at ``inner <= distance <= outer`` metres."""
+    if outer_radius_m <= 0 or inner_radius_m < 0 or inner_radius_m >= outer_radius_m:
+        raise DartsInputError(
+            f"TPI radii must satisfy 0 <= tpi-inner-radius < tpi-outer-radius, got inner "
+            f"{inner_radius_m} m, outer {outer_radius_m} m"
+        )
+    rx, ry = abs(res_x_m), abs(res_y_m)
+    nx, ny = int(outer_radius_m // rx), int(outer_radius_m // ry)
+    dy, dx = np.mgrid[-ny : ny + 1, -nx : nx + 1]
+    dist = np.hypot(dx * rx, dy * ry)
+    return (dist <= outer_radius_m) & (dist >= inner_radius_m)
+
+
+def tpi(
+    dem: np.ndarray, res_x_m: float, res_y_m: float, outer_radius_m: float, inner_radius_m: float = 0.0
+) -> np.ndarray:
+    """Topographic position index: ``dem - mean(dem over the annulus)``, in metres (float32).
+
+    The mean ignores NaN neighbours and cells beyond the array edge (it averages the valid cells of
+    the annulus); a NaN DEM cell gives NaN.
+    """
+    kernel = annulus_kernel(outer_radius_m, inner_radius_m, res_x_m, res_y_m).astype(np.float64)
+    dem = np.asarray(dem, dtype=np.float64)
+    valid = np.isfinite(dem)
+    sums = oaconvolve(np.where(valid, dem, 0.0), kernel, mode="same")
+    counts = oaconvolve(valid.astype(np.float64), kernel, mode="same")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(counts > 0.5, sums / counts, np.nan)
+    return (dem - mean).astype(np.float32)
+
+
+def slope_degrees(dem: np.ndarray, res_x_m: float, res_y_m: float) -> np.ndarray:
+    """Slope in degrees by Horn's 3x3 method; the array edge is padded by replication."""
+    z = np.pad(np.asarray(dem, dtype=np.float64), 1, mode="edge")
+    a, b, c = z[:-2, :-2], z[:-2, 1:-1], z[:-2, 2:]
+    d, f = z[1:-1, :-2], z[1:-1, 2:]
+    g, h, i = z[2:, :-2], z[2:, 1:-1], z[2:, 2:]
+    dzdx = ((c + 2 * f + i) - (a + 2 * d + g)) / (8 * abs(res_x_m))
+    dzdy = ((g + 2 * h + i) - (a + 2 * b + c)) / (8 * abs(res_y_m))
+    return np.degrees(np.arctan(np.hypot(dzdx, dzdy))).astype(np.float32)
+
+
+def _pixel_size_m(geobox: GeoBox) -> tuple[float, float]:
+    if geobox.crs is None or geobox.crs.geographic:
+        raise DartsInputError(
+            f"terrain bands need a projected (metric) CRS; the DEM grid has CRS {geobox.crs}. "
+            "Reproject the DEM onto the scene grid first (load_arcticdem does)."
+        )
+    return abs(geobox.resolution.x), abs(geobox.resolution.y)
+
+
+def to_scene_grid(values: np.ndarray, src: GeoBox, dst: GeoBox, resampling: str = "bilinear") -> np.ndarray:
+    """``values`` on grid ``src`` cut (when aligned) or warped onto grid ``dst``."""
+    if src.crs == dst.crs and src.resolution == dst.resolution:
+        col, row = ~src.affine * (dst.affine.c, dst.affine.f)
+        r, c = round(row), round(col)
+        aligned = abs(row - r) < 1e-6 and abs(col - c) < 1e-6
+        h, w = dst.shape.yx
+        if aligned and r >= 0 and c >= 0 and r + h <= src.shape.y and c + w <= src.shape.x:
+            return values[r : r + h, c : c + w]
+    da = xr.DataArray(values, dims=("y", "x"), coords=xr_coords(src, crs_coord_name="spatial_ref"))
+    return np.asarray(xr_reproject(da, dst, resampling=resampling, dst_nodata=np.nan).values)
+
+
+def _terrain(
+    dem: xr.DataArray, scene_grid: GeoBox, bands: Sequence[str], outer_m: float, inner_m: float
+) -> dict[str, np.ndarray]:
+    grid = dem.odc.geobox
+    rx, ry = _pixel_size_m(grid)
+    values = np.asarray(dem.values, dtype=np.float32)
+    out = {}
+    if "relative_elevation" in bands:
+        out["relative_elevation"] = to_scene_grid(tpi(values, rx, ry, outer_m, inner_m), grid, scene_grid)
+    if "slope" in bands:
+        out["slope"] = to_scene_grid(slope_degrees(values, rx, ry), grid, scene_grid)
+    return out
+
+
+def engineer_bands(
+    scene: xr.Dataset,
+    dem: xr.DataArray | None,
+    tcvis: xr.Dataset | None,
+    bands: Sequence[str],
+    tpi_outer_radius_m: float = 100.0,
+    tpi_inner_radius_m: float = 0.0,
+) -> dict[str, np.ndarray]:
+    """Physical values (float32 ``[h, w]`` on the scene grid) of every requested band.
+
+    ``scene`` is a scene Dataset (blue, green, red, nir DN); ``dem`` the elevation from
+    :func:`load_arcticdem` (scene grid padded by at least the TPI outer radius), needed only for
+    relative_elevation / slope; ``tcvis`` the Dataset from :func:`load_tcvis` on the scene grid,
+    needed only for the tc_* bands. Feed the result to :func:`darts_preprocess.bands.normalize_bands`.
+    """
+    bands = check_bands(bands)
+    grid = scene.odc.geobox
+    out: dict[str, np.ndarray] = {}
+    for band in bands:
+        if band in OPTICAL_BANDS:
+            out[band] = np.asarray(scene[band].values, dtype=np.float32)
+        elif band == "ndvi":
+            out[band] = ndvi(scene["nir"].values, scene["red"].values)
+    terrain = [b for b in bands if b in TERRAIN_BANDS]
+    if terrain:
+        if dem is None:
+            raise DartsInputError(f"band(s) {terrain} need a DEM (arcticdem-dir), but none was given")
+        out.update(_terrain(dem, grid, terrain, tpi_outer_radius_m, tpi_inner_radius_m))
+    tc = [b for b in bands if b in TCVIS_VARS]
+    if tc:
+        if tcvis is None:
+            raise DartsInputError(f"band(s) {tc} need TCVIS data (tcvis-dir), but none was given")
+        tc_grid = tcvis.odc.geobox
+        for band in tc:
+            out[band] = to_scene_grid(
+                np.asarray(tcvis[band].values, dtype=np.float32), tc_grid, grid, "cubic"
+            )
+    return {band: out[band] for band in bands}

@@ -1,0 +1,211 @@
+"""``preprocess_planet_train_data`` / ``preprocess_s2_train_data``: scenes + labels -> training set.
+
+One pipeline for both sensors (only discovery and scene loading differ, see :mod:`.sensors`):
+
+1. check settings and inputs up front (bands vs aux folders, test regions vs the admin file,
+   an existing set built with other settings);
+2. discover scenes, read and match labels, assign splits (from footprints, before any pixel work);
+3. process the scenes not yet cached, in parallel with dask; each writes its own cache folder;
+4. assemble the three splits from the caches in scene-id order (so the set does not depend on the
+   processing order or on interruptions), then labels.geojson, the report and, last, config.toml.
+
+Resuming: a killed run leaves finished scenes in the cache and no config.toml; rerunning with the
+same settings processes only the missing scenes and writes exactly the set a clean run writes.
+A set is complete when config.toml exists; it is removed before the splits are rewritten.
+Settings vs an existing complete set: if they differ (other than ``overwrite``) the run stops with
+an error naming the differences — pass ``overwrite`` to rebuild; identical settings re-assemble it.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
+from darts_preprocess.errors import DartsInputError
+from darts_preprocess.labels import LabelCollection, LabelMatching, load_label_collection, match_scenes
+from darts_preprocess.report import (
+    REPORT_FILE,
+    PreprocessResult,
+    option_record,
+    training_set_settings,
+    write_config,
+)
+from darts_preprocess.scene_cache import SceneCache
+from darts_preprocess.scene_job import SceneOutcome, SceneSettings
+from darts_preprocess.sensors import PLANET, SENSORS, SENTINEL2, Sensor, scene_extent
+from darts_preprocess.splits import assign_splits
+from darts_preprocess.trainset_layout import CONFIG_FILE, LABELS_FILE, SPLITS, split_path
+
+logger = logging.getLogger(__name__)
+
+Config = PlanetPreprocessConfig | S2PreprocessConfig
+ProgressCallback = Callable[[SceneOutcome], None]
+
+
+def preprocess_planet_train_data(
+    config: PlanetPreprocessConfig, *, progress: bool = True
+) -> PreprocessResult:
+    """Build a training set from PlanetScope scenes (see the module docstring)."""
+    return run_preprocessing(config, SENSORS[PLANET], config.data_dir, progress=progress)
+
+
+def preprocess_s2_train_data(config: S2PreprocessConfig, *, progress: bool = True) -> PreprocessResult:
+    """Build a training set from Sentinel-2 scenes (see the module docstring)."""
+    return run_preprocessing(config, SENSORS[SENTINEL2], config.sentinel2_dir, progress=progress)
+
+
+def _check_aux(config: Config) -> None:
+    from darts_preprocess.bands import BANDS, BandKind
+
+    kinds = {BANDS[b].kind: b for b in config.bands}
+    needs = (
+        (BandKind.TERRAIN, config.arcticdem_dir, "arcticdem-dir"),
+        (BandKind.TCVIS, config.tcvis_dir, "tcvis-dir"),
+    )
+    for kind, folder, option in needs:
+        if kind in kinds and folder is None:
+            wanted = [b for b in config.bands if BANDS[b].kind is kind]
+            raise DartsInputError(f"band(s) {wanted} need {option}, which is not set")
+    if config.test_regions and config.admin_dir is None:
+        raise DartsInputError(f"test-regions {list(config.test_regions)} need admin-dir, which is not set")
+
+
+def _load_test_regions(config: Config) -> dict[str, Any]:
+    if not config.test_regions:
+        return {}
+    from darts_preprocess.sources.admin import load_admin_regions
+    from darts_preprocess.splits import select_test_regions
+
+    return select_test_regions(load_admin_regions(config.admin_dir), config.test_regions)
+
+
+def _check_existing_set(config: Config) -> None:
+    """Refuse to mix settings with a finished set; with ``overwrite`` remove it (and its cache)."""
+    root = config.train_data_dir
+    config_file = root / CONFIG_FILE
+    if config.overwrite:
+        for split in SPLITS:
+            for path in (split_path(root, split), split_path(root, split).with_name(f"{split}.zarr.partial")):
+                shutil.rmtree(path, ignore_errors=True)
+        for name in (CONFIG_FILE, LABELS_FILE, REPORT_FILE):
+            (root / name).unlink(missing_ok=True)
+        return
+    if not config_file.is_file():
+        return
+    try:
+        recorded = tomllib.loads(config_file.read_text()).get("darts", {})
+    except tomllib.TOMLDecodeError as err:
+        raise DartsInputError(f"{config_file} is not valid TOML ({err}); pass overwrite to rebuild") from err
+    current = option_record(config)
+    diffs = [f"{k}: {recorded.get(k)!r} -> {v!r}" for k, v in current.items() if recorded.get(k) != v]
+    diffs += [
+        f"{k}: {recorded[k]!r} -> unset"
+        for k in recorded
+        if k in type(config).model_fields and k not in current
+    ]
+    if diffs:
+        raise DartsInputError(
+            f"train-data-dir {root} already holds a training set built with other settings ("
+            + "; ".join(diffs)
+            + "); pass overwrite to rebuild it, or choose another train-data-dir"
+        )
+
+
+def _scene_settings(config: Config, sensor: Sensor) -> SceneSettings:
+    return SceneSettings(
+        sensor=sensor.name,
+        bands=config.bands,
+        patch_size=config.patch_size,
+        overlap=config.overlap,
+        exclude_nopositive=config.exclude_nopositive,
+        exclude_nan=config.exclude_nan,
+        mask_erosion_size=config.mask_erosion_size,
+        tpi_outer_radius=config.tpi_outer_radius,
+        tpi_inner_radius=config.tpi_inner_radius,
+        arcticdem_dir=config.arcticdem_dir,
+        tcvis_dir=config.tcvis_dir,
+        ee_project=config.ee_project,
+        ee_use_highvolume=config.ee_use_highvolume,
+    )
+
+
+def _cache_settings(settings: SceneSettings, scene_dir: Path, collection: LabelCollection) -> dict[str, Any]:
+    record = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(settings).items()}
+    record.pop("ee_project", None)
+    record.pop("ee_use_highvolume", None)
+    record["scene_dir"] = str(scene_dir.resolve())
+    record["label_files"] = sorted(f.sha256 for f in collection.files)
+    return record
+
+
+def _match(
+    collection: LabelCollection, refs: list[Any], skipped: list[tuple[str, str]]
+) -> tuple[LabelMatching, list]:
+    """Match labels to scenes; scenes with neither labels nor a footprint are skipped."""
+    matching = match_scenes(collection, [r.scene_id for r in refs])
+    usable = []
+    for ref in refs:
+        found = matching.scenes[ref.scene_id]
+        if found.footprint is None and found.labels.empty:
+            skipped.append((ref.scene_id, "no footprint and no labels for this scene id in labels-dir"))
+        else:
+            usable.append(ref)
+    if not usable:
+        raise DartsInputError(
+            f"none of the {len(refs)} scene(s) matches a label or footprint image id in labels-dir "
+            f"(label image ids look like {sorted(set(collection.labels['image_id']))[:3]}, "
+            f"scene ids like {[r.scene_id for r in refs[:3]]})"
+        )
+    if matching.unmatched_label_ids:
+        logger.warning(
+            "%d label image id(s) match no scene and are not used: %s",
+            len(matching.unmatched_label_ids),
+            ", ".join(matching.unmatched_label_ids[:10])
+            + (" ..." if len(matching.unmatched_label_ids) > 10 else ""),
+        )
+    return matching, usable
+
+
+def run_preprocessing(
+    config: Config, sensor: Sensor, scene_dir: Path, *, progress: bool = True
+) -> PreprocessResult:
+    """The shared pipeline; ``sensor`` supplies discovery and scene loading."""
+    from darts_preprocess.assemble import assemble_training_set, build_jobs, run_jobs
+
+    start = time.perf_counter()
+    _check_aux(config)
+    test_regions = _load_test_regions(config)
+    _check_existing_set(config)
+    discovery = sensor.discover(Path(scene_dir))
+    skipped = list(discovery.skipped)
+    if not discovery.refs:
+        raise DartsInputError(
+            f"no {sensor.label} scenes found under {scene_dir}"
+            + (f"; skipped: {skipped[:5]}" if skipped else " (the folder holds no scene folders)")
+        )
+    collection = load_label_collection(config.labels_dir)
+    matching, refs = _match(collection, discovery.refs, skipped)
+    footprints = {r.scene_id: matching.scenes[r.scene_id].footprint or scene_extent(sensor, r) for r in refs}
+    assignment = assign_splits(footprints, config.test_val_split, config.seed, test_regions)
+    settings = _scene_settings(config, sensor)
+    cache = SceneCache(config.cache_root, _cache_settings(settings, Path(scene_dir), collection))
+    if config.overwrite:
+        cache.clear()
+    cache.prepare()
+    jobs, resumed = build_jobs(refs, matching, settings, cache)
+    outcomes = run_jobs(jobs, config, progress=progress)
+    outcomes.update({sid: SceneOutcome.from_dict(cache.read_outcome(sid)) for sid in resumed})
+    result = assemble_training_set(config, assignment, outcomes, cache, matching, collection, skipped)
+    result.n_processed, result.n_resumed = len(jobs), len(resumed)
+    write_config(config.train_data_dir, training_set_settings(config, sensor.name, result, collection.files))
+    if config.preprocess_cache is None:
+        shutil.rmtree(config.cache_root, ignore_errors=True)
+    result.seconds = round(time.perf_counter() - start, 2)
+    logger.info("training set written to %s: %s patches", config.train_data_dir, result.n_patches)
+    return result

@@ -1,0 +1,166 @@
+"""What a preprocessing run returns and records: the result object, config.toml, labels.geojson."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import platform
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from darts_preprocess.bands import BANDS
+from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
+from darts_preprocess.labels import LabelFile
+from darts_preprocess.patching import FILTERS
+from darts_preprocess.scene_job import SceneOutcome
+from darts_preprocess.trainset_layout import LABELS_FILE, LAYOUT_VERSION, SPLITS, write_training_set_config
+
+LABELS_CRS = "EPSG:3413"
+REPORT_FILE = "preprocess-report.json"
+NOT_RECORDED = frozenset({"overwrite"})
+"""Options not written to config.toml (feeding the file back must not delete a set)."""
+_VERSIONED = (
+    "darts-preprocess",
+    "numpy",
+    "xarray",
+    "rasterio",
+    "geopandas",
+    "shapely",
+    "zarr",
+    "dask",
+    "odc-geo",
+)
+
+
+@dataclass
+class PreprocessResult:
+    """Outcome of ``preprocess_planet_train_data`` / ``preprocess_s2_train_data``."""
+
+    train_data_dir: Path
+    n_patches: dict[str, int]
+    """Patches per split."""
+    scenes: dict[str, list[str]]
+    """Scene ids per split (scenes that were processed, with or without patches)."""
+    skipped: list[tuple[str, str]]
+    """(scene id or path, reason) of everything not used."""
+    scene_reports: dict[str, SceneOutcome]
+    removed: dict[str, int]
+    """Patches removed by each filter, summed over scenes."""
+    label_notes: list[str] = field(default_factory=list)
+    unmatched_label_ids: list[str] = field(default_factory=list)
+    n_processed: int = 0
+    """Scenes processed in this run."""
+    n_resumed: int = 0
+    """Scenes taken from the cache of an earlier, interrupted run."""
+    seconds: float = 0.0
+
+
+def software_versions() -> dict[str, str]:
+    """Versions of Python and the libraries that shape the output."""
+    out = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "unknown"
+    return out
+
+
+def option_record(config: PlanetPreprocessConfig | S2PreprocessConfig) -> dict[str, Any]:
+    """Every option (except ``overwrite``) as TOML-friendly values (paths as strings, None dropped)."""
+    out: dict[str, Any] = {}
+    for key, value in config.model_dump().items():
+        if key in NOT_RECORDED or value is None:
+            continue
+        if isinstance(value, Path):
+            value = str(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[key] = value
+    return out
+
+
+def training_set_settings(
+    config: PlanetPreprocessConfig | S2PreprocessConfig,
+    sensor: str,
+    result: PreprocessResult,
+    label_files: Sequence[LabelFile],
+) -> dict[str, Any]:
+    """The ``[darts]`` table of the training set's config.toml."""
+    settings = option_record(config)
+    settings.update(
+        {
+            "sensor": sensor,
+            "norm_factors": {b: BANDS[b].norm_factor for b in config.bands},
+            "band_encodings": {b: BANDS[b].encoding for b in config.bands},
+            "band_units": {b: BANDS[b].unit for b in config.bands},
+            "n_patches": {s: int(result.n_patches.get(s, 0)) for s in SPLITS},
+            "n_scenes": {s: len(result.scenes.get(s, [])) for s in SPLITS},
+            "patches_removed": {f: int(result.removed.get(f, 0)) for f in FILTERS},
+            "layout_version": LAYOUT_VERSION,
+            "versions": software_versions(),
+            "label_files": [
+                {"path": str(f.path), "kind": f.kind, "sha256": f.sha256, "n_features": f.n_features}
+                for f in label_files
+            ],
+            "skipped_scenes": [{"scene": s, "reason": r} for s, r in result.skipped],
+            "unmatched_label_image_ids": list(result.unmatched_label_ids),
+        }
+    )
+    return settings
+
+
+def write_config(train_data_dir: Path, settings: Mapping[str, Any]) -> Path:
+    """config.toml via the layout's writer (atomic)."""
+    return write_training_set_config(train_data_dir, settings)
+
+
+def labels_frame(
+    labels: gpd.GeoDataFrame, scene_of_label: pd.Series, split_of: Mapping[str, str]
+) -> gpd.GeoDataFrame:
+    """Used labels, each once, in EPSG:3413 with their scene and split ('mode')."""
+    scenes = scene_of_label.loc[labels.index]
+    frame = gpd.GeoDataFrame(
+        {
+            "label_uid": labels["label_uid"].to_numpy(),
+            "image_id": scenes.to_numpy(),
+            "source_image_id": labels["image_id"].to_numpy(),
+            "region": labels["region"].astype(object).where(labels["region"].notna(), None).to_numpy(),
+            "label_id": pd.to_numeric(labels["label_id"], errors="coerce").astype("Int64").to_numpy(),
+            "label_file": labels["label_file"].to_numpy(),
+            "mode": [split_of[s] for s in scenes],
+        },
+        geometry=labels.geometry.values,
+        crs=labels.crs,
+    )
+    return frame.to_crs(LABELS_CRS).sort_values("label_uid").reset_index(drop=True)
+
+
+def write_labels(train_data_dir: Path, frame: gpd.GeoDataFrame) -> Path:
+    """labels.geojson (temporary name, then rename)."""
+    path = Path(train_data_dir) / LABELS_FILE
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
+    frame.to_file(tmp, driver="GeoJSON")
+    os.replace(tmp, path)
+    return path
+
+
+def write_report(train_data_dir: Path, result: PreprocessResult) -> Path:
+    """preprocess-report.json: the per-scene reports (labels matched / repaired / outside / too small)."""
+    path = Path(train_data_dir) / REPORT_FILE
+    data = {
+        "scenes": {k: v.to_dict() | {"seconds": None} for k, v in sorted(result.scene_reports.items())},
+        "skipped": [{"scene": s, "reason": r} for s, r in result.skipped],
+        "label_notes": result.label_notes,
+    }
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True, default=str))
+    os.replace(tmp, path)
+    return path

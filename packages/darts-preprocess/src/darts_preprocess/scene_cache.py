@@ -1,0 +1,101 @@
+"""Per-scene patch cache: what makes a preprocessing run resumable.
+
+Each finished scene is one folder ``{cache_root}/patches-{fingerprint}/{scene_id}/`` holding
+``x.npy``, ``y.npy``, ``meta.npz`` (patch rows, cols, geotransforms) and ``outcome.json`` (the
+scene's report). It is written under a temporary name and renamed into place, so a folder that
+exists is complete. The fingerprint hashes every setting that changes a scene's patches (bands,
+patch size, overlap, filters, erosion, TPI radii, input folders, label-file hashes); changing any
+of them uses a new folder, i.e. rebuilds. Split settings (test regions, test-val-split, seed) are
+not part of it: changing them only re-assembles the splits from the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+CACHE_FORMAT_VERSION = 1
+_TMP_PREFIX = ".tmp-"
+
+
+def fingerprint(settings: Mapping[str, Any]) -> str:
+    """Stable hex digest of JSON-serialisable settings."""
+    payload = json.dumps({"cache_format": CACHE_FORMAT_VERSION, **settings}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class SceneCache:
+    """The cache folder of one settings fingerprint."""
+
+    def __init__(self, cache_root: Path, settings: Mapping[str, Any]) -> None:
+        self.digest = fingerprint(settings)
+        self.folder = Path(cache_root) / f"patches-{self.digest[:16]}"
+        self.settings = dict(settings)
+
+    def prepare(self) -> None:
+        """Create the folder, record its settings, drop temporaries of interrupted writes."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        settings_file = self.folder / "settings.json"
+        if not settings_file.exists():
+            _atomic_text(settings_file, json.dumps(self.settings, indent=2, sort_keys=True, default=str))
+        for tmp in self.folder.glob(f"{_TMP_PREFIX}*"):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def scene_dir(self, scene_id: str) -> Path:
+        """Folder of one finished scene."""
+        return self.folder / scene_id
+
+    def has(self, scene_id: str) -> bool:
+        """True when the scene finished in an earlier (or this) run."""
+        return (self.scene_dir(scene_id) / "outcome.json").is_file()
+
+    def write(
+        self,
+        scene_id: str,
+        x: np.ndarray,
+        y: np.ndarray,
+        meta: Mapping[str, np.ndarray],
+        outcome: Mapping[str, Any],
+    ) -> Path:
+        """Write one scene atomically (temporary folder, then rename)."""
+        tmp = self.folder / f"{_TMP_PREFIX}{scene_id}-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir(parents=True)
+        np.save(tmp / "x.npy", np.ascontiguousarray(x, dtype=np.float32))
+        np.save(tmp / "y.npy", np.ascontiguousarray(y, dtype=np.uint8))
+        np.savez(tmp / "meta.npz", **{k: np.asarray(v) for k, v in meta.items()})
+        (tmp / "outcome.json").write_text(json.dumps(outcome, sort_keys=True, default=str))
+        final = self.scene_dir(scene_id)
+        if final.exists():  # another worker (or an earlier run) finished it meanwhile
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+        return final
+
+    def read_outcome(self, scene_id: str) -> dict[str, Any]:
+        """The stored report of a finished scene."""
+        return json.loads((self.scene_dir(scene_id) / "outcome.json").read_text())
+
+    def read_patches(self, scene_id: str) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """``(x, y, meta)`` of a finished scene; x and y memory-mapped (read lazily)."""
+        folder = self.scene_dir(scene_id)
+        x = np.load(folder / "x.npy", mmap_mode="r")
+        y = np.load(folder / "y.npy", mmap_mode="r")
+        with np.load(folder / "meta.npz") as meta:
+            return x, y, {k: meta[k] for k in meta.files}
+
+    def clear(self) -> None:
+        """Delete this fingerprint's folder."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}.partial")
+    tmp.write_text(text)
+    os.replace(tmp, path)

@@ -1,0 +1,197 @@
+"""One scene, start to finish: load, engineer bands, burn labels, mask, patch, write its cache.
+
+:func:`run_scene_job` runs inside a dask worker (or in-process). It holds one scene in memory,
+writes the patches to the scene cache and returns only a small report, so memory stays bounded by
+the number of workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import xarray as xr
+from shapely.geometry.base import BaseGeometry
+
+from darts_preprocess.bands import BANDS, BandKind, normalize_bands
+from darts_preprocess.errors import DartsError
+from darts_preprocess.masks import build_target
+from darts_preprocess.patching import make_patches
+from darts_preprocess.rasterize import LabelBurnReport, burn_labels, geometry_mask
+from darts_preprocess.scene_cache import SceneCache
+from darts_preprocess.sensors import SENSORS
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SceneSettings:
+    """Settings every scene job needs (picklable, no paths to outputs)."""
+
+    sensor: str
+    bands: tuple[str, ...]
+    patch_size: int
+    overlap: int
+    exclude_nopositive: bool
+    exclude_nan: bool
+    mask_erosion_size: int
+    tpi_outer_radius: int
+    tpi_inner_radius: int
+    arcticdem_dir: Path | None
+    tcvis_dir: Path | None
+    ee_project: str | None = None
+    ee_use_highvolume: bool = True
+
+
+@dataclass(frozen=True)
+class SceneJob:
+    """Everything a worker needs for one scene."""
+
+    scene_id: str
+    ref: Any
+    labels: gpd.GeoDataFrame
+    """Matched labels (EPSG:4326) with a ``repaired`` column."""
+    footprint: BaseGeometry | None
+    """Footprint in EPSG:4326, None = image extent."""
+    region: str
+    prefix_matched_ids: tuple[str, ...]
+    settings: SceneSettings
+    cache_root: Path
+    cache_settings: dict[str, Any]
+
+
+@dataclass
+class SceneOutcome:
+    """Report of one scene (also stored in its cache, so resumed scenes report the same)."""
+
+    scene_id: str
+    status: str
+    """'done' or 'skipped'."""
+    reason: str = ""
+    crs: str = ""
+    region: str = ""
+    shape: tuple[int, int] = (0, 0)
+    n_patches: int = 0
+    n_candidates: int = 0
+    removed: dict[str, int] = field(default_factory=dict)
+    labels: dict[str, Any] = field(default_factory=dict)
+    positive_pixels: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SceneOutcome:
+        """Inverse of :meth:`to_dict`."""
+        data = dict(data)
+        data["shape"] = tuple(data.get("shape", (0, 0)))
+        return cls(**data)
+
+
+def _crs_string(crs: Any) -> str:
+    epsg = crs.to_epsg() if hasattr(crs, "to_epsg") else None
+    return f"EPSG:{epsg}" if epsg else str(crs.to_wkt())
+
+
+def _aux_layers(scene: xr.Dataset, settings: SceneSettings) -> tuple[xr.DataArray | None, xr.Dataset | None]:
+    kinds = {BANDS[b].kind for b in settings.bands}
+    geobox = scene.odc.geobox
+    dem = tcvis = None
+    if BandKind.TERRAIN in kinds:
+        from darts_preprocess.sources.arcticdem import ArcticDEMStac, load_arcticdem
+
+        remote = ArcticDEMStac(collection=SENSORS[settings.sensor].arcticdem_collection)
+        dem = load_arcticdem(geobox, settings.arcticdem_dir, settings.tpi_outer_radius, remote=remote)
+    if BandKind.TCVIS in kinds:
+        from darts_preprocess.sources.tcvis import TcvisEarthEngine, load_tcvis
+
+        remote_tc = TcvisEarthEngine(project=settings.ee_project, high_volume=settings.ee_use_highvolume)
+        tcvis = load_tcvis(geobox, settings.tcvis_dir, remote=remote_tc)
+    return dem, tcvis
+
+
+def _model_input(scene: xr.Dataset, settings: SceneSettings) -> np.ndarray:
+    from darts_preprocess.engineering import engineer_bands
+
+    dem, tcvis = _aux_layers(scene, settings)
+    values = engineer_bands(
+        scene, dem, tcvis, settings.bands, float(settings.tpi_outer_radius), float(settings.tpi_inner_radius)
+    )
+    return normalize_bands(values, settings.bands)
+
+
+def _labels_in_scene_crs(job: SceneJob, crs: Any) -> tuple[list[BaseGeometry], BaseGeometry | None]:
+    geoms = list(gpd.GeoSeries(job.labels.geometry.values, crs="EPSG:4326").to_crs(crs).values)
+    footprint = None
+    if job.footprint is not None:
+        footprint = gpd.GeoSeries([job.footprint], crs="EPSG:4326").to_crs(crs).iloc[0]
+    return geoms, footprint
+
+
+def process_scene(job: SceneJob) -> SceneOutcome:
+    """Process one scene and write its cache; raises on any error."""
+    start = time.perf_counter()
+    settings = job.settings
+    scene = SENSORS[settings.sensor].load(job.ref)
+    geobox = scene.odc.geobox
+    transform, shape = geobox.affine, geobox.shape.yx
+    x = _model_input(scene, settings)
+    nan = np.isnan(x).any(axis=0)
+    geoms, footprint = _labels_in_scene_crs(job, geobox.crs)
+    burned, outside, too_small = burn_labels(geoms, transform, shape, footprint)
+    inside = geometry_mask(footprint, transform, shape)
+    quality = np.asarray(scene["quality"].values)
+    del scene
+    y = build_target(burned, quality, inside, nan, None, settings.mask_erosion_size)
+    patches = make_patches(
+        x,
+        y,
+        nan,
+        transform,
+        settings.patch_size,
+        settings.overlap,
+        settings.exclude_nopositive,
+        settings.exclude_nan,
+    )
+    report = LabelBurnReport(
+        matched=len(geoms),
+        repaired=int(np.asarray(job.labels["repaired"], dtype=bool).sum()),
+        outside_image=int(outside.sum()),
+        too_small=int(too_small.sum()),
+        burned=int((~outside & ~too_small).sum()),
+        footprint_source="footprint file" if job.footprint is not None else "image extent",
+        prefix_matched_ids=job.prefix_matched_ids,
+    )
+    outcome = SceneOutcome(
+        scene_id=job.scene_id,
+        status="done",
+        crs=_crs_string(geobox.crs),
+        region=job.region,
+        shape=(int(shape[0]), int(shape[1])),
+        n_patches=len(patches.x),
+        n_candidates=patches.n_candidates,
+        removed=patches.removed,
+        labels=report.to_dict(),
+        positive_pixels=int((y == 1).sum()),
+    )
+    outcome.seconds = round(time.perf_counter() - start, 3)
+    meta = {"patch_row": patches.rows, "patch_col": patches.cols, "geotransform": patches.geotransforms}
+    cache = SceneCache(job.cache_root, job.cache_settings)
+    stored = outcome.to_dict() | {"seconds": 0.0}
+    cache.write(job.scene_id, patches.x, patches.y, meta, stored)
+    return outcome
+
+
+def run_scene_job(job: SceneJob) -> SceneOutcome:
+    """Worker entry point: like :func:`process_scene`, but a darts input error skips the scene."""
+    try:
+        return process_scene(job)
+    except DartsError as err:
+        return SceneOutcome(scene_id=job.scene_id, status="skipped", reason=f"{type(err).__name__}: {err}")

@@ -1,0 +1,116 @@
+"""ArcticDEM elevation from a local tile cache, filled from the PGC STAC catalogue when it lacks an area.
+
+Cache layout (``arcticdem-dir``): a folder of single-band GeoTIFFs, elevation in metres, any CRS
+and resolution, nodata set in the file (see :mod:`darts_preprocess.sources._tiles`). The DEM is
+warped (cubic) onto the scene grid padded by ``buffer_m`` on every side, so a TPI with that
+outer radius has real neighbours at the scene edge.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import rasterio
+import xarray as xr
+from odc.geo.geobox import GeoBox
+from odc.geo.xr import xr_coords
+from rasterio.warp import Resampling, reproject
+
+from darts_preprocess.sources._remote import RemoteRaster, fill_cache
+from darts_preprocess.sources._tiles import crs_string, missing_extent, read_mosaic
+from darts_preprocess.sources.errors import RemoteSourceError
+
+logger = logging.getLogger(__name__)
+
+PGC_STAC_URL = "https://stac.pgc.umn.edu/api/v1/"
+
+
+@dataclass(frozen=True)
+class ArcticDEMStac:
+    """ArcticDEM mosaics from the Polar Geospatial Center STAC API (COGs read window by window)."""
+
+    collection: str = "arcticdem-mosaics-v4.1-2m"
+    """STAC collection: ``arcticdem-mosaics-v4.1-2m`` (PlanetScope) or ``-10m`` (Sentinel-2)."""
+    url: str = PGC_STAC_URL
+    asset: str = "dem"
+    timeout_s: float = 60.0
+    name: str = "arcticdem-stac"
+
+    def _items(self, geobox: GeoBox) -> list:
+        try:
+            import pystac_client
+        except ImportError as err:  # pragma: no cover - installed in the workspace
+            raise RemoteSourceError(
+                "pystac-client is not installed; `pip install 'darts-preprocess[remote]'`"
+            ) from err
+        try:
+            client = pystac_client.Client.open(self.url, timeout=self.timeout_s)
+            search = client.search(collections=[self.collection], intersects=geobox.geographic_extent.json)
+            return list(search.items())
+        except Exception as err:
+            raise RemoteSourceError(f"ArcticDEM STAC {self.url} is unreachable or failed: {err}") from err
+
+    def fetch(self, geobox: GeoBox) -> tuple[np.ndarray, GeoBox, list[str]]:
+        """Mosaic every intersecting STAC item onto ``geobox`` (cubic); NaN where none has data."""
+        items = self._items(geobox)
+        if not items:
+            raise RemoteSourceError(f"no item of {self.collection} at {self.url} intersects the scene")
+        out = np.full(geobox.shape.yx, np.nan, dtype=np.float32)
+        for item in items:
+            href = item.assets[self.asset].href
+            layer = np.full(geobox.shape.yx, np.nan, dtype=np.float32)
+            try:
+                with rasterio.open(href) as src:
+                    reproject(
+                        rasterio.band(src, 1),
+                        layer,
+                        dst_transform=geobox.affine,
+                        dst_crs=geobox.crs.to_wkt(),
+                        dst_nodata=np.nan,
+                        resampling=Resampling.cubic,
+                    )
+            except rasterio.RasterioIOError as err:
+                raise RemoteSourceError(f"could not read ArcticDEM tile {href}: {err}") from err
+            empty = np.isnan(out)
+            out[empty] = layer[empty]
+        return out[None], geobox, ["elevation"]
+
+
+def buffered_geobox(geobox: GeoBox, buffer_m: float) -> GeoBox:
+    """``geobox`` padded by ``ceil(buffer_m / pixel size)`` pixels on every side."""
+    if buffer_m < 0:
+        raise ValueError(f"buffer_m must be >= 0, got {buffer_m}")
+    res = min(abs(geobox.resolution.x), abs(geobox.resolution.y))
+    pad = math.ceil(buffer_m / res) if buffer_m > 0 else 0
+    return geobox.pad(pad) if pad else geobox
+
+
+DEFAULT_ARCTICDEM_REMOTE = ArcticDEMStac()
+
+
+def load_arcticdem(
+    geobox: GeoBox,
+    arcticdem_dir: Path | str,
+    buffer_m: float = 0.0,
+    *,
+    remote: RemoteRaster | None = DEFAULT_ARCTICDEM_REMOTE,
+) -> xr.DataArray:
+    """Elevation (metres, float32, NaN = no data) on ``geobox`` padded by ``buffer_m``.
+
+    Reads the local cache; when it does not cover the padded grid, fetches it from ``remote``
+    (STAC by default) into the cache first. ``remote=None`` keeps it offline: a cache that lacks
+    the area then raises :class:`AuxDataMissingError` naming the folder and the missing extent.
+    """
+    cache = Path(arcticdem_dir)
+    grid = buffered_geobox(geobox, buffer_m)
+    missing = missing_extent(cache, grid)
+    if missing is not None:
+        fill_cache(cache, grid, missing, remote, "ArcticDEM")
+    data = read_mosaic(cache, grid, 1, "cubic")[0]
+    coords = xr_coords(grid, crs_coord_name="spatial_ref")
+    dem = xr.DataArray(data, dims=("y", "x"), coords=coords, name="dem", attrs={"units": "m"})
+    return dem.rio.write_crs(crs_string(grid.crs), grid_mapping_name="spatial_ref")

@@ -1,0 +1,162 @@
+"""`optuna_sweep_smp`: create, resume and run a cross-validated sweep (one runner)."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import warnings
+from typing import TYPE_CHECKING, Any
+
+from darts_sweep.config import SweepConfig, SweepOutcome
+from darts_sweep.errors import SweepConfigError, SweepSpecError, TrainingRunError
+from darts_sweep.options import RUN_MANAGED_OPTIONS
+from darts_sweep.spec import SweepSpec, parse_sweep_file
+from darts_sweep.study import (
+    check_sweep_id,
+    create_or_load_study,
+    make_pruner,
+    make_sampler,
+    mask_url,
+    new_sweep_id,
+    open_storage,
+    storage_url,
+)
+from darts_sweep.trial import TrialObjective, device_options
+
+if TYPE_CHECKING:
+    import optuna
+
+logger = logging.getLogger(__name__)
+
+
+def optuna_sweep_smp(config: SweepConfig) -> SweepOutcome:
+    """Create or resume the sweep, then (when a device is given) run ``n_trials`` trials on it.
+
+    sweep_id and device as in the reference guide: no sweep_id -> a new sweep; a sweep_id ->
+    continue it (created if the storage does not hold it yet); a device -> run n_trials trials there;
+    a sweep_id without a device -> error; neither -> create the sweep and run nothing.
+    Everything that can be wrong with the sweep file or the training options is rejected here,
+    before any trial starts.
+    """
+    if config.sweep_id is not None and config.device is None:
+        raise SweepConfigError(
+            f"sweep-id {config.sweep_id} was given without a device: give --device (a GPU index, cpu or "
+            "auto) to run trials on it, or leave out --sweep-id to create a new sweep"
+        )
+    spec = parse_sweep_file(config.sweep_config)
+    validate_train_options(config, spec)
+    sweep_id = check_sweep_id(config.sweep_id or new_sweep_id())
+    url = storage_url(config.sweep_db, config.artifact_dir, sweep_id)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*experimental.*")
+        storage = open_storage(url, config.heartbeat_interval_s, config.grace_period_s or 2 * config.heartbeat_interval_s)
+    study, created = create_or_load_study(
+        storage,
+        sweep_id,
+        spec,
+        {"n_folds": config.n_folds, "n_randoms": config.n_randoms},
+        make_sampler(spec, config.sampler_seed),
+        make_pruner(config.prune, config.prune_startup_trials),
+    )
+    command = runner_command(config, sweep_id, url)
+    logger.info("%s sweep %s in %s", "created" if created else "resuming", sweep_id, mask_url(url))
+    logger.info("start another runner with: %s", command)
+    trials_run: list[int] = []
+    interrupted = False
+    if config.device is not None:
+        interrupted = _run_trials(study, TrialObjective(config, spec, sweep_id), config.n_trials, trials_run)
+    return _outcome(study, sweep_id, mask_url(url), created, command, trials_run, interrupted)
+
+
+def _run_trials(study: optuna.Study, objective: TrialObjective, n_trials: int, trials_run: list[int]) -> bool:
+    """Run the trials; True when SIGINT stopped the runner (the current trial is then marked FAIL)."""
+
+    from darts_sweep.heartbeat import journal_heartbeat
+
+    config = objective.config
+    try:
+        with journal_heartbeat(study, config.heartbeat_interval_s, config.grace_period_s) as heartbeat:
+            objective.heartbeat = heartbeat
+
+            def after_trial(_study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+                trials_run.append(trial.number)
+                if heartbeat is not None:
+                    heartbeat.fail_stale(study)
+
+            study.optimize(
+                objective, n_trials=n_trials, catch=(TrainingRunError,), callbacks=[after_trial], gc_after_trial=True
+            )
+    except KeyboardInterrupt:
+        logger.warning("interrupted: the current trial is marked failed; the runner stops")
+        return True
+    return False
+
+
+def validate_train_options(config: SweepConfig, spec: SweepSpec) -> None:
+    """Reject, before any trial, options and parameter values that no run could train with."""
+    managed = sorted(RUN_MANAGED_OPTIONS & set(config.train_options))
+    if managed:
+        raise SweepConfigError(f"training option(s) {managed} are set by the sweep for each run; remove them")
+    try:
+        from darts_train.config import TrainConfig
+    except ImportError:  # pragma: no cover - darts_train is a dependency
+        return
+    base = {**config.train_options, **spec.fixed, **device_options(config.device)}
+    base.update(train_data_dir=config.train_data_dir, n_folds=config.n_folds, fold=0)
+    _try_config(TrainConfig, base, "the training options and fixed sweep values")
+    for name, param in spec.search.items():
+        candidates = param.choices if param.kind == "categorical" else (param.low, param.high)
+        for value in candidates:
+            _try_config(TrainConfig, {**base, name: value}, f"sweep parameter '{name}' = {value!r}")
+
+
+def _try_config(cls: Any, options: dict[str, Any], what: str) -> None:
+    from pydantic import ValidationError
+
+    try:
+        cls(**options)
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+        raise SweepSpecError(f"{what} are not valid training options: {problems}") from None
+
+
+def runner_command(config: SweepConfig, sweep_id: str, url: str) -> str:
+    """The command line that starts another runner on this sweep (password masked)."""
+    parts = [
+        "darts", "optuna-sweep-smp",
+        "--train-data-dir", str(config.train_data_dir),
+        "--sweep-config", str(config.sweep_config),
+        "--sweep-db", config.sweep_db and mask_url(url) or str(config.artifact_dir / sweep_id / "sweep.db"),
+        "--artifact-dir", str(config.artifact_dir),
+        "--n-folds", str(config.n_folds),
+        "--n-randoms", str(config.n_randoms),
+        "--sweep-id", sweep_id,
+    ]
+    return shlex.join(parts) + " --device <DEVICE>"
+
+
+def _outcome(
+    study: optuna.Study, sweep_id: str, storage: str, created: bool, command: str, trials_run: list[int],
+    interrupted: bool,
+) -> SweepOutcome:
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    best = None
+    if complete:
+        best = study.best_trial
+    return SweepOutcome(
+        sweep_id=sweep_id,
+        storage=storage,
+        created=created,
+        runner_command=command,
+        trials_run=trials_run,
+        n_complete=len(complete),
+        n_failed=sum(t.state == TrialState.FAIL for t in trials),
+        n_pruned=sum(t.state == TrialState.PRUNED for t in trials),
+        best_trial=best.number if best else None,
+        best_value=best.value if best else None,
+        best_params={**best.user_attrs.get("fixed_params", {}), **best.params} if best else {},
+        interrupted=interrupted,
+    )

@@ -1,0 +1,184 @@
+"""One trial: n_folds x n_randoms trainings with the same parameters, scored by their mean."""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import re
+import statistics
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from darts_models.metric_keys import VAL_PREFIX, fold_metric_key, metric_key
+
+from darts_sweep.errors import TrainingRunError
+from darts_sweep.process import run_in_process
+
+if TYPE_CHECKING:
+    import optuna
+
+    from darts_sweep.config import SweepConfig
+    from darts_sweep.heartbeat import TrialHeartbeat
+    from darts_sweep.spec import SweepSpec
+
+logger = logging.getLogger(__name__)
+
+FIRST_SEEDS = (42, 21, 69)
+_EXTRA_SEED_RNG_SEED = 0xDA575
+ATTR_RUNS = "runs"
+ATTR_FAIL_REASON = "fail_reason"
+
+
+def run_seeds(n: int) -> list[int]:
+    """Seeds of the n_randoms runs per fold: 42, 21, 69, then fixed pseudo-random ones."""
+    seeds = list(FIRST_SEEDS[:n])
+    rng = random.Random(_EXTRA_SEED_RNG_SEED)
+    while len(seeds) < n:
+        seed = rng.randrange(1, 2**31)
+        if seed not in seeds:
+            seeds.append(seed)
+    return seeds
+
+
+def objective_keys(metric_name: str, fold: int) -> tuple[str, ...]:
+    """Metric keys that hold the objective of a run validated on ``fold``.
+
+    The reference's sweep files name ``val0/X``: the validation metric of the run's own fold, which
+    darts logs as ``val{fold}/X`` and ``val/X``.
+    """
+    match = re.fullmatch(rf"{VAL_PREFIX}\d+/(.+)", metric_name)
+    if match:
+        return (fold_metric_key(fold, match.group(1)), metric_key(VAL_PREFIX, match.group(1)))
+    return (metric_name,)
+
+
+def trial_name(number: int) -> str:
+    """Folder and wandb job type of a trial."""
+    return f"trial-{number:04d}"
+
+
+def device_options(device: int | str | None) -> dict[str, Any]:
+    """TrainConfig accelerator / devices for a runner's device."""
+    if isinstance(device, int):
+        return {"accelerator": "gpu", "devices": [device]}
+    if device == "cpu":
+        return {"accelerator": "cpu", "devices": "auto"}
+    return {"accelerator": "auto", "devices": "auto"}
+
+
+def suggest(trial: optuna.Trial, spec: SweepSpec) -> dict[str, Any]:
+    """Sampled values of the searched parameters."""
+    params: dict[str, Any] = {}
+    for name, param in spec.search.items():
+        if param.kind == "categorical":
+            params[name] = trial.suggest_categorical(name, list(param.choices))
+        elif param.kind == "int":
+            params[name] = trial.suggest_int(
+                name, int(param.low), int(param.high), step=int(param.step or 1), log=param.log
+            )
+        else:
+            params[name] = trial.suggest_float(name, param.low, param.high, step=param.step, log=param.log)
+    return params
+
+
+class TrialObjective:
+    """The Optuna objective of a sweep: cross-validated trainings, each in its own process."""
+
+    def __init__(self, config: SweepConfig, spec: SweepSpec, sweep_id: str) -> None:
+        self.config = config
+        self.spec = spec
+        self.sweep_id = sweep_id
+        self.sweep_dir = (config.artifact_dir / sweep_id).resolve()
+        self.seeds = run_seeds(config.n_randoms)
+        self.trainings_started = 0
+        self.heartbeat: TrialHeartbeat | None = None
+        """Heartbeat of journal storages (database storages beat through Optuna)."""
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        import optuna
+
+        if self.heartbeat is not None:
+            self.heartbeat.beat(trial._trial_id)
+        params = suggest(trial, self.spec)
+        name = trial_name(trial.number)
+        trial.set_user_attr("trial_name", name)
+        trial.set_user_attr("fixed_params", self.spec.fixed)
+        runs: list[dict[str, Any]] = list(trial.user_attrs.get(ATTR_RUNS, []))
+        if runs:
+            logger.info("trial %d reuses %d finished run(s) of trial(s) %s", trial.number, len(runs),
+                        sorted({run["trial"] for run in runs}))
+            trial.set_user_attr(ATTR_RUNS, runs)
+        try:
+            for fold in range(self.config.n_folds):
+                fold_scores = [self._run(trial, name, params, fold, i, runs) for i in range(len(self.seeds))]
+                trial.report(statistics.fmean(fold_scores), step=fold)
+                if self.config.prune and trial.should_prune():
+                    raise optuna.TrialPruned(f"fold {fold} mean {statistics.fmean(fold_scores):.4f} below median")
+        except TrainingRunError as err:
+            trial.set_user_attr(ATTR_FAIL_REASON, str(err))
+            raise
+        except KeyboardInterrupt:
+            trial.set_user_attr(ATTR_FAIL_REASON, "interrupted (SIGINT)")
+            raise
+        scores = [run["score"] for run in runs]
+        trial.set_user_attr("score_mean", statistics.fmean(scores))
+        trial.set_user_attr("score_std", statistics.pstdev(scores) if len(scores) > 1 else 0.0)
+        trial.set_user_attr("run_scores", scores)
+        trial.set_user_attr("run_ids", [run["run_id"] for run in runs])
+        trial.set_user_attr("checkpoints", [run["best_checkpoint"] for run in runs])
+        return statistics.fmean(scores)
+
+    def _run(
+        self, trial: optuna.Trial, name: str, params: dict[str, Any], fold: int, index: int,
+        runs: list[dict[str, Any]],
+    ) -> float:
+        """The score of run (fold, index): reused when a finished run is recorded, else trained."""
+        for run in runs:
+            if run["fold"] == fold and run["random"] == index:
+                return run["score"]
+        seed = self.seeds[index]
+        options = self.run_options(name, params, fold, seed)
+        logger.info("trial %d: fold %d, seed %d (run %d of %d)", trial.number, fold, seed,
+                    fold * len(self.seeds) + index + 1, self.config.n_folds * len(self.seeds))
+        self.trainings_started += 1
+        result = run_in_process(self.config.train_fn, options, self.config.start_method)
+        score = self._score(result, fold)
+        runs.append({
+            "trial": trial.number, "fold": fold, "random": index, "seed": seed, "score": score,
+            "run_name": result["run_name"], "run_id": result["run_id"], "run_dir": result["run_dir"],
+            "best_checkpoint": result["best_checkpoint"],
+        })
+        trial.set_user_attr(ATTR_RUNS, runs)  # recorded at once: a retried trial reuses it
+        return score
+
+    def run_options(self, name: str, params: dict[str, Any], fold: int, seed: int) -> dict[str, Any]:
+        """TrainConfig options of one run."""
+        return {
+            **self.config.train_options,
+            **self.spec.fixed,
+            **params,
+            **device_options(self.config.device),
+            "train_data_dir": Path(self.config.train_data_dir).resolve(),
+            "artifact_dir": self.sweep_dir,
+            "fold": fold,
+            "n_folds": self.config.n_folds,
+            "random_seed": seed,
+            "run_name": f"{self.sweep_id}-{name}",
+            "trial_name": name,
+            "wandb_group": self.sweep_id,
+        }
+
+    def _score(self, result: dict[str, Any], fold: int) -> float:
+        metrics = result["metrics"]
+        for key in objective_keys(self.spec.metric_name, fold):
+            if key in metrics and metrics[key] is not None:
+                value = metrics[key]
+                if not math.isfinite(value):
+                    raise TrainingRunError(f"run {result['run_id']}: objective {key} is {value} (NaN loss?)")
+                return value
+        raise TrainingRunError(
+            f"run {result['run_id']}: the training logged no {self.spec.metric_name!r} "
+            f"(looked for {', '.join(objective_keys(self.spec.metric_name, fold))}; "
+            f"it logged {', '.join(sorted(metrics)) or 'nothing'})"
+        )

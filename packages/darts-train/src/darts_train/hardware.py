@@ -1,0 +1,70 @@
+"""Device and precision choices: user-facing ``devices`` / ``device`` values to Lightning and torch ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from darts_preprocess.errors import DartsInputError
+
+_GPU = ("gpu", "cuda")
+
+
+@dataclass(frozen=True)
+class TrainerDevices:
+    """Arguments for ``lightning.Trainer``."""
+
+    accelerator: str
+    devices: int | list[int] | str
+    precision: str
+    channels_last: bool
+
+    @property
+    def on_gpu(self) -> bool:
+        return self.accelerator in _GPU
+
+
+def _accelerator_and_devices(accelerator: str, devices: int | list[int] | str) -> tuple[str, int | list[int]]:
+    if devices == "cpu" or accelerator == "cpu":
+        return "cpu", 1
+    if isinstance(devices, int | list):
+        indices = [devices] if isinstance(devices, int) else list(devices)
+        if accelerator == "auto" and not torch.cuda.is_available():
+            raise DartsInputError(f"devices={devices!r} names GPU(s) but torch sees no CUDA device; use cpu or auto")
+        return ("gpu" if accelerator == "auto" else accelerator), indices
+    if accelerator == "auto":
+        return ("gpu", 1) if torch.cuda.is_available() else ("cpu", 1)
+    return accelerator, 1
+
+
+def _bf16_ok(accelerator: str) -> bool:
+    return accelerator in _GPU and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+
+
+def resolve_trainer_devices(accelerator: str, devices: int | list[int] | str, precision: str) -> TrainerDevices:
+    """Lightning accelerator / devices / precision for a train config.
+
+    ``devices``: a GPU index (``0`` = cuda:0, unlike Lightning where an int counts devices), a
+    list of indices, ``cpu`` or ``auto`` (one device: the first GPU if any, else the CPU).
+    ``precision="auto"`` is bf16-mixed where the GPU supports it, else 32-bit. channels_last is
+    used on GPUs (where it speeds up convolutions under mixed precision).
+    """
+    acc, devs = _accelerator_and_devices(accelerator, devices)
+    if precision == "auto":
+        resolved = "bf16-mixed" if _bf16_ok(acc) else "32-true"
+    else:
+        resolved = "32-true" if precision == "32" else precision
+    return TrainerDevices(accelerator=acc, devices=devs, precision=resolved, channels_last=acc in _GPU)
+
+
+def torch_device(device: int | str) -> torch.device:
+    """A torch device from a GPU index, ``cpu``, ``auto`` or a torch device string (``cuda:1``)."""
+    if isinstance(device, int) or (isinstance(device, str) and device.isdigit()):
+        return torch.device(f"cuda:{int(device)}")
+    if device == "auto":
+        return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
+    try:
+        return torch.device(device)
+    except RuntimeError as err:
+        raise DartsInputError(f"device={device!r} is not a GPU index, cpu, auto or a torch device string") from err

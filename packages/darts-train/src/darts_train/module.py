@@ -1,0 +1,124 @@
+"""The LightningModule of train-smp: an smp model that outputs logits, focal loss, pixel metrics.
+
+The model is a plain ``nn.Module`` from :func:`darts_models.build_model`; this module only adds
+the loss, one MetricCollection cloned per stage, the optimizer and the logging keys of
+:mod:`darts_models.metric_keys`. The sigmoid is applied once, for the metrics.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import lightning as L  # noqa: N812
+import torch
+from darts_models import FocalLoss, build_model, build_pixel_metrics
+from darts_models.metric_keys import (
+    LOSS,
+    TRAIN_LOSS_KEY,
+    TRAIN_PREFIX,
+    VAL_LOSS_KEY,
+    VAL_PREFIX,
+    fold_metric_key,
+)
+
+from darts_train.errors import CheckpointError
+
+PROVENANCE_KEY = "darts"
+"""Key of the extra dictionary train-smp adds to every Lightning checkpoint."""
+
+
+class SegmentationTask(L.LightningModule):
+    """Binary RTS segmentation. Batches are dicts ``{"x": [B, C, H, W], "y": [B, H, W]}``, ``y`` in {0, 1, 2}."""
+
+    def __init__(
+        self,
+        *,
+        model_arch: str,
+        model_encoder: str,
+        model_encoder_weights: str | None,
+        bands: list[str],
+        norm_factors: dict[str, float],
+        learning_rate: float = 1e-3,
+        gamma: float = 0.9,
+        focal_loss_alpha: float | None = None,
+        focal_loss_gamma: float = 2.0,
+        fold: int | None = None,
+        run: dict[str, Any] | None = None,
+        channels_last: bool = False,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(ignore=["channels_last"])
+        self.channels_last = channels_last
+        self.model = build_model(model_arch, model_encoder, model_encoder_weights, in_channels=len(bands), classes=1)
+        self.loss_fn = FocalLoss(alpha=focal_loss_alpha, gamma=focal_loss_gamma, ignore_index=2)
+        metrics = build_pixel_metrics()
+        self.train_metrics = metrics.clone(prefix=f"{TRAIN_PREFIX}/")
+        self.val_metrics = metrics.clone(prefix=f"{VAL_PREFIX}/")
+        if channels_last:
+            self.model.to(memory_format=torch.channels_last)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``[B, H, W]`` for ``x`` ``[B, C, H, W]``."""
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return self.model(x).squeeze(1)
+
+    def _shared_step(self, batch: dict[str, torch.Tensor], metrics: Any) -> torch.Tensor:
+        y = batch["y"]
+        logits = self(batch["x"])
+        loss = self.loss_fn(logits, y)
+        metrics.update(torch.sigmoid(logits.detach().float()), y)
+        return loss
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss = self._shared_step(batch, self.train_metrics)
+        self.log(TRAIN_LOSS_KEY, loss, on_step=True, on_epoch=False, prog_bar=True, batch_size=len(batch["y"]))
+        return loss
+
+    def on_train_epoch_end(self) -> None:
+        self.log_dict(self.train_metrics.compute())
+        self.train_metrics.reset()
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss = self._shared_step(batch, self.val_metrics)
+        n = len(batch["y"])
+        self.log(VAL_LOSS_KEY, loss, on_epoch=True, prog_bar=True, batch_size=n, sync_dist=True)
+        if self.hparams.fold is not None:
+            self.log(fold_metric_key(self.hparams.fold, LOSS), loss, on_epoch=True, batch_size=n, sync_dist=True)
+        return loss
+
+    def on_validation_epoch_end(self) -> None:
+        values = self.val_metrics.compute()
+        self.val_metrics.reset()
+        self.log_dict(values)
+        if self.hparams.fold is not None:
+            prefix = f"{VAL_PREFIX}/"
+            self.log_dict({fold_metric_key(self.hparams.fold, k.removeprefix(prefix)): v for k, v in values.items()})
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        optimizer = torch.optim.AdamW(self.parameters(), lr=self.hparams.learning_rate)
+        scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.hparams.gamma)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Store the metrics of the moment (the best epoch's, in the best checkpoint)."""
+        metrics = {k: float(v) for k, v in self.trainer.callback_metrics.items() if v.numel() == 1}
+        checkpoint[PROVENANCE_KEY] = {"metrics": metrics, "epoch": self.current_epoch}
+
+
+def load_task(checkpoint: Path, map_location: str | torch.device = "cpu") -> SegmentationTask:
+    """Load a train-smp checkpoint for inference, never downloading pretrained encoder weights."""
+    checkpoint = Path(checkpoint)
+    if not checkpoint.is_file():
+        from darts_train.errors import RunNotFoundError
+
+        raise RunNotFoundError(f"checkpoint {checkpoint} does not exist")
+    try:
+        task = SegmentationTask.load_from_checkpoint(
+            checkpoint, map_location=map_location, model_encoder_weights=None, weights_only=True
+        )
+    except (KeyError, TypeError) as err:
+        raise CheckpointError(f"{checkpoint} is not a train-smp checkpoint (missing or unexpected hparams: {err})") from err
+    task.eval()
+    return task

@@ -1,0 +1,160 @@
+"""Label and footprint reading on the REAL RTS label files (../shared/data/rts-labels)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from darts_preprocess.errors import DartsFileNotFoundError, DartsInputError
+from darts_preprocess.labels import (
+    LabelCollection,
+    date_from_image_id,
+    load_label_collection,
+    match_scenes,
+    normalise_label_value,
+)
+
+# Features per TrainingLabel file, read independently of the code under test (RTS_stats_iteration.csv).
+EXPECTED_FEATURES = {"001": 2182, "002": 743, "003": 410, "004": 204, "005": 141, "006": 69}
+
+
+@pytest.fixture(scope="module")
+def collection(rts_labels_dir: Path) -> LabelCollection:
+    return load_label_collection(rts_labels_dir)
+
+
+def test_every_label_is_kept(collection: LabelCollection, rts_labels_dir: Path) -> None:
+    stats = (rts_labels_dir / "RTS_stats_iteration.csv").read_text().splitlines()[1:]
+    from_csv = {line.split(",")[0][-3:]: int(line.split(",")[2]) for line in stats}
+    assert from_csv == EXPECTED_FEATURES
+    per_file = collection.labels.groupby("label_file").size()
+    for iteration, n in EXPECTED_FEATURES.items():
+        assert per_file[f"TrainingLabel_RTS_PlanetScope_Nitze_iteration{iteration}.gpkg"] == n
+    assert len(collection.footprints) == 6 + 4 + 2 + 5 + 12  # iteration001 ships no footprints
+
+
+def test_label_files_are_hashed(collection: LabelCollection) -> None:
+    kinds = sorted(f.kind for f in collection.files)
+    assert kinds.count("labels") == 6 and kinds.count("footprints") == 5
+    assert all(len(f.sha256) == 64 for f in collection.files)
+
+
+def test_geometries_are_valid_after_repair(collection: LabelCollection) -> None:
+    assert collection.labels.geometry.is_valid.all()
+    assert not collection.labels.geometry.is_empty.any()
+    assert set(collection.labels.geom_type) <= {"Polygon", "MultiPolygon"}
+    # 4 + 2 + 3 + 2 invalid polygons in iterations 001, 003, 004, 005 of the real files
+    assert int(collection.labels["repaired"].sum()) == 11
+    assert collection.labels.crs.to_epsg() == 4326
+
+
+def test_polygons_without_label_value_or_id_are_kept_and_reported(collection: LabelCollection) -> None:
+    it3 = collection.labels[collection.labels["label_file"].str.contains("iteration003")]
+    assert it3["label_id"].isna().sum() == 20
+    assert any("20 polygon(s) without a label value" in n for n in collection.notes)
+    assert any("20 polygon(s) without an id" in n for n in collection.notes)
+
+
+def test_string_and_float_label_columns_are_reported(collection: LabelCollection) -> None:
+    assert any("iteration005" in n and "stored as str" in n for n in collection.notes)
+    assert any("iteration003" in n and "stored as float64" in n for n in collection.notes)
+
+
+def test_malformed_date_repaired_from_image_id(collection: LabelCollection) -> None:
+    fps = collection.footprints.set_index("image_id")
+    assert fps.loc["20200722_081437_1032", "image_date"] == "2020-07-22"
+    assert fps.loc["20200814_044131_1026", "image_date"] == "2020-08-14"
+    assert fps["image_date"].notna().all()
+    assert any("202-00-722->2020-07-22" in n for n in collection.notes)
+
+
+NORMALISED = [(1, 1), (1.0, 1), ("1", 1), (" 1.0 ", 1), (np.int64(1), 1), (np.float32(1), 1)]
+NOT_RTS = [(None, None), (float("nan"), None), (0, -1), ("2", -1), ("rts", -1), (1.5, -1)]
+
+
+@pytest.mark.parametrize(("value", "expected"), [*NORMALISED, *NOT_RTS])
+def test_normalise_label_value(value: object, expected: int | None) -> None:
+    assert normalise_label_value(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("image_id", "expected"),
+    [
+        ("20200722_081437_1032", "2020-07-22"),
+        ("20190704_172438_93_1067", "2019-07-04"),
+        ("4688749_0470419_2021-07-12_105c", "2021-07-12"),
+        ("20201399_081437_1032", None),
+        ("not-an-id", None),
+    ],
+)
+def test_date_from_image_id(image_id: str, expected: str | None) -> None:
+    assert date_from_image_id(image_id) == expected
+
+
+def test_truncated_ids_matched_by_prefix_with_warning(
+    collection: LabelCollection, caplog: pytest.LogCaptureFixture
+) -> None:
+    it5 = collection.footprints[collection.footprints["footprint_file"].str.contains("iteration005")]
+    scene_ids = sorted(it5["image_id"])
+    with caplog.at_level(logging.WARNING, logger="darts_preprocess.labels"):
+        matching = match_scenes(collection, scene_ids)
+    assert len(matching.prefix_matches) == 5
+    assert all(
+        full.startswith(short) and len(full) == len(short) + 1
+        for short, full in matching.prefix_matches.items()
+    )
+    assert sum(len(matching.scenes[s].labels) for s in scene_ids) == EXPECTED_FEATURES["005"]
+    assert matching.scenes["4688749_0470419_2021-07-12_105c"].prefix_matched_ids == (
+        "4688749_0470419_2021-07-12_105",
+    )
+    assert sum("truncated" in r.message for r in caplog.records) == 5
+
+
+def test_ambiguous_prefix_is_not_matched(collection: LabelCollection) -> None:
+    matching = match_scenes(
+        collection, ["4688749_0470419_2021-07-12_105c", "4688749_0470419_2021-07-12_1050"]
+    )
+    assert "4688749_0470419_2021-07-12_105" in matching.ambiguous_ids
+    assert matching.scenes["4688749_0470419_2021-07-12_1050"].labels.empty
+    assert "4688749_0470419_2021-07-12_105" in matching.unmatched_label_ids
+
+
+def test_scene_without_footprint_and_unmatched_labels(collection: LabelCollection) -> None:
+    matching = match_scenes(collection, ["20180703_192559_1006", "5761052_1070519_2022-07-04_241f"])
+    banks = matching.scenes["20180703_192559_1006"]
+    assert banks.footprint is None  # iteration001: no footprint file, the pipeline uses the image extent
+    assert len(banks.labels) == 17 and banks.region == "Banks_Island"
+    negative = matching.scenes["5761052_1070519_2022-07-04_241f"]
+    assert negative.labels.empty and negative.footprint is not None and negative.footprint.is_valid
+    n_ids = collection.labels["image_id"].nunique()
+    assert len(matching.unmatched_label_ids) == n_ids - 1
+
+
+def test_labels_dir_errors(tmp_path: Path) -> None:
+    with pytest.raises(DartsFileNotFoundError, match="does not exist"):
+        load_label_collection(tmp_path / "missing")
+    with pytest.raises(DartsFileNotFoundError, match="TrainingLabel"):
+        load_label_collection(tmp_path)
+
+
+def test_file_without_image_id_column(tmp_path: Path) -> None:
+    frame = gpd.GeoDataFrame({"name": ["a"]}, geometry=[shapely.box(0, 0, 1, 1)], crs="EPSG:4326")
+    frame.to_file(tmp_path / "TrainingLabel_x.gpkg")
+    with pytest.raises(DartsInputError, match="image_id"):
+        load_label_collection(tmp_path)
+
+
+def test_unknown_label_values_are_not_burned_but_reported(tmp_path: Path) -> None:
+    frame = gpd.GeoDataFrame(
+        {"image_id": ["a_b", "a_b", "a_b"], "label": ["1", "0", None]},
+        geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 1, 2, 2), shapely.box(2, 2, 3, 3)],
+        crs="EPSG:4326",
+    )
+    frame.to_file(tmp_path / "TrainingLabel_mixed.gpkg")
+    collection = load_label_collection(tmp_path)
+    assert len(collection.labels) == 2
+    assert any("label value(s) ['0'] not burned" in n for n in collection.notes)

@@ -1,0 +1,97 @@
+"""Fixtures of the darts_sweep tests: a throwaway PostgreSQL cluster and a tiny fake training."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+FAKE_TRAIN_FN = "sweep_fake_training:fake_train"
+
+# The runner's run processes import the fake training by module name.
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL cluster on 127.0.0.1 (trust auth, free port), removed afterwards; yields its base URL."""
+    pg_bin = _pg_bin()
+    if pg_bin is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install -y postgresql); .ci/run installs it")
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    root = Path(tempfile.mkdtemp(prefix="darts-pg-"))
+    if as_postgres:
+        shutil.chown(root, user="postgres", group="postgres")
+    data, log = root / "data", root / "server.log"
+    port = _free_port()
+
+    def run(*args: str) -> None:
+        subprocess.run([*as_postgres, *args], check=True, capture_output=True, timeout=120)
+
+    try:
+        run(str(pg_bin / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
+        options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        run(str(pg_bin / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w", "start")
+    except subprocess.CalledProcessError as err:
+        shutil.rmtree(root, ignore_errors=True)
+        pytest.fail(f"cannot start PostgreSQL: {err.stderr.decode(errors='replace')}")
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}"
+    finally:
+        subprocess.run([*as_postgres, str(pg_bin / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True, timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> str:
+    """A fresh, empty database on the throwaway cluster."""
+    import psycopg
+
+    name = f"sweep_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(f"{postgres_server}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{postgres_server}/{name}"
+
+
+@pytest.fixture
+def sweep_file(tmp_path: Path) -> Path:
+    """A small random sweep over the learning rate with a fixed gamma."""
+    path = tmp_path / "sweep.yaml"
+    path.write_text(
+        "name: tiny\nmethod: random\nmetric:\n  goal: maximize\n  name: val0/JaccardIndex\n"
+        "parameters:\n  learning_rate:\n    min: !!float 1e-5\n    max: !!float 1e-1\n"
+        "    distribution: log_uniform_values\n  gamma:\n    value: 0.97\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def train_data_dir(tmp_path: Path) -> Path:
+    """A path for the (fake) training set; the fake training never reads it."""
+    path = tmp_path / "train-data"
+    path.mkdir()
+    return path

@@ -1,0 +1,52 @@
+"""A tiny seeded training set written with the real SplitWriter (64 px patches, a few scenes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from darts_preprocess.bands import norm_factors
+from darts_preprocess.trainset_layout import PatchBatch, SceneInfo, SplitWriter, write_training_set_config
+
+BANDS = ("blue", "green", "red", "nir", "ndvi")
+PATCH = 64
+LAYOUT = {"cross-val": (4, 3), "val-test": (1, 2), "test": (1, 2)}
+"""split -> (scenes, patches per scene)."""
+
+
+def _patch(rng: np.random.Generator, c: int) -> tuple[np.ndarray, np.ndarray]:
+    """A bright blob (RTS) on a darker, noisy background; a strip of no-data in some patches."""
+    yy, xx = np.mgrid[:PATCH, :PATCH]
+    y = np.zeros((PATCH, PATCH), dtype=np.uint8)
+    x = rng.uniform(0.1, 0.3, size=(c, PATCH, PATCH)).astype(np.float32)
+    for _ in range(rng.integers(0, 3)):
+        cy, cx, r = rng.integers(10, PATCH - 10, size=2).tolist() + [int(rng.integers(4, 10))]
+        blob = (yy - cy) ** 2 + (xx - cx) ** 2 <= r**2
+        y[blob] = 1
+        x[:, blob] += 0.5
+    if rng.random() < 0.3:
+        y[:, :4] = 2
+        x[:, :, :4] = 0.0
+    return np.clip(x, 0, 1), y
+
+
+def write_tiny_training_set(root: Path, seed: int = 0, bands: tuple[str, ...] = BANDS) -> Path:
+    """Write config.toml and the three splits under ``root``; return ``root``."""
+    rng = np.random.default_rng(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for split, (n_scenes, per_scene) in LAYOUT.items():
+        writer = SplitWriter(root, split, bands, PATCH)
+        for s in range(n_scenes):
+            xs, ys = zip(*(_patch(rng, len(bands)) for _ in range(per_scene)), strict=True)
+            rows = np.arange(per_scene, dtype=np.int32) * PATCH
+            gt = np.tile([3.0, 0.0, 500000.0, 0.0, -3.0, 7000000.0], (per_scene, 1))
+            scene = SceneInfo(id=f"{split}-scene{s}", region="Region A" if split != "test" else "Region T", crs="EPSG:32633")
+            writer.append(PatchBatch(scene, np.stack(xs), np.stack(ys), rows, np.zeros(per_scene, np.int32), gt))
+        writer.finish()
+        counts[split] = n_scenes * per_scene
+    write_training_set_config(
+        root,
+        {"bands": list(bands), "norm_factors": norm_factors(bands), "patch_size": PATCH, "overlap": 0, "n_patches": counts},
+    )
+    return root

@@ -1,0 +1,118 @@
+"""The installed `darts` entry point and the workspace packages, each run as a separate process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DARTS = Path(sys.executable).parent / "darts"
+ALL_COMMANDS = (
+    "preprocess-planet-train-data",
+    "preprocess-s2-train-data",
+    "validate-train-data",
+    "train-smp",
+    "test-smp",
+    "convert-lightning-checkpoint",
+    "optuna-sweep-smp",
+    "sweep-report",
+    "env-info",
+    "quickstart",
+)
+HEAVY = ("torch", "lightning", "optuna", "wandb", "xarray", "rasterio", "geopandas")
+
+
+def darts(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("DARTS_")} | (env or {})
+    return subprocess.run(
+        [str(DARTS), *args], cwd=cwd, env=environ, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_help_lists_every_command_and_imports_no_training_stack(tmp_path: Path) -> None:
+    result = darts("--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for command in ALL_COMMANDS:
+        assert command in result.stdout, command
+    for option in ("--config-file", "--log-dir", "--verbose"):
+        assert option in result.stdout
+    probe = (
+        "import sys\nfrom darts_cli.app import main\ntry:\n    main(['--help'])\nexcept SystemExit as e:\n"
+        f"    assert e.code == 0, e.code\nprint(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert not (tmp_path / "logs").exists()  # --help runs no command, so it writes no log file
+
+
+def test_env_info_reports_versions_devices_and_bf16(tmp_path: Path) -> None:
+    result = darts("env-info", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    import torch
+
+    for expected in ("darts-dataset", "cuda available", "bf16 supported", torch.__version__.split("+")[0]):
+        assert expected in result.stdout, expected
+    assert list((tmp_path / "logs").glob("darts-env-info-*.log"))
+
+
+def test_guide_example_config_is_accepted_by_the_real_commands(tmp_path: Path) -> None:
+    shutil.copy(REPO_ROOT / "configs" / "planet-sweep-config.toml", tmp_path / "config.toml")
+    result = darts("env-info", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "ERROR" not in result.stderr
+
+
+def test_broken_config_file_exits_2_through_the_entry_point(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("[darts\n", encoding="utf-8")
+    result = darts("env-info", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "TOML syntax error" in result.stderr and str(tmp_path / "config.toml") in result.stderr
+    result = darts("--config-file", "missing.toml", "env-info", cwd=tmp_path)
+    assert result.returncode == 2 and "missing.toml" in result.stderr
+
+
+# package -> the workspace packages above it, which it must not need
+PACKAGES = {
+    "darts-preprocess": ("darts_dataset", "darts_models", "darts_train", "darts_sweep", "darts_cli"),
+    "darts-dataset": ("darts_models", "darts_train", "darts_sweep", "darts_cli"),
+    "darts-models": ("darts_train", "darts_sweep", "darts_cli"),
+    "darts-train": ("darts_sweep", "darts_cli"),
+    "darts-sweep": ("darts_cli",),
+}
+NO_TRAINING_STACK = {"darts-preprocess", "darts-dataset", "darts-models"}
+
+
+def _import_alone(package: str) -> subprocess.CompletedProcess[str]:
+    """Import `package` in a throwaway environment holding only it and its own dependencies."""
+    uv = os.environ.get("UV") or shutil.which("uv")
+    if uv is None:
+        pytest.fail("uv not found: the workspace is driven by uv")
+    module = package.replace("-", "_")
+    probe = (
+        "import importlib.util, sys\n"
+        f"import {module}\n"
+        f"above = [m for m in {PACKAGES[package]!r} if importlib.util.find_spec(m) is not None]\n"
+        "assert not above, f'packages above are installed: {above}'\n"
+        f"if {package in NO_TRAINING_STACK!r}:\n"
+        "    assert 'lightning' not in sys.modules, 'importing pulled in lightning'\n"
+        "print('ok')\n"
+    )
+    command = [uv, "run", "--isolated", "--frozen", "--offline", "--no-dev", "--package", package]
+    return subprocess.run(
+        [*command, "python", "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+@pytest.mark.slow
+def test_each_package_installs_and_imports_on_its_own() -> None:
+    """`uv run --isolated`: a temporary env per package, so the shared .venv is never re-synced."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = dict(zip(PACKAGES, pool.map(_import_alone, PACKAGES), strict=True))
+    failed = {p: r.stderr[-2000:] for p, r in results.items() if r.returncode != 0 or "ok" not in r.stdout}
+    assert not failed, failed

@@ -1,0 +1,121 @@
+"""The documentation site builds (strictly) and its generated reference pages match the code."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def gen() -> ModuleType:
+    """docs/gen_reference.py, the generator the mkdocs hook runs."""
+    path = REPO_ROOT / "docs" / "gen_reference.py"
+    spec = importlib.util.spec_from_file_location("darts_docs_gen_reference_test", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_mkdocs_build_strict(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={**_env(), "NO_MKDOCS_2_WARNING": "1"},
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    for page in ("reference/config-keys", "reference/cli", "reference/status", "formats/bands", "quickstart"):
+        assert (site / page / "index.html").is_file(), f"{page} was not built"
+    bands_html = (site / "formats" / "bands" / "index.html").read_text()
+    assert "darts:bands-table" not in bands_html, "the bands-table marker was not replaced"
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)
+
+
+def test_config_keys_page_lists_every_key_of_every_command(gen: ModuleType) -> None:
+    page = gen.config_keys_page()
+    models = gen.command_models()
+    assert models, "darts_cli.registry is not importable"
+    for command, model in models.items():
+        assert f"[`{command}`]" in page
+        if model is None:
+            continue
+        assert f"{model.__module__}.{model.__qualname__}" in page
+        for name, info in model.model_fields.items():
+            key = name.replace("_", "-")
+            rows = [line for line in page.splitlines() if line.startswith(f"| `{key}` |")]
+            assert rows, f"key {key} of {command} missing from the configuration reference"
+            assert any(f"`{command}`" in row for row in rows), f"{key} does not name {command}"
+            if info.description:
+                first_word = info.description.split()[0]
+                assert any(first_word in row for row in rows), f"description of {key} missing"
+
+
+def test_format_default_and_type(gen: ModuleType) -> None:
+    from pathlib import Path as P
+    from typing import Literal
+
+    from pydantic import BaseModel, Field
+
+    class Demo(BaseModel):
+        a: int = 3
+        b: list[str] = Field(default_factory=lambda: ["x"])
+        c: P | None = None
+        d: Literal["cpu", "auto"] = "auto"
+        e: bool = False
+        f: float
+
+    fields = Demo.model_fields
+    assert gen.format_default(fields["a"]) == "`3`"
+    assert gen.format_default(fields["b"]) == "`['x']`"
+    assert gen.format_default(fields["c"]) == "—"
+    assert gen.format_default(fields["d"]) == '`"auto"`'
+    assert gen.format_default(fields["e"]) == "`false`"
+    assert gen.format_default(fields["f"]) == "*required*"
+    assert gen.format_type(fields["b"].annotation) == "list[str]"
+    assert gen.format_type(fields["c"].annotation) == "Path \\| None"
+    assert gen.format_type(fields["d"].annotation) == "'cpu' \\| 'auto'"
+
+
+def test_bands_table_matches_registry(gen: ModuleType) -> None:
+    from darts_preprocess.bands import BANDS
+
+    table = gen.bands_table()
+    rows = {line.split("|")[1].strip(): line for line in table.splitlines()[2:]}
+    assert set(rows) == {f"`{name}`" for name in BANDS}
+    for name, spec in BANDS.items():
+        assert f"1/{1 / spec.norm_factor:g}" in rows[f"`{name}`"]
+
+
+def test_cli_page_has_every_command(gen: ModuleType) -> None:
+    from darts_cli.registry import COMMANDS
+
+    page = gen.cli_page()
+    for info in COMMANDS:
+        assert f"## {info.name}\n" in page
+        assert f"Usage: darts {info.name}" in page
+
+
+def test_status_page_reports_missing_api(gen: ModuleType) -> None:
+    rows = gen.api_status()
+    present = {(pkg, name) for pkg, name, ok in rows if ok}
+    assert ("darts_preprocess", "bands.normalize_bands") in present
+    assert gen.resolve("darts_preprocess:surely_not_a_name") is None
+    assert gen.resolve("no_such_package_xyz:anything") is None

@@ -10,8 +10,10 @@ yet is listed as "not built yet" instead of failing the build.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib
+import importlib.util
 import inspect
 import os
 import sys
@@ -41,14 +43,14 @@ CONTRACT_API: dict[str, tuple[str, ...]] = {
     "darts_preprocess": (
         "bands.normalize_bands",
         "trainset_layout.SplitWriter",
-        "discover_planet_scenes",
-        "load_planet_scene",
-        "discover_s2_scenes",
-        "load_s2_scene",
-        "load_arcticdem",
-        "load_tcvis",
+        "sources.discover_planet_scenes",
+        "sources.load_planet_scene",
+        "sources.discover_s2_scenes",
+        "sources.load_s2_scene",
+        "sources.load_arcticdem",
+        "sources.load_tcvis",
         "engineer_bands",
-        "load_admin_regions",
+        "sources.load_admin_regions",
         "generate_planet_collection",
         "PlanetPreprocessConfig",
         "S2PreprocessConfig",
@@ -318,13 +320,57 @@ def cli_page() -> str:
     return "\n".join(lines)
 
 
+def _defines(module_name: str, name: str) -> bool:
+    """True if ``module_name``'s source defines ``name`` at top level (read, not imported)."""
+    try:
+        spec = importlib.util.find_spec(module_name)
+    except (ImportError, ValueError):
+        return False
+    if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
+        return False
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == name:
+            return True
+        if isinstance(node, ast.ImportFrom) and any((a.asname or a.name) == name for a in node.names):
+            return True
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                return True
+    return False
+
+
+def is_present(package: str, name: str) -> bool:
+    """Whether ``package.name`` exists, without importing heavy (lazily exported) modules.
+
+    Names a package exports lazily (PEP 562 ``_LAZY`` table) are checked in their module's source;
+    ``module.attr`` names are checked in the submodule's source.
+    """
+    try:
+        pkg = importlib.import_module(package)
+    except ImportError:
+        return False
+    head, _, attr = name.rpartition(".")
+    if head:
+        return _defines(f"{package}.{head}", attr)
+    lazy = getattr(pkg, "_LAZY", {})
+    if name in lazy:
+        module = lazy[name] if lazy[name].startswith(package) else f"{package}.{lazy[name]}"
+        return _defines(module, name)
+    return name in vars(pkg) or _defines(f"{package}.{name}", name) or _submodule(package, name)
+
+
+def _submodule(package: str, name: str) -> bool:
+    try:
+        return importlib.util.find_spec(f"{package}.{name}") is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def api_status() -> list[tuple[str, str, bool]]:
     """(package, name, present) for every name the package contracts promise."""
-    rows = []
-    for package, names in CONTRACT_API.items():
-        for name in names:
-            rows.append((package, name, resolve(f"{package}:{name}") is not None))
-    return rows
+    return [(pkg, name, is_present(pkg, name)) for pkg, names in CONTRACT_API.items() for name in names]
 
 
 def status_page() -> str:

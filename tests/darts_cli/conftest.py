@@ -77,9 +77,13 @@ class PreprocessSettings(BaseModel):
 
     ee_project: str | None = None
     """Earth Engine project."""
-    tpi_outer_radius_m: float = Field(30.0, validation_alias=AliasChoices("tpi_outer_radius_m", "tpi_outer_radius"))
+    tpi_outer_radius_m: float = Field(
+        30.0, validation_alias=AliasChoices("tpi_outer_radius_m", "tpi_outer_radius")
+    )
     """Outer TPI radius in metres."""
-    tpi_inner_radius_m: float = Field(0.0, validation_alias=AliasChoices("tpi_inner_radius_m", "tpi_inner_radius"))
+    tpi_inner_radius_m: float = Field(
+        0.0, validation_alias=AliasChoices("tpi_inner_radius_m", "tpi_inner_radius")
+    )
     """Inner TPI radius in metres."""
     bands: list[str] = ["red"]
     """Bands."""

@@ -55,7 +55,9 @@ def test_guide_example_config_loads_with_the_values_it_states(run_cli, workdir: 
     assert pre.config["exclude_nan"] is False
     assert pre.config["test_val_split"] == 0.05
     # relative paths resolve against the working directory
-    assert pre.config["labels_dir"] == str(workdir / ".." / "ML_training_labels" / "retrogressive_thaw_slumps")
+    assert pre.config["labels_dir"] == str(
+        workdir / ".." / "ML_training_labels" / "retrogressive_thaw_slumps"
+    )
 
 
 def test_sub_tables_flatten_and_both_spellings_match(workdir: Path) -> None:
@@ -64,7 +66,11 @@ def test_sub_tables_flatten_and_both_spellings_match(workdir: Path) -> None:
         '[darts]\nbatch-size = 4\n[darts.a.b]\nmax_epochs = 3\n[darts.c]\n"Patch-Size" = 9\n[other]\nx = 1\n',
     )
     config = load_config_file(path, explicit=True)
-    assert {k: e.value for k, e in config.entries.items()} == {"batch_size": 4, "max_epochs": 3, "patch_size": 9}
+    assert {k: e.value for k, e in config.entries.items()} == {
+        "batch_size": 4,
+        "max_epochs": 3,
+        "patch_size": 9,
+    }
     assert config.entries["max_epochs"].table == "darts.a.b"
     assert normalize_key("N-Trials") == "n_trials"
 
@@ -91,7 +97,10 @@ def test_global_options_after_the_command_and_lists_from_env(run_cli, workdir, m
 
 
 def test_table_valued_key_is_one_value_and_options_replace_it(run_cli, workdir) -> None:
-    write(workdir / "config.toml", "[darts.sweep]\nn-trials = 2\n[darts.sweep.norm_factors]\nred = 0.5\nnir = 2.0\n")
+    write(
+        workdir / "config.toml",
+        "[darts.sweep]\nn-trials = 2\n[darts.sweep.norm_factors]\nred = 0.5\nnir = 2.0\n",
+    )
     result = run_cli("show-sweep")
     assert result.warnings == []
     assert result.config["norm_factors"] == {"red": 0.5, "nir": 2.0}
@@ -112,11 +121,18 @@ def test_unknown_key_warns_once_with_the_closest_known_key(run_cli, workdir) -> 
 
 
 def test_same_key_in_two_sub_tables_warns_and_the_last_wins(run_cli, workdir) -> None:
-    write(workdir / "config.toml", "[darts.a]\nn_trials = 3\nn_folds = 2\n[darts.b]\nn-trials = 4\nn_folds = 2\n")
+    write(
+        workdir / "config.toml",
+        "[darts.a]\nn_trials = 3\nn_folds = 2\n[darts.b]\nn-trials = 4\nn_folds = 2\n",
+    )
     result = run_cli("show-sweep")
     assert result.config["n_trials"] == 4
     assert len(result.warnings) == 1  # same value twice (n_folds) is fine
-    assert "'n_trials'" in result.warnings[0] and "[darts.a]" in result.warnings[0] and "[darts.b]" in result.warnings[0]
+    assert (
+        "'n_trials'" in result.warnings[0]
+        and "[darts.a]" in result.warnings[0]
+        and "[darts.b]" in result.warnings[0]
+    )
 
 
 @pytest.mark.parametrize(
@@ -133,7 +149,7 @@ def test_broken_file_exits_2_naming_the_file(run_cli, workdir, text: str, expect
     assert result.code == 2
     assert expected in result.err
     assert str(workdir / "config.toml") in result.err
-    with pytest.raises(ConfigError, match="config.toml"):
+    with pytest.raises(ConfigError, match=r"config\.toml"):
         load_config_file(workdir / "config.toml", explicit=False)
 
 
@@ -169,3 +185,73 @@ def test_missing_config_files(run_cli, workdir) -> None:
     assert result.code == 2
     with pytest.raises(ConfigFileNotFoundError):
         load_config_file(workdir / "absent.toml", explicit=True)
+
+
+GUIDE_VALUES = {
+    "n_trials": 100,
+    "n_folds": 3,
+    "n_randoms": 3,
+    "sweep_id": "sweep-cv-large-planet",
+    "sweep_db": "postgresql://pguser@localhost:5432/sweeps",
+    "wandb_project": "darts",
+    "wandb_entity": "your-wandb-username",
+    "num_workers": 16,
+    "max_epochs": 60,
+    "log_every_n_steps": 100,
+    "check_val_every_n_epoch": 5,
+    "plot_every_n_val_epochs": 4,
+    "early_stopping_patience": 0,
+    "batch_size": 6,
+    "ee_project": "your-ee-project",
+    "tpi_outer_radius": 100,
+    "tpi_outer_radius_m": 100,
+    "tpi_inner_radius": 0,
+    "tpi_inner_radius_m": 0,
+    "bands": [
+        "blue",
+        "green",
+        "red",
+        "nir",
+        "ndvi",
+        "tc_brightness",
+        "tc_greenness",
+        "tc_wetness",
+        "relative_elevation",
+        "slope",
+    ],
+    "patch_size": 896,
+    "overlap": 0,
+    "exclude_nopositive": False,
+    "exclude_nan": False,
+    "test_val_split": 0.05,
+    "test_regions": ["Taymyrsky Dolgano-Nenetsky District"],
+    "data_dir": "/large-storage/planet_data",
+    "train_data_dir": "/fast-storage/darts-nextgen/data/training/planet_native_tcvis_896_partial",
+    "artifact_dir": "/large-storage/darts-nextgen/artifacts",
+}
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return str(value) if isinstance(value, Path) else value
+
+
+def test_guide_example_config_gives_the_real_commands_the_values_it_states(guide_config, workdir) -> None:
+    from darts_cli.registry import settings_models
+    from darts_cli.settings import RunContext, build_config
+
+    models = settings_models()
+    ctx = RunContext(command="test", config_file=guide_config, config_file_explicit=True)
+    checked = set()
+    for command, model in models.items():
+        try:
+            config = build_config(model, {}, ctx)
+        except ConfigError as exc:  # a command that needs more than the guide gives (e.g. a checkpoint)
+            assert "invalid value" not in str(exc), (command, str(exc))
+            continue
+        for name, expected in GUIDE_VALUES.items():
+            if name in type(config).model_fields:
+                assert _plain(getattr(config, name)) == expected, (command, name)
+                checked.add(name)
+    assert not models or checked, "no real command took any key of the guide's config"

@@ -1,4 +1,4 @@
-"""Tiny training sets for the darts_dataset tests, written with the real writer (and a reference-style one)."""
+"""Tiny training sets for the darts_dataset tests: the real writer, and a reference-style one."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numcodecs
 import numpy as np
 import pytest
 import zarr
+
 from darts_preprocess.bands import norm_factors
 from darts_preprocess.trainset_layout import PatchBatch, SceneInfo, SplitWriter, write_training_set_config
 
@@ -80,7 +81,7 @@ def write_tiny_set(path: Path, seed: int = 0, scenes: dict | None = None) -> Tin
 
 
 def write_reference_set(path: Path, n_patches: dict[str, int] | None = None, seed: int = 1) -> TinySet:
-    """A set as the reference tool writes it: zarr v2, Blosc-lz4, chunks n=1, only x and y, no norm_factors."""
+    """A set as the reference tool writes it: zarr v2, Blosc-lz4, chunks n=1, only x and y, no factors."""
     rng = np.random.default_rng(seed)
     n_patches = n_patches or {"cross-val": 10, "val-test": 2, "test": 3}
     bands = ("blue", "green", "red", "nir")

@@ -6,6 +6,7 @@ import numcodecs
 import numpy as np
 import pytest
 import zarr
+
 from darts_dataset._chunks import ChunkReader, MissingChunkError
 
 LAYOUTS = [

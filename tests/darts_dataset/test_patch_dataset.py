@@ -7,8 +7,10 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from darts_dataset import AugmentConfig, BandSelectionError, InMemoryPatchDataset, PatchDataset
 from torch.utils.data import DataLoader
+
+from darts_dataset import AugmentConfig, BandSelectionError, InMemoryPatchDataset, PatchDataset
+from darts_preprocess.errors import TrainingSetError
 
 
 def test_items_match_written_patches(tiny_set):
@@ -54,8 +56,8 @@ def test_in_memory_equals_streamed(tiny_set):
     for k in range(3):
         a, b = streamed[k], memory[k]
         assert a["index"] == b["index"]
-        torch.testing.assert_close(a["x"], b["x"], rtol=0, atol=0)
-        torch.testing.assert_close(a["y"], b["y"], rtol=0, atol=0)
+        np.testing.assert_array_equal(a["x"].numpy(), b["x"].numpy())
+        np.testing.assert_array_equal(a["y"].numpy(), b["y"].numpy())
     memory[0]["x"].fill_(5)
     assert memory.x.max() <= 1  # items are copies
 
@@ -72,19 +74,55 @@ def test_pickle_drops_open_handles_and_reopens(tiny_set):
     assert ds._readers is not None
     clone = pickle.loads(pickle.dumps(ds))
     assert clone._readers is None
-    torch.testing.assert_close(clone[3]["x"], first)
+    np.testing.assert_array_equal(clone[3]["x"].numpy(), first.numpy())
 
 
-@pytest.mark.parametrize("context", ["fork", "spawn"])
-def test_dataloader_workers(tiny_set, context):
-    ds = PatchDataset(tiny_set.path, "cross-val")
-    ds[0]  # open the arrays in the parent: children must not reuse them
-    loader = DataLoader(ds, batch_size=4, num_workers=2, multiprocessing_context=context)
+def _collect(loader) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     seen = {}
     for batch in loader:
         for x, y, index in zip(batch["x"], batch["y"], batch["index"], strict=True):
             seen[int(index)] = (x.numpy(), y.numpy())
+    return seen
+
+
+def test_fork_workers_read_their_own_handles(tiny_set):
+    ds = PatchDataset(tiny_set.path, "cross-val")
+    ds[0]  # open the arrays in the parent: children must not reuse them
+    loader = DataLoader(ds, batch_size=4, num_workers=2, multiprocessing_context="fork")
+    seen = _collect(loader)
     assert sorted(seen) == list(range(len(ds)))
     for i, (x, y) in seen.items():
         np.testing.assert_array_equal(x, tiny_set.x["cross-val"][i])
         np.testing.assert_array_equal(y, tiny_set.y["cross-val"][i])
+
+
+def test_spawn_persistent_workers_follow_set_epoch(tiny_set):
+    """Augmented items from spawned persistent workers equal the in-process ones, epoch by epoch."""
+    kwargs = {"indices": np.arange(12), "augment": AugmentConfig(), "seed": 7}
+    ds = PatchDataset(tiny_set.path, "cross-val", **kwargs)
+    ds[0]
+    reference = PatchDataset(tiny_set.path, "cross-val", **kwargs)
+    loader = DataLoader(
+        ds, batch_size=4, num_workers=2, multiprocessing_context="spawn", persistent_workers=True
+    )
+    epochs = []
+    for epoch in (0, 1):
+        ds.set_epoch(epoch)
+        reference.set_epoch(epoch)
+        seen = _collect(loader)
+        assert sorted(seen) == list(range(12))
+        for k in range(12):
+            item = reference[k]
+            np.testing.assert_array_equal(seen[item["index"]][0], item["x"].numpy())
+            np.testing.assert_array_equal(seen[item["index"]][1], item["y"].numpy())
+        epochs.append(seen)
+    assert any(not np.array_equal(epochs[0][i][0], epochs[1][i][0]) for i in range(12))
+
+
+def test_truncated_x_is_an_error_not_zeros(broken_copy):
+    tiny = broken_copy()
+    (tiny.path / "test.zarr" / "x" / "c" / "2" / "0" / "0" / "0").unlink()
+    ds = PatchDataset(tiny.path, "test")
+    np.testing.assert_array_equal(ds[1]["x"].numpy(), tiny.x["test"][1])
+    with pytest.raises(TrainingSetError, match=r"patch 2 of .*test.*validate-train-data"):
+        ds[2]

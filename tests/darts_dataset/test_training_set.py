@@ -6,6 +6,7 @@ import logging
 
 import numpy as np
 import pytest
+
 from darts_dataset import SplitMetadata, TrainingSet
 from darts_preprocess.bands import norm_factors
 from darts_preprocess.errors import DartsFileNotFoundError, TrainingSetError

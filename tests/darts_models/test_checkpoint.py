@@ -40,14 +40,21 @@ def unet() -> torch.nn.Module:
     return build_model("Unet", "resnet18", None, in_channels=3).eval()
 
 
-def test_round_trip_strips_lightning_prefix_and_keeps_plain_config(unet: torch.nn.Module, tmp_path: Path) -> None:
+def test_round_trip_strips_lightning_prefix_and_keeps_plain_config(
+    unet: torch.nn.Module, tmp_path: Path
+) -> None:
     path = tmp_path / "model.ckpt"
     lightning_style = {f"model.{k}": v for k, v in unet.state_dict().items()}
     save_deployable_checkpoint(path, lightning_style, _config())
     raw = torch.load(path, weights_only=True)
     assert set(raw) == {"config", "statedict"}
     assert set(raw["statedict"]) == set(unet.state_dict())
-    assert raw["config"]["model"] == {"arch": "Unet", "encoder_name": "resnet18", "in_channels": 3, "classes": 1}
+    assert raw["config"]["model"] == {
+        "arch": "Unet",
+        "encoder_name": "resnet18",
+        "in_channels": 3,
+        "classes": 1,
+    }
     assert raw["config"]["input_combination"] == list(BANDS)
     assert raw["config"]["model_framework"] == "smp"
 
@@ -106,7 +113,10 @@ def test_reference_file_loads(unet: torch.nn.Module, tmp_path: Path) -> None:
         ({"statedict": {}}, "config"),
         ({"config": {"model": {}, "input_combination": ["red"]}, "statedict": {}}, "norm_factors"),
         (
-            {"config": {"model": {"arch": "Unet"}, "input_combination": ["red"], "norm_factors": {}}, "statedict": {}},
+            {
+                "config": {"model": {"arch": "Unet"}, "input_combination": ["red"], "norm_factors": {}},
+                "statedict": {},
+            },
             "encoder_name",
         ),
     ],

@@ -14,7 +14,9 @@ from darts_preprocess.errors import DartsError
 EIGHT = np.ones((3, 3), dtype=bool)
 
 
-def _random_pair(rng: np.random.Generator, shape: tuple[int, ...] = (48, 48)) -> tuple[np.ndarray, np.ndarray]:
+def _random_pair(
+    rng: np.random.Generator, shape: tuple[int, ...] = (48, 48)
+) -> tuple[np.ndarray, np.ndarray]:
     """Blobby masks: smoothed noise, the prediction a perturbed copy of the label; 8 % ignore."""
     base = ndimage.gaussian_filter(rng.random(shape), 2.0) > 0.52
     noisy = ndimage.gaussian_filter(rng.random(shape), 2.0) > 0.55
@@ -130,7 +132,9 @@ def test_boundary_iou_erodes_each_sample_alone_and_defines_empty_masks() -> None
     frame = _reference_boundary(full[0], 2)
     shifted = np.zeros_like(full)
     shifted[:, 3:9, 3:9] = True
-    expected = (frame & _reference_boundary(shifted[0], 2)).sum() / (frame | _reference_boundary(shifted[0], 2)).sum()
+    expected = (frame & _reference_boundary(shifted[0], 2)).sum() / (
+        frame | _reference_boundary(shifted[0], 2)
+    ).sum()
     assert boundary_iou(shifted, full.astype(np.uint8), 2) == pytest.approx(expected, abs=1e-9)
     empty = np.zeros((12, 12), bool)
     assert boundary_iou(empty, empty.astype(np.uint8), 3) == 1.0

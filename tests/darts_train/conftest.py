@@ -1,16 +1,22 @@
-"""Fixtures of the darts_train tests: a tiny training set and a tiny, fast training config."""
+"""Fixtures of the darts_train tests: a tiny training set, a tiny CPU config and one shared run."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
 
-from .trainset import write_tiny_training_set
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from tiny_trainset import tiny_train_options, write_tiny_training_set  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="session")
 def _one_thread() -> None:
     torch.set_num_threads(1)
 
@@ -20,22 +26,23 @@ def tiny_train_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_tiny_training_set(tmp_path_factory.mktemp("trainset") / "train_data")
 
 
-def tiny_options(train_data_dir: Path, artifact_dir: Path, **overrides: object) -> dict[str, object]:
-    """TrainConfig fields for a seconds-long CPU run."""
-    options: dict[str, object] = {
-        "train_data_dir": train_data_dir,
-        "artifact_dir": artifact_dir,
-        "model_arch": "Unet",
-        "model_encoder": "resnet18",
-        "model_encoder_weights": None,
-        "n_folds": 2,
-        "batch_size": 4,
-        "max_epochs": 2,
-        "check_val_every_n_epoch": 1,
-        "log_every_n_steps": 1,
-        "plot_every_n_val_epochs": 1,
-        "accelerator": "cpu",
-        "devices": "cpu",
-    }
-    options.update(overrides)
-    return options
+@pytest.fixture(scope="session")
+def tiny_options(tiny_train_data: Path) -> Any:
+    """``tiny_options(artifact_dir, **overrides)`` -> TrainConfig fields of a seconds-long CPU run."""
+
+    def make(artifact_dir: Path, **overrides: object) -> dict[str, object]:
+        return tiny_train_options(tiny_train_data, artifact_dir, **overrides)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def trained_run(tiny_options: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One 2-epoch run (validation every 3 epochs, so only the forced final one runs), shared."""
+    from darts_train import TrainConfig, train_smp
+
+    artifacts = tmp_path_factory.mktemp("artifacts")
+    config = TrainConfig(
+        **tiny_options(artifacts, check_val_every_n_epoch=3, run_name="shared", run_id="run00001")
+    )
+    return train_smp(config)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
 
-from cyclopts import App, Parameter
+from cyclopts import App, CycloptsError, Parameter
 from pydantic import ValidationError
 
 from darts_cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, USAGE_ERRORS
@@ -18,6 +19,7 @@ from darts_cli.registry import COMMANDS, CommandInfo
 from darts_cli.settings import DEFAULT_CONFIG_FILE, RunContext
 
 logger = logging.getLogger("darts_cli")
+GLOBAL = "Global options"
 
 
 def _version() -> str:
@@ -41,9 +43,9 @@ def build_app(commands: Sequence[CommandInfo] = COMMANDS) -> App:
     @app.meta.default
     def launcher(
         *tokens: Annotated[str, Parameter(show=False, allow_leading_hyphen=True)],
-        config_file: Annotated[Path | None, Parameter(env_var="DARTS_CONFIG_FILE")] = None,
-        log_dir: Annotated[Path, Parameter(env_var="DARTS_LOG_DIR")] = Path("logs"),
-        verbose: Annotated[bool, Parameter(alias="-v")] = False,
+        config_file: Annotated[Path | None, Parameter(env_var="DARTS_CONFIG_FILE", group=GLOBAL)] = None,
+        log_dir: Annotated[Path, Parameter(env_var="DARTS_LOG_DIR", group=GLOBAL)] = Path("logs"),
+        verbose: Annotated[bool, Parameter(alias="-v", negative=(), group=GLOBAL)] = False,
     ) -> int:
         """Run a darts command.
 
@@ -56,7 +58,13 @@ def build_app(commands: Sequence[CommandInfo] = COMMANDS) -> App:
         verbose
             Show debug messages.
         """
-        command, bound, ignored = app.parse_args(tokens, exit_on_error=False, print_error=False)
+        try:
+            command, bound, ignored = app.parse_args(tokens, exit_on_error=False, print_error=False)
+        except CycloptsError:
+            raise
+        except Exception as exc:  # e.g. a command module that fails to import
+            with command_logging(log_dir, "darts", verbose=verbose) as log_file:
+                return report_error(exc, log_file)
         name = getattr(command, "__name__", "darts").replace("_", "-")
         ctx = RunContext(
             command=name,
@@ -80,37 +88,59 @@ def _models_of(commands: Sequence[CommandInfo]) -> tuple:
 
 
 def _run(command, bound, log_file: Path | None) -> int:
-    where = f" (details in {log_file})" if log_file else ""
     try:
         result = command(*bound.args, **bound.kwargs)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Exception) as exc:
+        return report_error(exc, log_file)
+    return int(result or 0)
+
+
+def report_error(exc: BaseException, log_file: Path | None) -> int:
+    """Log `exc` as one line (traceback to the log file only) and return its exit code."""
+    from darts_preprocess.errors import DartsError
+
+    logger.debug("traceback", exc_info=exc)
+    if isinstance(exc, KeyboardInterrupt):
         logger.error("interrupted")
         return EXIT_INTERRUPTED
-    except (*USAGE_ERRORS, ValidationError) as exc:
-        logger.error("%s", _one_line(exc))
-        logger.debug("traceback", exc_info=True)
+    if isinstance(exc, ValidationError):
+        logger.error("invalid %s: %s", exc.title, _validation_line(exc))
         return EXIT_USAGE
-    except Exception as exc:
-        from darts_preprocess.errors import DartsError
-
-        if isinstance(exc, DartsError):
-            logger.error("%s", _one_line(exc))
-            logger.debug("traceback", exc_info=True)
-            return EXIT_ERROR
-        logger.error("unexpected %s: %s%s", type(exc).__name__, _one_line(exc), where)
-        logger.debug("traceback", exc_info=True)
+    if isinstance(exc, USAGE_ERRORS):
+        logger.error("%s", _one_line(exc))
+        return EXIT_USAGE
+    if isinstance(exc, DartsError):
+        logger.error("%s", _one_line(exc))
         return EXIT_ERROR
-    return int(result or 0)
+    where = f" (traceback in {log_file})" if log_file else ""
+    logger.error("unexpected %s: %s%s", type(exc).__name__, _one_line(exc), where)
+    return EXIT_ERROR
+
+
+def _validation_line(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        loc = ".".join(str(part) for part in error.get("loc", ())) or "value"
+        parts.append(f"{loc}: {error['msg']} (got {error.get('input')!r})")
+    return "; ".join(parts)
 
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def _log_dir_of(tokens: Sequence[str]) -> Path:
+    """The --log-dir of `tokens` when cyclopts could not parse them."""
+    for index, token in enumerate(tokens):
+        if token.startswith("--log-dir="):
+            return Path(token.split("=", 1)[1])
+        if token == "--log-dir" and index + 1 < len(tokens):
+            return Path(tokens[index + 1])
+    return Path(os.environ.get("DARTS_LOG_DIR", "logs"))
+
+
 def main(argv: Sequence[str] | None = None, commands: Sequence[CommandInfo] = COMMANDS) -> None:
     """Entry point of `darts`: run the command in `argv` and exit with its code."""
-    from cyclopts import CycloptsError
-
     app = build_app(commands)
     tokens = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -120,4 +150,7 @@ def main(argv: Sequence[str] | None = None, commands: Sequence[CommandInfo] = CO
     except CycloptsError as exc:
         app.error_console.print(f"[red]error:[/red] {_one_line(exc)}")
         code = EXIT_USAGE
+    except Exception as exc:  # before the launcher runs, e.g. a command module that fails to import
+        with command_logging(_log_dir_of(tokens), "darts", verbose="-v" in tokens) as log_file:
+            code = report_error(exc, log_file)
     sys.exit(code if isinstance(code, int) else 0)

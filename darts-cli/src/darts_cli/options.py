@@ -12,21 +12,23 @@ import inspect
 import json
 import typing
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 from cyclopts import Parameter
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from darts_cli.configfile import flat_args, is_table_type
 from darts_cli.errors import ConfigError
-from darts_cli.settings import RunContext, _flat_args, _is_table_type, build_config
+from darts_cli.settings import RunContext, build_config
 
 CommandFunc = Callable[..., int]
 
 
 def _option_type(annotation: Any) -> tuple[Any, bool]:
     """The cyclopts type of an option and whether it is JSON text (tables, nested models)."""
-    if _is_table_type(annotation) or len([a for a in _flat_args(annotation) if a is not type(None)]) > 1:
+    if is_table_type(annotation) or len([a for a in flat_args(annotation) if a is not type(None)]) > 1:
         return str | None, True
     return annotation | None, False
 
@@ -34,7 +36,8 @@ def _option_type(annotation: Any) -> tuple[Any, bool]:
 def _help(info: Any) -> str:
     text = (info.description or "").strip()
     if info.default is not PydanticUndefined:
-        text = f"{text} [default: {info.default!r}]".strip()
+        shown = str(info.default) if isinstance(info.default, Path) else repr(info.default)
+        text = f"{text} [default: {shown}]".strip()
     elif info.default_factory is not None:
         text = f"{text} [default: computed]".strip()
     else:
@@ -49,7 +52,7 @@ def _parameters(model: type[BaseModel]) -> tuple[list[inspect.Parameter], set[st
         option_type, is_json = _option_type(info.annotation)
         if is_json:
             json_fields.add(name)
-        is_list = any(typing.get_origin(a) in (list, tuple, set) for a in _flat_args(info.annotation))
+        is_list = any(typing.get_origin(a) in (list, tuple, set) for a in flat_args(info.annotation))
         meta = Parameter(help=_help(info) + (" (JSON)" if is_json else ""), show_default=False)
         if is_list:
             meta = Parameter(help=_help(info), show_default=False, consume_multiple=True)

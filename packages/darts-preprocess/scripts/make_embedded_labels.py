@@ -21,6 +21,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+from shapely.geometry import box
+
 from darts_preprocess._synthetic_sites import (
     EMBED_HALF_SIDE_M,
     SITE_SCENES,
@@ -29,7 +31,6 @@ from darts_preprocess._synthetic_sites import (
     read_label_files,
     utm_epsg,
 )
-from shapely.geometry import box
 
 FOOTPRINT_SIMPLIFY_DEG = 2e-4
 """Footprints are simplified (~10 m) to keep the package small; labels are kept exactly."""
@@ -87,7 +88,7 @@ def main() -> None:
         shutil.rmtree(args.out)
     _write(kept, args.out)
     _write(fps, args.out)
-    shutil.copy(args.labels_dir / "CITATION.cff", args.out / "CITATION.cff")
+    shutil.copyfile(args.labels_dir / "CITATION.cff", args.out / "CITATION.cff")
     (args.out / "README.md").write_text(
         README.format(radius=EMBED_HALF_SIDE_M, scenes=", ".join(SITE_SCENES))
     )

@@ -51,6 +51,8 @@ Rules:
   the keys all commands know (for the unknown-key warning). So import your config model from a
   module that does not import torch / lightning / optuna / wandb, and import the heavy library
   function inside the body.
+- Field names `config_file`, `log_dir`, `verbose`, `ctx`, `help`, `version` are taken by the
+  global options; do not use them in a command's model.
 - Messages through `logging`; tables and results through `rich.console.Console().print`.
 - Test through the real entry point: `darts_cli.app.main([...])` inside
   `pytest.raises(SystemExit)` (check `.value.code`), after `monkeypatch.chdir(tmp_path)` so that

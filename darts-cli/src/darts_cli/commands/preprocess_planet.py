@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from darts_cli.errors import NotImplementedYetError
+import logging
+
+from darts_preprocess.config import PlanetPreprocessConfig  # cheap: pydantic + the band registry
+
+from darts_cli.commands.preprocess_s2 import render_preprocess_result
 from darts_cli.options import darts_command
 
+logger = logging.getLogger(__name__)
 
-@darts_command()
-def preprocess_planet_train_data() -> int:
+
+@darts_command(PlanetPreprocessConfig)
+def preprocess_planet_train_data(config: PlanetPreprocessConfig) -> int:
     """Build a training set (cross-val, val-test, test) from PLANET scenes and label polygons."""
-    raise NotImplementedYetError("preprocess-planet-train-data")
+    from darts_preprocess.pipeline import preprocess_planet_train_data as run
+
+    render_preprocess_result(run(config))
+    return 0

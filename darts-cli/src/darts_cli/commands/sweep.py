@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
-from darts_cli.errors import NotImplementedYetError
+import logging
+
+from darts_sweep.config import SweepCommandConfig  # cheap: pydantic only, no optuna / torch at import time
+
 from darts_cli.options import darts_command
 
+logger = logging.getLogger(__name__)
 
-@darts_command()
-def optuna_sweep_smp() -> int:
+
+@darts_command(SweepCommandConfig)
+def optuna_sweep_smp(config: SweepCommandConfig) -> int:
     """Create, resume or run a cross-validated Optuna hyperparameter sweep."""
-    raise NotImplementedYetError("optuna-sweep-smp")
+    from rich.console import Console
+
+    from darts_sweep import optuna_sweep_smp as run
+
+    outcome = run(config.to_sweep_config())
+    console = Console(soft_wrap=True)
+    verb = "created" if outcome.created else "continuing"
+    console.print(f"sweep id: {outcome.sweep_id} ({verb}, stored in {outcome.storage})", markup=False)
+    if outcome.trials_run:
+        best = f"best trial {outcome.best_trial} = {outcome.best_value}" if outcome.best_trial is not None else ""
+        console.print(
+            f"ran trials {outcome.trials_run}; sweep: {outcome.n_complete} complete, {outcome.n_failed} failed, "
+            f"{outcome.n_pruned} pruned. {best}",
+            markup=False,
+        )
+    return 130 if outcome.interrupted else 0

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from darts_cli.errors import NotImplementedYetError
+import logging
+
+from darts_sweep.config import SweepReportConfig  # cheap: pydantic only
+
 from darts_cli.options import darts_command
 
+logger = logging.getLogger(__name__)
 
-@darts_command()
-def sweep_report() -> int:
+
+@darts_command(SweepReportConfig)
+def sweep_report(config: SweepReportConfig) -> int:
     """Summarise a sweep: best trials, parameter importances and plots."""
-    raise NotImplementedYetError("sweep-report")
+    from rich.console import Console
+
+    from darts_sweep.report import render_report
+    from darts_sweep.report import sweep_report as run
+
+    out_dir = config.out_dir or config.artifact_dir / config.sweep_id / "report"
+    report = run(config.sweep_db, config.sweep_id, out_dir, artifact_dir=config.artifact_dir, plots=config.plots)
+    Console(soft_wrap=True).print(render_report(report, config.format), markup=False, highlight=False)
+    logger.info("report written to %s", out_dir)
+    return 0

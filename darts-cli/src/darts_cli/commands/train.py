@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-from darts_cli.errors import NotImplementedYetError
+import logging
+
+from rich.console import Console
+
 from darts_cli.options import darts_command
+from darts_train.config import TrainConfig  # cheap: pydantic only, no torch at import time
+
+logger = logging.getLogger(__name__)
 
 
-@darts_command()
-def train_smp() -> int:
+@darts_command(TrainConfig)
+def train_smp(config: TrainConfig) -> int:
     """Train one segmentation model on a fold of cross-val (or on all of it: the final retrain)."""
-    raise NotImplementedYetError("train-smp")
+    from darts_train import train_smp as run
+
+    result = run(config)
+    score = "n/a" if result.best_score is None else f"{result.best_score:.4f}"
+    Console().print(
+        f"run [bold]{result.run_name}[/bold] / {result.run_id}: best val/JaccardIndex {score}\n"
+        f"  run folder      {result.run_dir}\n"
+        f"  best checkpoint {result.best_checkpoint}\n"
+        f"  last checkpoint {result.last_checkpoint}"
+    )
+    return 0

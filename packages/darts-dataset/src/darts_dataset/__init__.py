@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from darts_dataset.augment import AugmentConfig, Augmenter
-from darts_dataset.config import DataModuleConfig
+from darts_dataset.config import DataModuleConfig, ValidateConfig
 from darts_dataset.errors import BandSelectionError, FoldError
 from darts_dataset.folds import (
     fold_indices,
@@ -52,6 +52,7 @@ __all__ = [
     "PatchDataset",
     "SplitMetadata",
     "TrainingSet",
+    "ValidateConfig",
     "ValidationReport",
     "fold_indices",
     "folds_from_json",

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from darts_preprocess.bands import BANDS, BandKind
 from pydantic import BaseModel, ConfigDict, Field
+
+from darts_preprocess.bands import BANDS, BandKind
 
 
 class AugmentConfig(BaseModel):
@@ -82,7 +83,7 @@ class Augmenter:
         """Augmented copies of ``x`` and ``y`` (contiguous, ready for ``torch.from_numpy``)."""
         rng = self.rng(index)
         x, y = self._geometric(x, y, rng)
-        x = self._photometric(np.array(x, dtype=np.float32), rng)
+        x = self._photometric(np.array(x, dtype=np.float32, order="C"), rng)
         return x, np.ascontiguousarray(y)
 
     def _geometric(

@@ -44,3 +44,16 @@ class DataModuleConfig(BaseModel):
         if not self.final_retrain and self.fold >= self.n_folds:
             raise ValueError(f"fold={self.fold} must be below n_folds={self.n_folds}")
         return self
+
+
+class ValidateConfig(BaseModel):
+    """What ``darts validate-train-data`` checks."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    train_data_dir: Path
+    """Training set folder to check (config.toml + cross-val.zarr, val-test.zarr, test.zarr)."""
+    n_folds: int = Field(5, ge=2)
+    """Number of cross-val folds whose per-fold counts are reported (as training would make them)."""
+    seed: int = 42
+    """Seed of the fold assignment (as training would use it)."""

@@ -154,7 +154,11 @@ class DartsDataModule(L.LightningDataModule):
         return self._loader(self.train_dataset, shuffle=True)
 
     def val_dataloader(self) -> DataLoader | list[DataLoader]:
-        """The validation fold; an empty list in final-retrain mode (Lightning then skips validation)."""
+        """The validation fold; an empty list in final-retrain mode.
+
+        In that mode run the Trainer with ``limit_val_batches=0``: Lightning then never asks for
+        this loader (an empty list works too, but Lightning warns about it).
+        """
         self.setup("fit")
         return [] if self.val_dataset is None else self._loader(self.val_dataset, shuffle=False)
 

@@ -1,11 +1,12 @@
 """Cross-validation folds over the patches of a split, grouped by scene and stratified by positives.
 
 Scenes, not patches, are assigned to folds, so overlapping patches of one scene never sit in both
-training and validation. Scenes with RTS and scenes without are dealt out separately (largest
-first, each to the fold holding the fewest patches of its stratum so far), so every fold gets
-positives where there are enough positive scenes. The seed breaks ties and numbers the folds, so
-one seed always gives the same assignment. Sets without per-sample metadata (written by the
-reference tool) fall back to contiguous blocks of patches, with a warning.
+training and validation. Scenes with RTS are dealt out first (most positive patches first, each to
+the fold holding the fewest positive patches so far), then scenes without RTS (largest first, to
+the fold holding the fewest patches), so positive patches spread over the folds and every fold
+gets a positive scene when there are at least as many positive scenes as folds. The seed breaks
+ties and numbers the folds, so one seed always gives the same assignment. Sets without per-sample
+metadata (written by the reference tool) fall back to contiguous blocks of patches, with a warning.
 """
 
 from __future__ import annotations
@@ -66,19 +67,22 @@ def make_folds(metadata: SplitMetadata, n_folds: int, seed: int) -> np.ndarray:
     scenes, scene_of_sample = np.unique(metadata.scene_ids, return_inverse=True)
     _check_n_folds(n_folds, len(scenes), "scenes")
     sizes = np.bincount(scene_of_sample, minlength=len(scenes)).astype(np.float64)
-    positive = np.zeros(len(scenes), dtype=bool)
+    positive_patches = np.zeros(len(scenes))
     if metadata.positive_fraction is not None:
-        np.logical_or.at(positive, scene_of_sample, metadata.positive_fraction > 0)
+        positive_patches = np.bincount(
+            scene_of_sample,
+            weights=(metadata.positive_fraction > 0).astype(np.float64),
+            minlength=len(scenes),
+        )
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(n_folds)]))
     scene_fold = np.empty(len(scenes), dtype=np.int64)
-    total_loads = np.zeros(n_folds)
-    pos = np.flatnonzero(positive)
-    neg = np.flatnonzero(~positive)
-    if len(pos):
-        scene_fold[pos] = _deal(sizes[pos], np.zeros(n_folds), rng)
-        total_loads += np.bincount(scene_fold[pos], weights=sizes[pos], minlength=n_folds)
+    pos = np.flatnonzero(positive_patches > 0)
+    neg = np.flatnonzero(positive_patches == 0)
+    if len(pos):  # balance positive patches first, then fill up with the negative scenes
+        scene_fold[pos] = _deal(positive_patches[pos], np.zeros(n_folds), rng)
     if len(neg):
-        scene_fold[neg] = _deal(sizes[neg], total_loads.copy(), rng)
+        loads = np.bincount(scene_fold[pos], weights=sizes[pos], minlength=n_folds)
+        scene_fold[neg] = _deal(sizes[neg], loads, rng)
     # every fold is non-empty: n_folds <= n_scenes, each scene has >= 1 patch and an empty fold
     # (load 0) is always the lightest
     relabel = rng.permutation(n_folds)

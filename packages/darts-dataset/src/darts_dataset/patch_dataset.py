@@ -14,13 +14,13 @@ from typing import Any
 
 import numpy as np
 import torch
-from darts_preprocess.errors import TrainingSetError
 from torch.utils.data import Dataset
 
-from darts_dataset._chunks import ChunkReader
+from darts_dataset._chunks import ChunkReader, MissingChunkError
 from darts_dataset.augment import AugmentConfig, Augmenter
 from darts_dataset.errors import BandSelectionError
 from darts_dataset.training_set import TrainingSet, split_arrays
+from darts_preprocess.errors import TrainingSetError
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +132,13 @@ class PatchDataset(_SplitDataset):
     def read(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """Raw (x with the selected bands, y uint8) of patch ``index`` of the split, no augmentation."""
         x_reader, y_reader = self._open()
-        x = x_reader.read(index)
+        try:
+            x = x_reader.read(index, strict=True)
+        except MissingChunkError as err:  # model-ready patches are never all-fill: the array is truncated
+            raise TrainingSetError(
+                f"patch {index} of {self.train_data_dir}/{self.split}: {err}; the set is truncated "
+                "(check it with `darts validate-train-data`)"
+            ) from err
         if not self._all_channels:
             x = x[self.channels]
         return x, y_reader.read(index)

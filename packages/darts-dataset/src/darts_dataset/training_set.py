@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import zarr
+
 from darts_preprocess.bands import BANDS
 from darts_preprocess.errors import DartsFileNotFoundError, TrainingSetError
 from darts_preprocess.trainset_layout import (

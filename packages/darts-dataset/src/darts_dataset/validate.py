@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 import zarr
-from darts_preprocess.bands import BANDS
-from darts_preprocess.errors import DartsError
-from darts_preprocess.trainset_layout import LABEL_RTS, SPLITS, split_path
 
 from darts_dataset._chunks import ChunkReader, MissingChunkError
 from darts_dataset.folds import make_folds
 from darts_dataset.training_set import SplitMetadata, TrainingSet, read_split_metadata, split_arrays
+from darts_preprocess.bands import BANDS
+from darts_preprocess.errors import DartsError
+from darts_preprocess.trainset_layout import LABEL_RTS, SPLITS, split_path
 
 logger = logging.getLogger(__name__)
 
@@ -158,8 +158,11 @@ def _check_split(
     try:
         group = zarr.open_group(path, mode="r")
         x, y = split_arrays(group, split)
-    except (DartsError, FileNotFoundError, ValueError, KeyError) as err:
-        report.violations.append(f"{split}: {err}")
+    except DartsError as err:  # names the split already
+        report.violations.append(str(err))
+        return None
+    except (FileNotFoundError, ValueError, KeyError) as err:
+        report.violations.append(f"{split}: {path.name} is not a readable zarr group ({err})")
         return None
     _check_arrays(report, split, x, y, ts)
     attr_bands = group.attrs.get("bands")
@@ -170,7 +173,7 @@ def _check_split(
     try:
         metadata = read_split_metadata(group, split)
     except DartsError as err:
-        report.violations.append(f"{split}: {err}")
+        report.violations.append(str(err))
         metadata = SplitMetadata(split=split, n=int(x.shape[0]), has_metadata=False)
     if not metadata.has_metadata:
         report.warnings.append(f"{split}: no per-sample metadata (reference-tool set); scene counts unknown")

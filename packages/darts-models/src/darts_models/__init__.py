@@ -24,8 +24,9 @@ if TYPE_CHECKING:
     )
     from darts_models.factory import build_model, list_architectures, list_encoders
     from darts_models.inference import predict_array, segment_scene
-    from darts_models.instances import OBJECT_METRICS, ObjectMetrics, boundary_iou, object_metrics
+    from darts_models.instances import ObjectMetrics, boundary_iou, object_metrics
     from darts_models.losses import FocalLoss
+    from darts_models.metric_keys import OBJECT_METRICS
     from darts_models.metrics import InstanceMetrics, build_pixel_metrics
 
 # torch, smp and torchmetrics load only when one of these names is first used (PEP 562)
@@ -41,7 +42,7 @@ _LAZY = {
     "list_encoders": "factory",
     "predict_array": "inference",
     "segment_scene": "inference",
-    "OBJECT_METRICS": "instances",
+    "OBJECT_METRICS": "metric_keys",
     "ObjectMetrics": "instances",
     "boundary_iou": "instances",
     "object_metrics": "instances",

@@ -2,8 +2,9 @@
 
 Each patch's prediction is weighted by a separable window that is 1 in the patch centre and rises as a
 raised cosine across the ``overlap`` band at each patch edge. The outermost ``overlap // 4`` pixels of a
-patch get weight 0 there: a convolutional network is least reliable next to its own zero padding, and
-with ``overlap // 4`` at least the network's receptive radius, the blend equals one full-frame pass. The
+patch get weight 0 there: a convolutional network is least reliable next to its own zero padding. For a
+translation-equivariant network whose receptive radius is at most ``overlap // 4`` the blend equals one
+full-frame pass (away from the scene border, where reflection replaces zero padding). The
 scene is first padded by ``overlap`` pixels of reflection on every side, so every scene pixel lies where
 some patch's weight is 1 or ramping, never zero.
 """
@@ -47,6 +48,8 @@ def _origins(length: int, patch_size: int, step: int) -> list[int]:
 
 def _resolve_precision(precision: Precision, device: torch.device) -> torch.dtype | None:
     """The autocast dtype, or None for plain fp32."""
+    if precision not in ("auto", "fp32", "bf16"):
+        raise DartsInputError(f"precision must be 'auto', 'fp32' or 'bf16', got {precision!r}")
     if precision == "fp32":
         return None
     if precision == "bf16":
@@ -187,8 +190,9 @@ def _as_dataarray(
     coords = {k: v for k, v in template.coords.items() if set(v.dims) <= set(dims)}
     out = xr.DataArray(probs, dims=dims, coords=coords, name="probabilities")
     out.attrs.update({"long_name": "RTS probability", "units": "1", "model": name})
+    # the grid-mapping coordinate (``spatial_ref``, with its GeoTransform) travels with the coords above;
+    # writing the CRS again also covers scenes whose CRS lives only in attributes
     crs = scene.rio.crs
     if crs is not None:
-        transform = scene.rio.transform()
-        out = out.rio.write_crs(crs).rio.write_transform(transform)
+        out = out.rio.write_crs(crs)
     return out

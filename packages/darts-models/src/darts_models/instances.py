@@ -20,17 +20,6 @@ from darts_models.errors import DartsInputError
 
 IGNORE_INDEX = 2
 
-OBJECT_METRICS: tuple[str, ...] = (
-    "ObjectPrecision",
-    "ObjectRecall",
-    "ObjectF1",
-    "ObjectTP",
-    "ObjectFP",
-    "ObjectFN",
-    "BoundaryIoU",
-)
-"""Keys returned by :class:`InstanceMetrics.compute` (test stage only)."""
-
 
 @dataclass(frozen=True)
 class ObjectMetrics:

@@ -14,6 +14,16 @@ PIXEL_METRICS: tuple[str, ...] = (
     "AUROC",
     "AveragePrecision",
 )
+OBJECT_METRICS: tuple[str, ...] = (
+    "ObjectPrecision",
+    "ObjectRecall",
+    "ObjectF1",
+    "ObjectTP",
+    "ObjectFP",
+    "ObjectFN",
+    "BoundaryIoU",
+)
+"""Test-stage instance metrics (one-to-one matched connected components) and boundary IoU."""
 LOSS = "loss"
 TRAIN_PREFIX = "train"
 VAL_PREFIX = "val"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torchmetrics import Metric, MetricCollection
 
-from darts_models.instances import OBJECT_METRICS, ObjectMetrics, boundary_iou_counts, object_metrics
-from darts_models.metric_keys import PIXEL_METRICS
+from darts_models.instances import ObjectMetrics, boundary_iou_counts, object_metrics
+from darts_models.metric_keys import OBJECT_METRICS, PIXEL_METRICS
 
 IGNORE_INDEX = 2
 """Label value of invalid / no-data pixels, ignored by loss and metrics."""

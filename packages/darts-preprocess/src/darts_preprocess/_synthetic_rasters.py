@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter, shift
+from scipy.ndimage import gaussian_filter, shift, zoom
 
 # Typical summer tundra surface reflectance (DN = reflectance x 10000) and the RTS (bare, wet soil) change.
 BACKGROUND_DN: dict[str, float] = {"blue": 450.0, "green": 700.0, "red": 750.0, "nir": 2400.0}
@@ -12,8 +12,18 @@ CLOUD_DN = 3400.0
 
 
 def smooth_noise(rng: np.random.Generator, shape: tuple[int, int], sigma_px: float) -> np.ndarray:
-    """Gaussian-filtered white noise scaled to unit standard deviation."""
-    field = gaussian_filter(rng.standard_normal(shape), sigma_px, mode="wrap")
+    """Gaussian-filtered white noise scaled to unit standard deviation.
+
+    Wide kernels are computed on a coarser grid and upsampled (bilinear), which looks the same
+    and keeps generation fast.
+    """
+    step = max(1, int(sigma_px // 4))
+    if step == 1:
+        field = gaussian_filter(rng.standard_normal(shape), sigma_px, mode="wrap", truncate=3.0)
+    else:
+        coarse = (shape[0] // step + 2, shape[1] // step + 2)
+        field = gaussian_filter(rng.standard_normal(coarse), sigma_px / step, mode="wrap", truncate=3.0)
+        field = zoom(field, step, order=1)[: shape[0], : shape[1]]
     return field / max(float(field.std()), 1e-12)
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
 from darts_preprocess.errors import DartsError
-from darts_preprocess.labels import LabelCollection, LabelMatching
+from darts_preprocess.labels import LabelMatching
 from darts_preprocess.patching import FILTERS
 from darts_preprocess.report import PreprocessResult, labels_frame, write_labels, write_report
 from darts_preprocess.scene_cache import SceneCache
@@ -39,7 +39,7 @@ def build_jobs(
             SceneJob(
                 scene_id=ref.scene_id,
                 ref=ref,
-                labels=found.labels[["geometry", "repaired"]],
+                labels=found.labels[["label_uid", "geometry", "repaired"]],
                 footprint=found.footprint,
                 region=found.region,
                 prefix_matched_ids=found.prefix_matched_ids,
@@ -143,7 +143,7 @@ def assemble_training_set(
     outcomes: dict[str, SceneOutcome],
     cache: SceneCache,
     matching: LabelMatching,
-    collection: LabelCollection,
+    label_notes: list[str],
     skipped: list[tuple[str, str]],
 ) -> PreprocessResult:
     """Write the three splits, labels.geojson and the report (config.toml is written by the caller)."""
@@ -164,26 +164,22 @@ def assemble_training_set(
         skipped=skipped,
         scene_reports=dict(sorted(done.items())),
         removed={f: sum(o.removed.get(f, 0) for o in done.values()) for f in FILTERS},
-        label_notes=list(collection.notes),
+        label_notes=list(label_notes),
         unmatched_label_ids=list(matching.unmatched_label_ids),
     )
     used = {sid: assignment.split[sid] for sid in done}
     labels, scene_of = _used_labels(matching, used)
-    write_labels(root, labels_frame(labels, scene_of, used))
+    status = {uid: st for o in done.values() for uid, st in o.label_status.items()}
+    write_labels(root, labels_frame(labels, scene_of, used, status))
     write_report(root, result)
     return result
 
 
 def _used_labels(matching: LabelMatching, used: dict[str, str]) -> tuple[Any, pd.Series]:
-    frames = [matching.scenes[sid].labels for sid in sorted(used)]
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        empty = next(iter(matching.scenes.values())).labels.iloc[0:0]
-        return empty, pd.Series([], dtype=object)
+    """Labels of the processed scenes (fresh index) and the scene of each row."""
     import geopandas as gpd
 
-    labels = gpd.GeoDataFrame(pd.concat(frames), crs=frames[0].crs)
-    scene_of = pd.Series(
-        [sid for sid in sorted(used) for _ in range(len(matching.scenes[sid].labels))], index=labels.index
-    )
-    return labels, scene_of
+    frames = [matching.scenes[sid].labels for sid in sorted(used)]
+    scenes = [sid for sid in sorted(used) for _ in range(len(matching.scenes[sid].labels))]
+    labels = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+    return labels, pd.Series(scenes, index=labels.index, dtype=object)

@@ -115,6 +115,9 @@ class S2PreprocessConfig(_PreprocessConfig):
 
     sentinel2_dir: Path
     """Folder of Sentinel-2 samples (one folder per sample) or the local cache Earth Engine fills."""
+    labels_dir: Path | None = None  # type: ignore[assignment]
+    """Folder of TrainingLabel*.gpkg / ImageFootprints*.gpkg; optional when every sample folder holds
+    its own labels file (<scene id>.gpkg / .shp). Footprints match scenes by overlap and date."""
 
 
 PreprocessConfig = PlanetPreprocessConfig | S2PreprocessConfig

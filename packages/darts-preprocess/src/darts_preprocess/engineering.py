@@ -91,7 +91,7 @@ def _pixel_size_m(geobox: GeoBox) -> tuple[float, float]:
 def to_scene_grid(values: np.ndarray, src: GeoBox, dst: GeoBox, resampling: str = "bilinear") -> np.ndarray:
     """``values`` on grid ``src`` cut (when aligned) or warped onto grid ``dst``."""
     if src.crs == dst.crs and src.resolution == dst.resolution:
-        col, row = ~src.affine * (dst.affine.c, dst.affine.f)
+        col, row = ~src.affine @ (dst.affine.c, dst.affine.f)
         r, c = round(row), round(col)
         aligned = abs(row - r) < 1e-6 and abs(col - c) < 1e-6
         h, w = dst.shape.yx

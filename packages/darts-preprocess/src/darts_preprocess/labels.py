@@ -135,8 +135,10 @@ def normalise_label_value(value: object) -> int | None:
     return 1 if number == 1.0 else -1
 
 
-def _read_gpkg(path: Path) -> gpd.GeoDataFrame:
+def _read_gpkg(path: Path, image_id: str | None = None) -> gpd.GeoDataFrame:
     frame = gpd.read_file(path)
+    if image_id is not None:
+        frame["image_id"] = image_id
     if "image_id" not in frame.columns:
         raise DartsInputError(f"{path}: no 'image_id' column (columns: {list(frame.columns)})")
     if frame.crs is None:
@@ -162,8 +164,13 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry:
     return shapely.unary_union(parts) if parts else shapely.Polygon()
 
 
-def _read_label_file(path: Path, notes: list[str]) -> gpd.GeoDataFrame:
-    frame = _read_gpkg(path)
+def read_label_file(path: Path, notes: list[str], image_id: str | None = None) -> gpd.GeoDataFrame:
+    """One label file, normalised (see the module docstring); ``image_id`` overrides the column.
+
+    Columns label_uid, image_id, region, label_id, label_file, repaired, geometry (EPSG:4326).
+    Repairs and exclusions are appended to ``notes``.
+    """
+    frame = _read_gpkg(path, image_id)
     name = path.name
     values = (
         frame["label"].map(normalise_label_value) if "label" in frame else pd.Series(None, index=frame.index)
@@ -241,7 +248,7 @@ def load_label_collection(labels_dir: Path) -> LabelCollection:
     if not label_paths and not footprint_paths:
         raise DartsFileNotFoundError(f"no {LABEL_GLOB} or {FOOTPRINT_GLOB} under labels-dir {labels_dir}")
     notes: list[str] = []
-    labels = [_read_label_file(p, notes) for p in label_paths]
+    labels = [read_label_file(p, notes) for p in label_paths]
     footprints = [_read_footprint_file(p, notes) for p in footprint_paths]
     files = [LabelFile(p, "labels", sha256_file(p), len(f)) for p, f in zip(label_paths, labels, strict=True)]
     files += [

@@ -23,12 +23,13 @@ import shutil
 import time
 import tomllib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
 from darts_preprocess.errors import DartsInputError
-from darts_preprocess.labels import LabelCollection, LabelMatching, load_label_collection, match_scenes
+from darts_preprocess.labels import LabelFile, LabelMatching, load_label_collection, match_scenes
 from darts_preprocess.report import (
     REPORT_FILE,
     PreprocessResult,
@@ -135,32 +136,57 @@ def _scene_settings(config: Config, sensor: Sensor) -> SceneSettings:
     )
 
 
-def _cache_settings(settings: SceneSettings, scene_dir: Path, collection: LabelCollection) -> dict[str, Any]:
+@dataclass
+class _Labels:
+    """Labels matched to the discovered scenes, the files they came from and the repair notes."""
+
+    matching: LabelMatching
+    files: list[LabelFile]
+    notes: list[str]
+
+
+def _cache_settings(settings: SceneSettings, scene_dir: Path, labels: _Labels) -> dict[str, Any]:
     record = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(settings).items()}
     record.pop("ee_project", None)
     record.pop("ee_use_highvolume", None)
     record["scene_dir"] = str(scene_dir.resolve())
-    record["label_files"] = sorted(f.sha256 for f in collection.files)
+    record["label_files"] = sorted(f.sha256 for f in labels.files)
     return record
 
 
-def _match(
-    collection: LabelCollection, refs: list[Any], skipped: list[tuple[str, str]]
-) -> tuple[LabelMatching, list]:
-    """Match labels to scenes; scenes with neither labels nor a footprint are skipped."""
-    matching = match_scenes(collection, [r.scene_id for r in refs])
+def _match_labels(config: Config, sensor: Sensor, refs: list[Any]) -> _Labels:
+    """Read the label files and match them to the scenes (per sensor)."""
+    labels_dir = config.labels_dir
+    collection = load_label_collection(labels_dir) if labels_dir is not None else None
+    if sensor.name != SENTINEL2:
+        if collection is None:
+            raise DartsInputError(f"{sensor.label} preprocessing needs labels-dir, which is not set")
+        matching = match_scenes(collection, [r.scene_id for r in refs])
+        return _Labels(matching, list(collection.files), list(collection.notes))
+    from darts_preprocess.s2_labels import match_s2_scenes
+
+    extents = {r.scene_id: scene_extent(sensor, r) for r in refs}
+    matching, files, notes = match_s2_scenes(collection, refs, extents)
+    if collection is not None:
+        files, notes = list(collection.files) + files, list(collection.notes) + notes
+    return _Labels(matching, files, notes)
+
+
+def _usable(labels: _Labels, refs: list[Any], skipped: list[tuple[str, str]]) -> list[Any]:
+    """Scenes with a footprint, labels or their own labels file; the others are skipped."""
+    matching = labels.matching
     usable = []
     for ref in refs:
         found = matching.scenes[ref.scene_id]
-        if found.footprint is None and found.labels.empty:
-            skipped.append((ref.scene_id, "no footprint and no labels for this scene id in labels-dir"))
+        if found.footprint is None and found.labels.empty and getattr(ref, "labels_path", None) is None:
+            skipped.append((ref.scene_id, "no footprint and no labels for this scene in labels-dir"))
         else:
             usable.append(ref)
     if not usable:
+        label_ids = sorted(set(matching.unmatched_label_ids))
         raise DartsInputError(
             f"none of the {len(refs)} scene(s) matches a label or footprint image id in labels-dir "
-            f"(label image ids look like {sorted(set(collection.labels['image_id']))[:3]}, "
-            f"scene ids like {[r.scene_id for r in refs[:3]]})"
+            f"(label image ids look like {label_ids[:3]}, scene ids like {[r.scene_id for r in refs[:3]]})"
         )
     if matching.unmatched_label_ids:
         logger.warning(
@@ -169,7 +195,7 @@ def _match(
             ", ".join(matching.unmatched_label_ids[:10])
             + (" ..." if len(matching.unmatched_label_ids) > 10 else ""),
         )
-    return matching, usable
+    return usable
 
 
 def run_preprocessing(
@@ -180,6 +206,8 @@ def run_preprocessing(
 
     start = time.perf_counter()
     _check_aux(config)
+    if config.device not in ("cpu", "auto"):
+        logger.info("band engineering runs on the CPU (numpy/scipy); device %r is not used", config.device)
     test_regions = _load_test_regions(config)
     _check_existing_set(config)
     discovery = sensor.discover(Path(scene_dir))
@@ -189,21 +217,22 @@ def run_preprocessing(
             f"no {sensor.label} scenes found under {scene_dir}"
             + (f"; skipped: {skipped[:5]}" if skipped else " (the folder holds no scene folders)")
         )
-    collection = load_label_collection(config.labels_dir)
-    matching, refs = _match(collection, discovery.refs, skipped)
+    labels = _match_labels(config, sensor, discovery.refs)
+    refs = _usable(labels, discovery.refs, skipped)
+    matching = labels.matching
     footprints = {r.scene_id: matching.scenes[r.scene_id].footprint or scene_extent(sensor, r) for r in refs}
     assignment = assign_splits(footprints, config.test_val_split, config.seed, test_regions)
     settings = _scene_settings(config, sensor)
-    cache = SceneCache(config.cache_root, _cache_settings(settings, Path(scene_dir), collection))
+    cache = SceneCache(config.cache_root, _cache_settings(settings, Path(scene_dir), labels))
     if config.overwrite:
         cache.clear()
     cache.prepare()
     jobs, resumed = build_jobs(refs, matching, settings, cache)
     outcomes = run_jobs(jobs, config, progress=progress)
     outcomes.update({sid: SceneOutcome.from_dict(cache.read_outcome(sid)) for sid in resumed})
-    result = assemble_training_set(config, assignment, outcomes, cache, matching, collection, skipped)
+    result = assemble_training_set(config, assignment, outcomes, cache, matching, labels.notes, skipped)
     result.n_processed, result.n_resumed = len(jobs), len(resumed)
-    write_config(config.train_data_dir, training_set_settings(config, sensor.name, result, collection.files))
+    write_config(config.train_data_dir, training_set_settings(config, sensor.name, result, labels.files))
     if config.preprocess_cache is None:
         shutil.rmtree(config.cache_root, ignore_errors=True)
     result.seconds = round(time.perf_counter() - start, 2)

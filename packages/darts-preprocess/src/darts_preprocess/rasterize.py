@@ -49,7 +49,7 @@ def _pixel_window(
 ) -> tuple[int, int, int, int] | None:
     """Row/col window (r0, r1, c0, c1) covering ``geom``, clipped to the grid; None when empty."""
     minx, miny, maxx, maxy = geom.bounds
-    corners = [inverse * (x, y) for x in (minx, maxx) for y in (miny, maxy)]
+    corners = [inverse @ (x, y) for x in (minx, maxx) for y in (miny, maxy)]
     cols = [c for c, _ in corners]
     rows = [r for _, r in corners]
     c0, c1 = max(0, math.floor(min(cols))), min(shape[1], math.ceil(max(cols)) + 1)
@@ -76,7 +76,7 @@ def burn_labels(
     too_small = np.zeros(n, dtype=bool)
     h, w = shape
     image_box = shapely.Polygon(
-        [transform * (0, 0), transform * (w, 0), transform * (w, h), transform * (0, h)]
+        [transform @ (0, 0), transform @ (w, 0), transform @ (w, h), transform @ (0, h)]
     )
     area = image_box if valid_area is None else image_box.intersection(valid_area)
     inverse = ~transform

@@ -123,9 +123,15 @@ def write_config(train_data_dir: Path, settings: Mapping[str, Any]) -> Path:
 
 
 def labels_frame(
-    labels: gpd.GeoDataFrame, scene_of_label: pd.Series, split_of: Mapping[str, str]
+    labels: gpd.GeoDataFrame,
+    scene_of_label: pd.Series,
+    split_of: Mapping[str, str],
+    status: Mapping[str, str],
 ) -> gpd.GeoDataFrame:
-    """Used labels, each once, in EPSG:3413 with their scene and split ('mode')."""
+    """Labels of the processed scenes, each once, in EPSG:3413 with scene, split ('mode') and status.
+
+    ``status`` is 'burned', or 'outside_image' / 'too_small' for labels that set no pixel.
+    """
     scenes = scene_of_label.loc[labels.index]
     frame = gpd.GeoDataFrame(
         {
@@ -136,10 +142,12 @@ def labels_frame(
             "label_id": pd.to_numeric(labels["label_id"], errors="coerce").astype("Int64").to_numpy(),
             "label_file": labels["label_file"].to_numpy(),
             "mode": [split_of[s] for s in scenes],
+            "status": [status.get(uid, "burned") for uid in labels["label_uid"]],
         },
         geometry=labels.geometry.values,
         crs=labels.crs,
     )
+    frame = frame.drop_duplicates("label_uid", keep="first")  # a label seen by two scenes: listed once
     return frame.to_crs(LABELS_CRS).sort_values("label_uid").reset_index(drop=True)
 
 
@@ -147,7 +155,7 @@ def write_labels(train_data_dir: Path, frame: gpd.GeoDataFrame) -> Path:
     """labels.geojson (temporary name, then rename)."""
     path = Path(train_data_dir) / LABELS_FILE
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
-    frame.to_file(tmp, driver="GeoJSON")
+    frame.to_file(tmp, driver="GeoJSON", layer="labels")
     os.replace(tmp, path)
     return path
 

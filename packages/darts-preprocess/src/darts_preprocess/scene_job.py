@@ -55,7 +55,7 @@ class SceneJob:
     scene_id: str
     ref: Any
     labels: gpd.GeoDataFrame
-    """Matched labels (EPSG:4326) with a ``repaired`` column."""
+    """Matched labels (EPSG:4326) with ``label_uid`` and ``repaired`` columns."""
     footprint: BaseGeometry | None
     """Footprint in EPSG:4326, None = image extent."""
     region: str
@@ -81,6 +81,8 @@ class SceneOutcome:
     removed: dict[str, int] = field(default_factory=dict)
     labels: dict[str, Any] = field(default_factory=dict)
     positive_pixels: int = 0
+    label_status: dict[str, str] = field(default_factory=dict)
+    """label_uid -> 'outside_image' or 'too_small' for labels that burned nothing."""
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -135,6 +137,13 @@ def _labels_in_scene_crs(job: SceneJob, crs: Any) -> tuple[list[BaseGeometry], B
     return geoms, footprint
 
 
+def _label_status(job: SceneJob, outside: np.ndarray, too_small: np.ndarray) -> dict[str, str]:
+    uids = job.labels["label_uid"].tolist()
+    status = {uid: "outside_image" for uid, out in zip(uids, outside, strict=True) if out}
+    status.update({uid: "too_small" for uid, small in zip(uids, too_small, strict=True) if small})
+    return status
+
+
 def process_scene(job: SceneJob) -> SceneOutcome:
     """Process one scene and write its cache; raises on any error."""
     start = time.perf_counter()
@@ -180,6 +189,7 @@ def process_scene(job: SceneJob) -> SceneOutcome:
         removed=patches.removed,
         labels=report.to_dict(),
         positive_pixels=int((y == 1).sum()),
+        label_status=_label_status(job, outside, too_small),
     )
     outcome.seconds = round(time.perf_counter() - start, 3)
     meta = {"patch_row": patches.rows, "patch_col": patches.cols, "geotransform": patches.geotransforms}

@@ -5,7 +5,9 @@
 - val-test: of the other scenes, groups of mutually overlapping footprints are formed; a group goes
   to val-test when ``hash(seed, smallest scene id of the group)`` mapped to [0, 1) is below
   ``test_val_split``. Each group decides alone, so adding unrelated scenes never moves a scene;
-  the fraction is met in expectation, not exactly (with few scenes val-test may be empty — logged).
+  the fraction is met in expectation, not exactly. One exception keeps val-test usable: when the
+  threshold picks no group at all (few scenes), the group with the smallest hash is taken (logged,
+  recorded as ``fallback``); only such a fallback choice can change when scenes are added.
 - cross-val: the rest.
 """
 
@@ -41,6 +43,8 @@ class SplitAssignment:
     """Groups of scenes with overlapping footprints (each kept in one split unless one is test)."""
     region_scenes: dict[str, list[str]] = field(default_factory=dict)
     """Test region name -> scenes intersecting it."""
+    fallback: list[str] = field(default_factory=list)
+    """Scenes put in val-test only because the hash threshold chose none."""
 
     def scenes_of(self, split: str) -> list[str]:
         """Sorted scene ids of one split."""
@@ -62,6 +66,14 @@ def _admin_levels(admin: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return admin[~known | level.isin([lv.removeprefix("ADM") for lv in ADMIN_LEVELS])]
 
 
+def _close_names(name: str, known: list[str]) -> list[str]:
+    """Known names containing ``name`` (case-insensitive), then difflib's closest ones (at most 5)."""
+    lower = name.casefold()
+    containing = [k for k in known if lower in k.casefold() or k.casefold() in lower]
+    similar = difflib.get_close_matches(name, known, n=5, cutoff=0.5)
+    return list(dict.fromkeys([*containing, *similar]))[:5]
+
+
 def select_test_regions(admin: gpd.GeoDataFrame, names: Sequence[str]) -> dict[str, BaseGeometry]:
     """Polygons (EPSG:4326) of each named region; unknown names raise with the closest known names."""
     if ADMIN_NAME_COLUMN not in admin.columns:
@@ -76,7 +88,7 @@ def select_test_regions(admin: gpd.GeoDataFrame, names: Sequence[str]) -> dict[s
     for name in names:
         rows = admin[admin[ADMIN_NAME_COLUMN] == name]
         if rows.empty:
-            close = difflib.get_close_matches(name, known, n=5, cutoff=0.5)
+            close = _close_names(name, known)
             hint = f"; close names: {close}" if close else f"; {len(known)} names are known (ADM1/ADM2)"
             raise DartsInputError(f"test region {name!r} is not a shapeName in the admin regions{hint}")
         out[name] = shapely.unary_union(rows.geometry.values)
@@ -125,19 +137,24 @@ def assign_splits(
             logger.warning("test region %r intersects no scene footprint", name)
         split.update(dict.fromkeys(hits, TEST))
     groups = overlap_groups(footprints)
+    candidates: list[tuple[float, list[str]]] = []
     for group in groups:
         rest = [s for s in group if s not in split]
         if len(rest) < len(group) and rest:
             logger.warning("scenes %s overlap test scenes but lie outside the test regions", rest)
-        if not rest:
-            continue
-        choice = VAL_TEST if hash_fraction(rest[0], seed) < test_val_split else CROSS_VAL
-        split.update(dict.fromkeys(rest, choice))
-    n_val = sum(v == VAL_TEST for v in split.values())
-    if test_val_split > 0 and n_val == 0:
+        if rest:
+            candidates.append((hash_fraction(rest[0], seed), rest))
+    for value, rest in candidates:
+        split.update(dict.fromkeys(rest, VAL_TEST if value < test_val_split else CROSS_VAL))
+    fallback: list[str] = []
+    if test_val_split > 0 and len(candidates) > 1 and VAL_TEST not in split.values():
+        fallback = min(candidates)[1]
+        split.update(dict.fromkeys(fallback, VAL_TEST))
         logger.warning(
-            "val-test is empty: the seeded choice of %.3g of %d non-test scene(s) picked none",
+            "test-val-split %.3g of %d scene group(s) chose none; val-test takes the group with the "
+            "smallest hash: %s",
             test_val_split,
-            sum(v != TEST for v in split.values()),
+            len(candidates),
+            fallback,
         )
-    return SplitAssignment(split=split, groups=groups, region_scenes=region_scenes)
+    return SplitAssignment(split=split, groups=groups, region_scenes=region_scenes, fallback=fallback)

@@ -48,7 +48,7 @@ from darts_preprocess._synthetic_sites import (
     utm_epsg,
 )
 from darts_preprocess.errors import DartsInputError
-from darts_preprocess.sources._tiles import write_geotiff
+from darts_preprocess.sources._tiles import reproject_geom, write_geotiff
 from darts_preprocess.sources.planet import parse_planet_id
 
 logger = logging.getLogger(__name__)
@@ -159,12 +159,12 @@ def _write_tcvis(
     out: SyntheticCollection, site: Site, rts: gpd.GeoDataFrame, grid: GeoBox, seed: int
 ) -> None:
     rng = np.random.default_rng(seed)
-    geo = grid.extent.buffer(400.0).to_crs("EPSG:4326").boundingbox
+    left, bottom, right, top = reproject_geom(grid.extent.geom.buffer(400.0), grid.crs, "EPSG:4326").bounds
     lat = np.deg2rad(site.anchor_lat)
     res_y = TCVIS_RESOLUTION_M / 111_320.0
     res_x = TCVIS_RESOLUTION_M / (111_320.0 * np.cos(lat))
-    w, h = int(np.ceil((geo.right - geo.left) / res_x)), int(np.ceil((geo.top - geo.bottom) / res_y))
-    tc_grid = GeoBox((h, w), Affine(res_x, 0, geo.left, 0, -res_y, geo.top), "EPSG:4326")
+    w, h = int(np.ceil((right - left) / res_x)), int(np.ceil((top - bottom) / res_y))
+    tc_grid = GeoBox((h, w), Affine(res_x, 0, left, 0, -res_y, top), "EPSG:4326")
     path = out.tcvis_dir / f"synthetic_{site.scene_id}_tcvis.tif"
     names = ("tc_brightness", "tc_greenness", "tc_wetness")
     write_geotiff(path, px.tcvis(rng, _burn(rts, tc_grid)), tc_grid, descriptions=names)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 DEFAULT_TRAIN_FN = "darts_sweep._train_entry:train_smp_from_options"
 
@@ -83,3 +83,74 @@ class SweepOutcome(BaseModel):
     """Its parameters (searched and fixed)."""
     interrupted: bool = False
     """True when SIGINT stopped the runner (the current trial is marked failed)."""
+
+
+class _SweepCommandBase(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    train_data_dir: Path
+    """Root of the preprocessed training set."""
+    sweep_config: Path
+    """The wandb sweep YAML file (method, metric, parameters)."""
+    n_trials: int = Field(default=10, ge=1)
+    """Trials this runner runs, one after another."""
+    sweep_db: str | None = None
+    """SQLAlchemy URL (postgresql://…, sqlite:///…) or a file (.db/.sqlite = SQLite, else an Optuna
+    journal); default: a SQLite file {artifact_dir}/{sweep_id}/sweep.db."""
+    sweep_id: str | None = None
+    """The sweep to continue; none = create a new sweep (its id is printed)."""
+    n_folds: int = Field(default=5, ge=2)
+    """Cross-validation folds; each trial trains on every fold."""
+    n_randoms: int = Field(default=3, ge=1)
+    """Trainings per fold with different seeds (42, 21, 69, …)."""
+    artifact_dir: Path = Path("lightning_logs")
+    """Runs are written to {artifact_dir}/{sweep_id}/{trial_name}/{run_name}-{run_id}."""
+    device: int | Literal["cpu", "auto"] | None = None
+    """GPU index (0), cpu or auto to run trials; none = only create the sweep."""
+    prune: bool = False
+    """Stop trials whose per-fold score falls below the median of earlier trials."""
+
+    def to_sweep_config(self) -> SweepConfig:
+        """The runner configuration: training options = the training fields that are set."""
+        base = set(_SweepCommandBase.model_fields)
+        train = {k: v for k, v in self.model_dump(exclude_none=True).items() if k not in base}
+        # model_encoder_weights=None is meaningful but indistinguishable from "not set"; keep train's default
+        return SweepConfig(**{k: getattr(self, k) for k in base}, train_options=train)
+
+
+def _training_fields() -> dict[str, Any]:
+    """Every train-smp option that a sweep does not set itself, as an optional default for all runs."""
+    from darts_train.config import TrainConfig
+
+    from darts_sweep.options import RUN_MANAGED_OPTIONS
+
+    fields: dict[str, Any] = {}
+    for name, info in TrainConfig.model_fields.items():
+        if name in RUN_MANAGED_OPTIONS or name in _SweepCommandBase.model_fields:
+            continue
+        doc = f"{info.description or name} Default of every run when the sweep file does not set it [train-smp: {info.default!r}]."
+        fields[name] = (info.annotation | None, Field(default=None, description=doc))
+    return fields
+
+
+SweepCommandConfig = create_model("SweepCommandConfig", __base__=_SweepCommandBase, **_training_fields())
+SweepCommandConfig.__doc__ = "Options of `darts optuna-sweep-smp`: the sweep, and train-smp defaults for its runs."
+
+
+class SweepReportConfig(BaseModel):
+    """Options of `darts sweep-report`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    sweep_id: str
+    """The sweep to summarise."""
+    sweep_db: str | None = None
+    """Where the sweep is stored (as for optuna-sweep-smp); default {artifact_dir}/{sweep_id}/sweep.db."""
+    artifact_dir: Path = Path("lightning_logs")
+    """Artifact folder of the sweep (locates the default sweep-db and report folder)."""
+    out_dir: Path | None = None
+    """Folder of report.json, trials.csv and the PNG plots; default {artifact_dir}/{sweep_id}/report."""
+    format: Literal["text", "json"] = "text"
+    """Print the report as a text table or as JSON (for scripts)."""
+    plots: bool = True
+    """Write the PNG plots (optimisation history, parallel coordinates, importances)."""

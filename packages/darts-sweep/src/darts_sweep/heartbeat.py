@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -64,7 +65,9 @@ class TrialHeartbeat:
                     failed.append(trial._trial_id)
             except optuna.exceptions.UpdateFinishedTrialError:
                 continue
-        retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
         for trial_id in failed:
             frozen = self.storage.get_trial(trial_id)
             logger.warning("trial %d had no heartbeat for %d s: failed, queued for a retry", frozen.number, self.grace_s)

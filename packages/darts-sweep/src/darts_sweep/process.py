@@ -16,7 +16,7 @@ from darts_sweep.errors import TrainingRunError
 
 logger = logging.getLogger(__name__)
 
-_BASE_PRELOAD = ("darts_sweep._worker",)
+_BASE_PRELOAD = ("__main__", "darts_sweep._worker")  # __main__: children skip re-importing it
 _contexts: dict[tuple[str, tuple[str, ...]], multiprocessing.context.BaseContext] = {}
 
 

@@ -143,9 +143,7 @@ def _load_study(url: str, sweep_id: str) -> optuna.Study:
         raise SweepStorageError(f"sweep-db {url.removeprefix('journal:')} does not exist")
     from darts_sweep.study import open_storage
 
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*experimental.*")
-        storage = open_storage(url, heartbeat_interval_s=60, grace_period_s=120)
+    storage = open_storage(url, heartbeat_interval_s=60, grace_period_s=120)
     names = optuna.get_all_study_names(storage)
     if sweep_id not in names:
         raise SweepStorageError(

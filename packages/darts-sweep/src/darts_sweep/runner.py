@@ -47,9 +47,7 @@ def optuna_sweep_smp(config: SweepConfig) -> SweepOutcome:
     validate_train_options(config, spec)
     sweep_id = check_sweep_id(config.sweep_id or new_sweep_id())
     url = storage_url(config.sweep_db, config.artifact_dir, sweep_id)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*experimental.*")
-        storage = open_storage(url, config.heartbeat_interval_s, config.grace_period_s or 2 * config.heartbeat_interval_s)
+    storage = open_storage(url, config.heartbeat_interval_s, config.grace_period_s or 2 * config.heartbeat_interval_s)
     study, created = create_or_load_study(
         storage,
         sweep_id,

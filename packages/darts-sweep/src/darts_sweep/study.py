@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,13 +89,15 @@ def open_storage(url: str, heartbeat_interval_s: int, grace_period_s: int) -> op
     else:
         engine_kwargs = {"pool_pre_ping": True}
     try:
-        return optuna.storages.RDBStorage(
-            url,
-            engine_kwargs=engine_kwargs,
-            heartbeat_interval=heartbeat_interval_s,
-            grace_period=grace_period_s,
-            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1),
-        )
+        with warnings.catch_warnings():  # heartbeat and its retry callback are "experimental" in Optuna
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(
+                url,
+                engine_kwargs=engine_kwargs,
+                heartbeat_interval=heartbeat_interval_s,
+                grace_period=grace_period_s,
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1),
+            )
     except Exception as err:  # sqlalchemy / driver errors; never show the password
         message = str(err).split("\n", 1)[0]
         raise SweepStorageError(f"cannot open sweep-db {mask_url(url)}: {message}") from None

@@ -29,13 +29,13 @@ class TrainConfig(_Frozen):
     train_data_dir: Path
     """Root of the preprocessed training set (holds config.toml, cross-val.zarr, ...)."""
     artifact_dir: Path = Path("lightning_logs")
-    """Runs are written to {artifact_dir}/{run_name}/{run_id} ({artifact_dir}/{trial_name}/{run_name}-{run_id} in a trial)."""
+    """Root of all runs: {run_name}/{run_id} below it ({trial_name}/{run_name}-{run_id} in a trial)."""
     fold: int = Field(default=0, ge=0)
     """Index of the cross-validation fold used for validation."""
     n_folds: int = Field(default=5, ge=2)
     """Number of cross-validation folds."""
     continue_from_checkpoint: Path | None = None
-    """Lightning checkpoint to resume: restores weights, optimizer, scheduler and epoch, appends to its run."""
+    """Lightning checkpoint to resume: restores weights, optimizer, scheduler, epoch; appends to its run."""
     model_arch: str = "Unet"
     """segmentation_models_pytorch architecture (Unet, MAnet, UPerNet, Segformer, ...)."""
     model_encoder: str = "dpn107"
@@ -105,7 +105,9 @@ class TrainConfig(_Frozen):
     @model_validator(mode="after")
     def _fold_in_range(self) -> TrainConfig:
         if self.fold >= self.n_folds:
-            raise ValueError(f"fold={self.fold} is out of range for n_folds={self.n_folds} (0..{self.n_folds - 1})")
+            raise ValueError(
+                f"fold={self.fold} is out of range for n_folds={self.n_folds} (0..{self.n_folds - 1})"
+            )
         return self
 
 
@@ -147,7 +149,7 @@ class TestConfig(_Frozen):
 
 
 class ConvertConfig(_Frozen):
-    """Conversion of a Lightning checkpoint to the deployable model file (``convert-lightning-checkpoint``)."""
+    """A Lightning checkpoint to the deployable model file (``convert-lightning-checkpoint``)."""
 
     lightning_checkpoint: Path
     """The Lightning .ckpt written by train-smp."""

@@ -91,7 +91,9 @@ def convert_lightning_checkpoint(config: ConvertConfig) -> Path:
     run = hparams.get("run") or {}
     deployable = DeployableModelConfig(
         input_combination=tuple(bands),
-        model=ModelSpec(arch=hparams["model_arch"], encoder_name=hparams["model_encoder"], in_channels=len(bands)),
+        model=ModelSpec(
+            arch=hparams["model_arch"], encoder_name=hparams["model_encoder"], in_channels=len(bands)
+        ),
         norm_factors={b: float(hparams["norm_factors"][b]) for b in bands},
         name=config.checkpoint_name,
         model_framework=config.framework,

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 import torch
+
 from darts_models.instances import ObjectMetrics, boundary_iou_counts, object_metrics
 from darts_models.metric_keys import PIXEL_METRICS
-
 from darts_train.config import TestConfig
 from darts_train.hardware import torch_device
 from darts_train.module import SegmentationTask, load_task
@@ -36,8 +36,10 @@ EVAL_SPLITS = ("val-test", "test")
 EVAL_DIR = "eval"
 ALL_SCENES = "ALL"
 THRESHOLD = 0.5
+"""Probability above which a pixel counts as RTS (as in torchmetrics)."""
 BOUNDARY_DILATION_PX = 3
 OBJECT_IOU_THRESHOLD = 0.5
+"""Probability above which a pixel counts as RTS (as in torchmetrics)."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ class _Counts:
 
     def object_row(self) -> dict[str, float | None]:
         o = self.objects
-        boundary = self.boundary_inter / self.boundary_union if self.boundary_union else None
+        boundary = self.boundary_inter / self.boundary_union if self.boundary_union else 1.0
         return {
             "ObjectPrecision": o.precision,
             "ObjectRecall": o.recall,
@@ -154,8 +156,9 @@ class _SplitEvaluator:
     """Accumulates pixel metrics, curves, per-scene counts and sample patches of one split."""
 
     def __init__(self, scene_ids: np.ndarray | None, samples: set[int], device: torch.device) -> None:
-        from darts_models import build_pixel_metrics
         from torchmetrics.classification import BinaryConfusionMatrix, BinaryPrecisionRecallCurve, BinaryROC
+
+        from darts_models import build_pixel_metrics
 
         self.pixel = build_pixel_metrics().to(device)
         self.roc = BinaryROC(thresholds=200, ignore_index=2).to(device)
@@ -173,7 +176,7 @@ class _SplitEvaluator:
             metric.update(prob, target)
         prob_np, y_np = prob.cpu().numpy(), y.numpy()
         for k, i in enumerate(index.tolist()):
-            pred = prob_np[k] >= THRESHOLD
+            pred = prob_np[k] > THRESHOLD  # torchmetrics binarises with >
             scene = str(self.scene_ids[i]) if self.scene_ids is not None else ALL_SCENES
             self.scenes.setdefault(scene, _Counts()).add(pred, y_np[k])
             self.total.add(pred, y_np[k])
@@ -196,10 +199,16 @@ def _choose_samples(metadata: Any, n: int, k: int) -> set[int]:
 
 
 def _evaluate_split(
-    task: SegmentationTask, config: TestConfig, split: str, bands: list[str], out_dir: Path, device: torch.device
+    task: SegmentationTask,
+    config: TestConfig,
+    split: str,
+    bands: list[str],
+    out_dir: Path,
+    device: torch.device,
 ) -> tuple[dict[str, float | None], list[dict[str, Any]]]:
-    from darts_dataset import PatchDataset, TrainingSet
     from torch.utils.data import DataLoader
+
+    from darts_dataset import PatchDataset, TrainingSet
 
     metadata = TrainingSet(config.train_data_dir).split_metadata(split)
     dataset = PatchDataset(config.train_data_dir, split, bands=bands)
@@ -212,7 +221,10 @@ def _evaluate_split(
             evaluator.update(batch["x"], batch["y"], prob, batch["index"])
     summary = evaluator.summary()
     rows = evaluator.per_scene_rows()
-    _write_json(out_dir / "metrics.json", {"split": split, "n_patches": len(dataset), "metrics": summary, "per_scene": rows})
+    _write_json(
+        out_dir / "metrics.json",
+        {"split": split, "n_patches": len(dataset), "metrics": summary, "per_scene": rows},
+    )
     _write_csv(out_dir / "metrics.csv", rows)
     _write_split_figures(evaluator, summary, split, out_dir)
     for i, (x, y, prob) in sorted(evaluator.samples.items()):
@@ -221,11 +233,15 @@ def _evaluate_split(
     return summary, rows
 
 
-def _write_split_figures(evaluator: _SplitEvaluator, summary: dict[str, Any], split: str, out_dir: Path) -> None:
+def _write_split_figures(
+    evaluator: _SplitEvaluator, summary: dict[str, Any], split: str, out_dir: Path
+) -> None:
     from darts_train.eval_plots import confusion_matrix_figure, pr_figure, roc_figure
 
     matrix = evaluator.confusion.compute().cpu().numpy()
-    save_figure(confusion_matrix_figure(matrix, f"{split}: confusion matrix"), out_dir / "confusion_matrix.png")
+    save_figure(
+        confusion_matrix_figure(matrix, f"{split}: confusion matrix"), out_dir / "confusion_matrix.png"
+    )
     fpr, tpr, _ = evaluator.roc.compute()
     auroc = summary.get("AUROC") or 0.0
     save_figure(roc_figure(fpr.cpu().numpy(), tpr.cpu().numpy(), auroc, f"{split}: ROC"), out_dir / "roc.png")
@@ -253,9 +269,16 @@ def test_smp(config: TestConfig) -> TestResult:
             log.warning("split %s is missing or empty in %s; not evaluated", split, config.train_data_dir)
             continue
         log.info("evaluating %s on %s (%d patches)", checkpoint.name, split, training_set.n_patches(split))
-        metrics[split], per_scene[split] = _evaluate_split(task, config, split, bands, out_dir / split, device)
+        metrics[split], per_scene[split] = _evaluate_split(
+            task, config, split, bands, out_dir / split, device
+        )
     run = dict(task.hparams.get("run") or {})
-    summary = {"checkpoint": str(checkpoint), "run_name": run.get("run_name"), "run_id": run.get("run_id"), "metrics": metrics}
+    summary = {
+        "checkpoint": str(checkpoint),
+        "run_name": run.get("run_name"),
+        "run_id": run.get("run_id"),
+        "metrics": metrics,
+    }
     _write_json(out_dir / "metrics.json", summary)
     if config.wandb_project:
         _log_wandb(config, run, metrics, out_dir)
@@ -281,7 +304,9 @@ def _check_norm_factors(task: SegmentationTask, training_set: Any) -> None:
             )
 
 
-def _log_wandb(config: TestConfig, run: dict[str, Any], metrics: dict[str, dict[str, Any]], out_dir: Path) -> None:
+def _log_wandb(
+    config: TestConfig, run: dict[str, Any], metrics: dict[str, dict[str, Any]], out_dir: Path
+) -> None:
     import wandb
 
     wb = wandb.init(
@@ -294,6 +319,13 @@ def _log_wandb(config: TestConfig, run: dict[str, Any], metrics: dict[str, dict[
         config={"checkpoint_run": run.get("run_id")},
     )
     try:
-        wb.log({f"{split}/{k}": v for split, values in metrics.items() for k, v in values.items() if v is not None})
+        wb.log(
+            {
+                f"{split}/{k}": v
+                for split, values in metrics.items()
+                for k, v in values.items()
+                if v is not None
+            }
+        )
     finally:
         wb.finish()

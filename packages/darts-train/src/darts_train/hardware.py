@@ -31,7 +31,9 @@ def _accelerator_and_devices(accelerator: str, devices: int | list[int] | str) -
     if isinstance(devices, int | list):
         indices = [devices] if isinstance(devices, int) else list(devices)
         if accelerator == "auto" and not torch.cuda.is_available():
-            raise DartsInputError(f"devices={devices!r} names GPU(s) but torch sees no CUDA device; use cpu or auto")
+            raise DartsInputError(
+                f"devices={devices!r} names GPU(s) but torch sees no CUDA device; use cpu or auto"
+            )
         return ("gpu" if accelerator == "auto" else accelerator), indices
     if accelerator == "auto":
         return ("gpu", 1) if torch.cuda.is_available() else ("cpu", 1)
@@ -42,7 +44,9 @@ def _bf16_ok(accelerator: str) -> bool:
     return accelerator in _GPU and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
 
 
-def resolve_trainer_devices(accelerator: str, devices: int | list[int] | str, precision: str) -> TrainerDevices:
+def resolve_trainer_devices(
+    accelerator: str, devices: int | list[int] | str, precision: str
+) -> TrainerDevices:
     """Lightning accelerator / devices / precision for a train config.
 
     ``devices``: a GPU index (``0`` = cuda:0, unlike Lightning where an int counts devices), a
@@ -67,4 +71,6 @@ def torch_device(device: int | str) -> torch.device:
     try:
         return torch.device(device)
     except RuntimeError as err:
-        raise DartsInputError(f"device={device!r} is not a GPU index, cpu, auto or a torch device string") from err
+        raise DartsInputError(
+            f"device={device!r} is not a GPU index, cpu, auto or a torch device string"
+        ) from err

@@ -36,7 +36,9 @@ class RunCSVLogger(Logger):
     one are kept, so a run resumed from an earlier checkpoint does not duplicate epochs.
     """
 
-    def __init__(self, run_dir: Path, run_name: str, run_id: str, keep_until_epoch: int | None = None) -> None:
+    def __init__(
+        self, run_dir: Path, run_name: str, run_id: str, keep_until_epoch: int | None = None
+    ) -> None:
         super().__init__()
         self._run_dir = Path(run_dir)
         self._name = run_name

@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import lightning as L  # noqa: N812
+import lightning as L
 import torch
+
 from darts_models import FocalLoss, build_model, build_pixel_metrics
 from darts_models.metric_keys import (
     LOSS,
@@ -21,7 +22,6 @@ from darts_models.metric_keys import (
     VAL_PREFIX,
     fold_metric_key,
 )
-
 from darts_train.errors import CheckpointError
 
 PROVENANCE_KEY = "darts"
@@ -29,7 +29,7 @@ PROVENANCE_KEY = "darts"
 
 
 class SegmentationTask(L.LightningModule):
-    """Binary RTS segmentation. Batches are dicts ``{"x": [B, C, H, W], "y": [B, H, W]}``, ``y`` in {0, 1, 2}."""
+    """Binary RTS segmentation of batches ``{"x": [B, C, H, W], "y": [B, H, W]}``, ``y`` in {0, 1, 2}."""
 
     def __init__(
         self,
@@ -50,7 +50,9 @@ class SegmentationTask(L.LightningModule):
         super().__init__()
         self.save_hyperparameters(ignore=["channels_last"])
         self.channels_last = channels_last
-        self.model = build_model(model_arch, model_encoder, model_encoder_weights, in_channels=len(bands), classes=1)
+        self.model = build_model(
+            model_arch, model_encoder, model_encoder_weights, in_channels=len(bands), classes=1
+        )
         self.loss_fn = FocalLoss(alpha=focal_loss_alpha, gamma=focal_loss_gamma, ignore_index=2)
         metrics = build_pixel_metrics()
         self.train_metrics = metrics.clone(prefix=f"{TRAIN_PREFIX}/")
@@ -73,11 +75,16 @@ class SegmentationTask(L.LightningModule):
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss = self._shared_step(batch, self.train_metrics)
-        self.log(TRAIN_LOSS_KEY, loss, on_step=True, on_epoch=False, prog_bar=True, batch_size=len(batch["y"]))
+        self.log(
+            TRAIN_LOSS_KEY, loss, on_step=True, on_epoch=False, prog_bar=True, batch_size=len(batch["y"])
+        )
         return loss
 
     def on_train_epoch_end(self) -> None:
-        self.log_dict(self.train_metrics.compute())
+        # a run resumed from a checkpoint saved at validation end re-enters the finished epoch's end
+        # without a training step: nothing to log then
+        if _updated(self.train_metrics):
+            self.log_dict(self.train_metrics.compute())
         self.train_metrics.reset()
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
@@ -85,16 +92,22 @@ class SegmentationTask(L.LightningModule):
         n = len(batch["y"])
         self.log(VAL_LOSS_KEY, loss, on_epoch=True, prog_bar=True, batch_size=n, sync_dist=True)
         if self.hparams.fold is not None:
-            self.log(fold_metric_key(self.hparams.fold, LOSS), loss, on_epoch=True, batch_size=n, sync_dist=True)
+            self.log(
+                fold_metric_key(self.hparams.fold, LOSS), loss, on_epoch=True, batch_size=n, sync_dist=True
+            )
         return loss
 
     def on_validation_epoch_end(self) -> None:
+        if not _updated(self.val_metrics):
+            return
         values = self.val_metrics.compute()
         self.val_metrics.reset()
         self.log_dict(values)
         if self.hparams.fold is not None:
             prefix = f"{VAL_PREFIX}/"
-            self.log_dict({fold_metric_key(self.hparams.fold, k.removeprefix(prefix)): v for k, v in values.items()})
+            self.log_dict(
+                {fold_metric_key(self.hparams.fold, k.removeprefix(prefix)): v for k, v in values.items()}
+            )
 
     def configure_optimizers(self) -> dict[str, Any]:
         optimizer = torch.optim.AdamW(self.parameters(), lr=self.hparams.learning_rate)
@@ -105,6 +118,10 @@ class SegmentationTask(L.LightningModule):
         """Store the metrics of the moment (the best epoch's, in the best checkpoint)."""
         metrics = {k: float(v) for k, v in self.trainer.callback_metrics.items() if v.numel() == 1}
         checkpoint[PROVENANCE_KEY] = {"metrics": metrics, "epoch": self.current_epoch}
+
+
+def _updated(metrics: Any) -> bool:
+    return any(m.update_called for m in metrics.values())
 
 
 def load_task(checkpoint: Path, map_location: str | torch.device = "cpu") -> SegmentationTask:
@@ -119,6 +136,8 @@ def load_task(checkpoint: Path, map_location: str | torch.device = "cpu") -> Seg
             checkpoint, map_location=map_location, model_encoder_weights=None, weights_only=True
         )
     except (KeyError, TypeError) as err:
-        raise CheckpointError(f"{checkpoint} is not a train-smp checkpoint (missing or unexpected hparams: {err})") from err
+        raise CheckpointError(
+            f"{checkpoint} is not a train-smp checkpoint (missing or unexpected hparams: {err})"
+        ) from err
     task.eval()
     return task

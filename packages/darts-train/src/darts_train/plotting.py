@@ -54,7 +54,12 @@ def overlay_classes(pred: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def plot_sample(
-    x: np.ndarray, y: np.ndarray, prob: np.ndarray, bands: Sequence[str], title: str = "", threshold: float = 0.5
+    x: np.ndarray,
+    y: np.ndarray,
+    prob: np.ndarray,
+    bands: Sequence[str],
+    title: str = "",
+    threshold: float = 0.5,
 ) -> Figure:
     """One figure for one patch: ``x`` [c, h, w], ``y`` [h, w] in {0, 1, 2}, ``prob`` [h, w] in [0, 1]."""
     bands = list(bands)
@@ -73,11 +78,13 @@ def plot_sample(
     axes[0, 1].imshow(label, cmap="Reds", vmin=0, vmax=1, alpha=0.5, interpolation="nearest")
     axes[0, 1].set_title("label")
     axes[0, 2].imshow(base)
-    overlay = overlay_classes(prob >= threshold, y)
+    overlay = overlay_classes(prob > threshold, y)
     axes[0, 2].imshow(overlay, cmap=_OVERLAY, vmin=0, vmax=4, interpolation="nearest", alpha=0.7)
     axes[0, 2].set_title("prediction")
     axes[0, 2].legend(
-        handles=[Patch(color=_OVERLAY(i), label=n) for i, n in ((1, "TP"), (2, "FP"), (3, "FN"), (4, "ignored"))],
+        handles=[
+            Patch(color=_OVERLAY(i), label=n) for i, n in ((1, "TP"), (2, "FP"), (3, "FN"), (4, "ignored"))
+        ],
         loc="lower right",
         fontsize="small",
     )

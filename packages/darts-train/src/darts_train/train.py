@@ -9,11 +9,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import lightning as L  # noqa: N812
+import lightning as L
 import torch
-from darts_models.metric_keys import VAL_MONITOR_KEY
 from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint, RichProgressBar
 
+from darts_models.metric_keys import VAL_MONITOR_KEY
 from darts_train.callbacks import FinalValidation, ValidationPlots
 from darts_train.config import TrainConfig
 from darts_train.data import FOLDS_FILE, build_datamodule, plot_indices, write_fold_assignment
@@ -108,11 +108,21 @@ def _run_info(
     }
 
 
-def _callbacks(config: TrainConfig, identity: RunIdentity, datamodule: Any, bands: list[str]) -> list[L.Callback]:
+def _callbacks(
+    config: TrainConfig, identity: RunIdentity, datamodule: Any, bands: list[str]
+) -> list[L.Callback]:
     ckpt_dir = identity.run_dir / CHECKPOINT_DIR
     callbacks: list[L.Callback] = [RichProgressBar(leave=True), LearningRateMonitor(logging_interval="epoch")]
     if config.final_retrain:
-        callbacks.append(ModelCheckpoint(dirpath=ckpt_dir, save_last=True, save_top_k=0, save_on_train_epoch_end=True))
+        callbacks.append(
+            ModelCheckpoint(
+                dirpath=ckpt_dir,
+                save_last=True,
+                save_top_k=0,
+                save_on_train_epoch_end=True,
+                enable_version_counter=False,
+            )
+        )
         return callbacks
     callbacks += [
         ModelCheckpoint(
@@ -124,6 +134,7 @@ def _callbacks(config: TrainConfig, identity: RunIdentity, datamodule: Any, band
             save_top_k=1,
             save_last=True,
             save_on_train_epoch_end=False,
+            enable_version_counter=False,  # last.ckpt is replaced, also in a resumed run that moved
         ),
         FinalValidation(),
     ]
@@ -150,7 +161,9 @@ def _callbacks(config: TrainConfig, identity: RunIdentity, datamodule: Any, band
     return callbacks
 
 
-def _trainer(config: TrainConfig, hw: TrainerDevices, callbacks: list[L.Callback], loggers: list[Any]) -> L.Trainer:
+def _trainer(
+    config: TrainConfig, hw: TrainerDevices, callbacks: list[L.Callback], loggers: list[Any]
+) -> L.Trainer:
     return L.Trainer(
         accelerator=hw.accelerator,
         devices=hw.devices,
@@ -210,13 +223,17 @@ def train_smp(config: TrainConfig) -> TrainResult:
     training_set = TrainingSet(config.train_data_dir)
     bands = list(config.bands or training_set.bands)
     resume = _resume_info(config) if config.continue_from_checkpoint else None
-    identity = resume.identity if resume else create_run_dir(
-        config.artifact_dir, config.run_name, config.run_id, config.trial_name
+    identity = (
+        resume.identity
+        if resume
+        else create_run_dir(config.artifact_dir, config.run_name, config.run_id, config.trial_name)
     )
     log.info("run %s/%s in %s", identity.run_name, identity.run_id, identity.run_dir)
     L.seed_everything(config.random_seed, workers=True, verbose=False)
     datamodule = build_datamodule(config, bands)
-    n_patches = {s: training_set.n_patches(s) for s in ("cross-val", "val-test", "test") if training_set.has_split(s)}
+    n_patches = {
+        s: training_set.n_patches(s) for s in ("cross-val", "val-test", "test") if training_set.has_split(s)
+    }
     if not config.final_retrain:
         write_fold_assignment(datamodule, identity.run_dir / FOLDS_FILE)
     hw = resolve_trainer_devices(config.accelerator, config.devices, config.precision)

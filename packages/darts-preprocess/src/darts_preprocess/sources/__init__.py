@@ -17,6 +17,15 @@ from darts_preprocess.sources.planet import (
     load_planet_scene,
     parse_planet_id,
 )
+from darts_preprocess.sources.sentinel2 import (
+    S2Discovery,
+    S2SceneRef,
+    discover_s2_scenes,
+    load_s2_scene,
+    reflectance_offset_dn,
+    scl_quality,
+)
+from darts_preprocess.sources.sentinel2_ee import Sentinel2EarthEngine
 from darts_preprocess.sources.tcvis import TCVIS_VARS, TcvisEarthEngine, load_tcvis
 
 __all__ = [
@@ -30,15 +39,22 @@ __all__ = [
     "PlanetDiscovery",
     "PlanetSceneRef",
     "RemoteSourceError",
+    "S2Discovery",
+    "S2SceneRef",
     "SceneFileNotFoundError",
     "SceneFormatError",
+    "Sentinel2EarthEngine",
     "TcvisEarthEngine",
     "buffered_geobox",
     "discover_planet_scenes",
+    "discover_s2_scenes",
     "download_admin_regions",
     "load_admin_regions",
     "load_arcticdem",
     "load_planet_scene",
+    "load_s2_scene",
     "load_tcvis",
     "parse_planet_id",
+    "reflectance_offset_dn",
+    "scl_quality",
 ]

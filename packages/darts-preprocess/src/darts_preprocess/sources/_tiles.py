@@ -12,18 +12,23 @@ requested grid, so a second run reads it locally.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import rasterio
+import shapely
 from odc.geo import CRS
 from odc.geo.geobox import GeoBox
-from odc.geo.geom import Geometry, box, unary_union
+from odc.geo.geom import Geometry
+from pyproj import Transformer
 from rasterio.warp import Resampling, reproject
+from shapely.geometry.base import BaseGeometry
 
 logger = logging.getLogger(__name__)
 
@@ -43,40 +48,52 @@ def list_tiles(cache_dir: Path) -> list[Path]:
     return sorted(p for p in cache_dir.iterdir() if p.suffix.lower() in (".tif", ".tiff") and p.is_file())
 
 
-def _tile_extent(path: Path) -> Geometry:
+def reproject_geom(geom: BaseGeometry, src_crs: Any, dst_crs: Any) -> BaseGeometry:
+    """A shapely geometry moved between CRSs, densified first so straight edges stay faithful."""
+    transformer = Transformer.from_crs(CRS(src_crs).proj, CRS(dst_crs).proj, always_xy=True)
+    dense = shapely.segmentize(geom, max(shapely.length(geom) / 400.0, 1e-9))
+    return shapely.transform(dense, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
+@functools.lru_cache(maxsize=4096)
+def _tile_bounds(path: str, mtime_ns: int) -> tuple[tuple[float, float, float, float], str]:
     with rasterio.open(path) as src:
         b = src.bounds
-        return box(b.left, b.bottom, b.right, b.top, src.crs)
+        return (b.left, b.bottom, b.right, b.top), src.crs.to_wkt()
+
+
+def _tile_extent(path: Path, crs: CRS) -> BaseGeometry:
+    """Footprint of a tile (its bounds) in ``crs``."""
+    bounds, tile_crs = _tile_bounds(str(path), path.stat().st_mtime_ns)
+    return reproject_geom(shapely.box(*bounds), tile_crs, crs)
 
 
 def missing_extent(cache_dir: Path, geobox: GeoBox) -> Geometry | None:
     """The part of ``geobox`` (in its CRS) not covered by any tile, or None when fully covered."""
-    target = geobox.extent
-    tiles = [_tile_extent(p) for p in list_tiles(cache_dir)]
-    covered = [t.to_crs(geobox.crs) for t in tiles]
-    covered = [t for t in covered if t.intersects(target)]
-    missing = target if not covered else target - unary_union(covered)
+    target = geobox.extent.geom
+    covered = [t for p in list_tiles(cache_dir) if (t := _tile_extent(p, geobox.crs)).intersects(target)]
+    missing = target if not covered else target.difference(shapely.union_all(covered))
     if missing.is_empty or missing.area <= COVERAGE_TOLERANCE * target.area:
         return None
-    return missing
+    return Geometry(missing, geobox.crs)
 
 
 def describe_extent(geom: Geometry) -> str:
     """Human-readable bounds of an extent in its CRS and in lon/lat."""
-    b = geom.boundingbox
-    g = geom.to_crs("EPSG:4326").boundingbox
+    b = geom.geom.bounds
+    g = reproject_geom(geom.geom, geom.crs, "EPSG:4326").bounds
     return (
-        f"x {b.left:.0f}..{b.right:.0f}, y {b.bottom:.0f}..{b.top:.0f} in {geom.crs} "
-        f"(lon {g.left:.4f}..{g.right:.4f}, lat {g.bottom:.4f}..{g.top:.4f})"
+        f"x {b[0]:.0f}..{b[2]:.0f}, y {b[1]:.0f}..{b[3]:.0f} in {crs_string(geom.crs)} "
+        f"(lon {g[0]:.4f}..{g[2]:.4f}, lat {g[1]:.4f}..{g[3]:.4f})"
     )
 
 
 def read_mosaic(cache_dir: Path, geobox: GeoBox, n_bands: int, resampling: str) -> np.ndarray:
     """Warp the overlapping tiles onto ``geobox``: float32 ``[n_bands, h, w]``, NaN where none has data."""
     out = np.full((n_bands, *geobox.shape.yx), np.nan, dtype=np.float32)
-    target = geobox.extent
+    target = geobox.extent.geom
     for path in list_tiles(cache_dir):
-        if not _tile_extent(path).to_crs(geobox.crs).intersects(target):
+        if not _tile_extent(path, geobox.crs).intersects(target):
             continue
         with rasterio.open(path) as src:
             if src.count < n_bands:
@@ -110,6 +127,7 @@ def write_geotiff(
     geobox: GeoBox,
     nodata: float | None = None,
     descriptions: Sequence[str] = (),
+    tags: Mapping[str, str] | None = None,
 ) -> Path:
     """Write a ``[c, h, w]`` array as a deflate GeoTIFF atomically (temp name, then rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -131,6 +149,8 @@ def write_geotiff(
         dst.write(data)
         for i, desc in enumerate(descriptions, start=1):
             dst.set_band_description(i, desc)
+        if tags:
+            dst.update_tags(**tags)
     os.replace(tmp, path)
     return path
 

@@ -3,7 +3,8 @@
 A scene is a folder, at any depth under ``data_dir``, whose name parses as a PSScene id
 (``YYYYMMDD_HHMMSS_XXXX`` or ``YYYYMMDD_HHMMSS_NN_XXXX``) or a PSOrthoTile id
 (``NNNNNNN_NNNNNNN_YYYY-MM-DD_XXXX``) and that holds a 4-band surface-reflectance GeoTIFF
-(``*_SR.tif`` or ``*_SR_clip.tif``: blue, green, red, nir, uint16, 0 = no data) and its
+(``*_SR.tif`` or ``*_SR_clip.tif``, also ``*_SR_harmonized[_clip].tif``: blue, green, red, nir,
+uint16, 0 = no data) and its
 ``*_udm2.tif`` / ``*_udm2_clip.tif`` (8 bands: clear, snow, shadow, light haze, heavy haze,
 cloud, confidence, unusable). The scene id is the folder name.
 """
@@ -27,7 +28,12 @@ logger = logging.getLogger(__name__)
 
 PSSCENE_RE = re.compile(r"^(?P<date>\d{8})_(?P<time>\d{6})(?:_\d{2})?_[0-9a-z]{4}$")
 PSORTHOTILE_RE = re.compile(r"^\d{7}_\d{7}_(?P<date>\d{4}-\d{2}-\d{2})_[0-9a-z]{4}$")
-SR_PATTERNS: tuple[str, ...] = ("*_SR_clip.tif", "*_SR.tif")
+SR_PATTERNS: tuple[str, ...] = (
+    "*_SR_clip.tif",
+    "*_SR.tif",
+    "*_SR_harmonized_clip.tif",
+    "*_SR_harmonized.tif",
+)
 UDM2_PATTERNS: tuple[str, ...] = ("*_udm2_clip.tif", "*_udm2.tif")
 SR_BANDS: tuple[str, ...] = ("blue", "green", "red", "nir")
 
@@ -98,7 +104,7 @@ def discover_planet_scenes(data_dir: Path | str) -> PlanetDiscovery:
     if not root.is_dir():
         raise SceneFileNotFoundError(f"PlanetScope data-dir {root} does not exist or is not a folder")
     result = PlanetDiscovery()
-    _walk(root, result)
+    _walk(root, result, is_root=True)
     result.scenes.sort(key=lambda r: r.scene_id)
     seen: dict[str, Path] = {}
     unique = []
@@ -115,25 +121,36 @@ def discover_planet_scenes(data_dir: Path | str) -> PlanetDiscovery:
     return result
 
 
-def _walk(folder: Path, result: PlanetDiscovery) -> bool:
-    """Recurse; return True if ``folder`` is or contains a scene."""
+def _walk(folder: Path, result: PlanetDiscovery, is_root: bool = False) -> bool:
+    """Recurse; return True if ``folder`` is or contains a scene-named folder."""
     parsed = parse_planet_id(folder.name)
-    if parsed is not None:
+    if parsed is not None and not is_root:
         ref = _scene_ref(folder, *parsed)
         if isinstance(ref, PlanetSceneRef):
             result.scenes.append(ref)
-            return True
-        result.skipped.append((folder, ref))
+        else:
+            result.skipped.append((folder, ref))
         return True
+    mark = len(result.skipped)
     found = False
     stray: list[Path] = []
-    for child in sorted(folder.iterdir()):
+    try:
+        children = sorted(folder.iterdir())
+    except OSError as err:
+        result.skipped.append((folder, f"cannot be listed: {err}"))
+        return False
+    for child in children:
+        if child.name.startswith("."):
+            continue
         if child.is_dir():
             found = _walk(child, result) or found
-        elif not child.name.startswith("."):
+        else:
             stray.append(child)
-    for path in stray:
-        result.skipped.append((path, "file outside a scene folder"))
+    if not found and not is_root:
+        del result.skipped[mark:]
+        result.skipped.append((folder, "not a PSScene / PSOrthoTile id and holds no scene folder"))
+        return False
+    result.skipped.extend((path, "file outside a scene folder") for path in stray)
     return found
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+
 from darts_preprocess.bands import norm_factors
 from darts_preprocess.trainset_layout import PatchBatch, SceneInfo, SplitWriter, write_training_set_config
 
@@ -20,7 +21,8 @@ def _patch(rng: np.random.Generator, c: int) -> tuple[np.ndarray, np.ndarray]:
     y = np.zeros((PATCH, PATCH), dtype=np.uint8)
     x = rng.uniform(0.1, 0.3, size=(c, PATCH, PATCH)).astype(np.float32)
     for _ in range(rng.integers(0, 3)):
-        cy, cx, r = rng.integers(10, PATCH - 10, size=2).tolist() + [int(rng.integers(4, 10))]
+        cy, cx = rng.integers(10, PATCH - 10, size=2).tolist()
+        r = int(rng.integers(4, 10))
         blob = (yy - cy) ** 2 + (xx - cx) ** 2 <= r**2
         y[blob] = 1
         x[:, blob] += 0.5
@@ -41,12 +43,43 @@ def write_tiny_training_set(root: Path, seed: int = 0, bands: tuple[str, ...] = 
             xs, ys = zip(*(_patch(rng, len(bands)) for _ in range(per_scene)), strict=True)
             rows = np.arange(per_scene, dtype=np.int32) * PATCH
             gt = np.tile([3.0, 0.0, 500000.0, 0.0, -3.0, 7000000.0], (per_scene, 1))
-            scene = SceneInfo(id=f"{split}-scene{s}", region="Region A" if split != "test" else "Region T", crs="EPSG:32633")
-            writer.append(PatchBatch(scene, np.stack(xs), np.stack(ys), rows, np.zeros(per_scene, np.int32), gt))
+            scene = SceneInfo(
+                id=f"{split}-scene{s}", region="Region A" if split != "test" else "Region T", crs="EPSG:32633"
+            )
+            writer.append(
+                PatchBatch(scene, np.stack(xs), np.stack(ys), rows, np.zeros(per_scene, np.int32), gt)
+            )
         writer.finish()
         counts[split] = n_scenes * per_scene
     write_training_set_config(
         root,
-        {"bands": list(bands), "norm_factors": norm_factors(bands), "patch_size": PATCH, "overlap": 0, "n_patches": counts},
+        {
+            "bands": list(bands),
+            "norm_factors": norm_factors(bands),
+            "patch_size": PATCH,
+            "overlap": 0,
+            "n_patches": counts,
+        },
     )
     return root
+
+
+def tiny_train_options(train_data_dir: Path, artifact_dir: Path, **overrides: object) -> dict[str, object]:
+    """TrainConfig fields of a seconds-long CPU run on the tiny set (resnet18, no pretrained weights)."""
+    options: dict[str, object] = {
+        "train_data_dir": train_data_dir,
+        "artifact_dir": artifact_dir,
+        "model_arch": "Unet",
+        "model_encoder": "resnet18",
+        "model_encoder_weights": None,
+        "n_folds": 2,
+        "batch_size": 3,
+        "max_epochs": 2,
+        "check_val_every_n_epoch": 1,
+        "log_every_n_steps": 1,
+        "plot_every_n_val_epochs": 1,
+        "accelerator": "cpu",
+        "devices": "cpu",
+    }
+    options.update(overrides)
+    return options

@@ -1,0 +1,22 @@
+"""A sweep runner process for the tests: `python sweep_runner_script.py CONFIG_JSON OUTCOME_JSON`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+
+def main() -> int:
+    from darts_sweep import SweepConfig, optuna_sweep_smp
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s: %(message)s")
+    config = SweepConfig.model_validate_json(Path(sys.argv[1]).read_text())
+    outcome = optuna_sweep_smp(config)
+    Path(sys.argv[2]).write_text(outcome.model_dump_json())
+    return 130 if outcome.interrupted else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

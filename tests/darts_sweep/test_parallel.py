@@ -1,0 +1,142 @@
+"""Runner processes sharing a study: PostgreSQL and SQLite, two runners, SIGKILL + restart, SIGINT."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import optuna
+import pytest
+from conftest import FAKE_TRAIN_FN, HERE
+
+from darts_sweep import SweepConfig, optuna_sweep_smp
+from darts_sweep.study import storage_url
+
+TrialState = optuna.trial.TrialState
+pytestmark = pytest.mark.slow
+
+
+def config_for(train_data_dir: Path, sweep_file: Path, tmp_path: Path, **kw: object) -> SweepConfig:
+    base = dict(
+        train_data_dir=train_data_dir, sweep_config=sweep_file, artifact_dir=tmp_path / "artifacts",
+        n_trials=2, n_folds=2, n_randoms=1, device="cpu", train_fn=FAKE_TRAIN_FN,
+        train_options={"max_epochs": 1}, heartbeat_interval_s=1, grace_period_s=2,
+    )
+    return SweepConfig(**{**base, **kw})
+
+
+def start_runner(config: SweepConfig, tmp_path: Path, name: str) -> subprocess.Popen:
+    config_file = tmp_path / f"{name}.json"
+    config_file.write_text(config.model_dump_json())
+    log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen(
+        [sys.executable, str(HERE / "sweep_runner_script.py"), str(config_file), str(tmp_path / f"{name}.out.json")],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+
+
+def wait(process: subprocess.Popen, tmp_path: Path, name: str, timeout: float = 150) -> int:
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail(f"runner {name} hung:\n{(tmp_path / f'{name}.log').read_text()[-3000:]}")
+
+
+def study_of(config: SweepConfig, sweep_id: str) -> optuna.Study:
+    url = storage_url(config.sweep_db, config.artifact_dir, sweep_id)
+    if url.startswith("journal:"):
+        from optuna.storages.journal import JournalFileBackend
+
+        url = optuna.storages.JournalStorage(JournalFileBackend(url.removeprefix("journal:")))
+    return optuna.load_study(study_name=sweep_id, storage=url)
+
+
+@pytest.mark.postgres
+def test_two_runners_on_one_postgres_study(postgres_url, train_data_dir, sweep_file, tmp_path) -> None:
+    created = optuna_sweep_smp(config_for(train_data_dir, sweep_file, tmp_path, sweep_db=postgres_url, device=None))
+    assert "***" not in created.storage or ":" in created.storage
+    config = config_for(train_data_dir, sweep_file, tmp_path, sweep_db=postgres_url, sweep_id=created.sweep_id)
+    runners = [start_runner(config, tmp_path, f"runner{i}") for i in range(2)]
+    codes = [wait(p, tmp_path, f"runner{i}") for i, p in enumerate(runners)]
+    assert codes == [0, 0], [(tmp_path / f"runner{i}.log").read_text()[-2000:] for i in range(2)]
+    outcomes = [json.loads((tmp_path / f"runner{i}.out.json").read_text()) for i in range(2)]
+    numbers = outcomes[0]["trials_run"] + outcomes[1]["trials_run"]
+    assert sorted(numbers) == [0, 1, 2, 3]  # distinct trials
+    study = study_of(config, created.sweep_id)
+    assert all(t.state == TrialState.COMPLETE for t in study.trials) and len(study.trials) == 4
+    sweep_dir = config.artifact_dir / created.sweep_id
+    trial_dirs = sorted(p.name for p in sweep_dir.iterdir() if p.is_dir())
+    assert trial_dirs == [f"trial-{n:04d}" for n in range(4)]
+    lines = (sweep_dir / "trainings.log").read_text().splitlines()
+    keys = Counter(tuple(line.split()[:3]) for line in lines)
+    assert len(lines) == 8 and max(keys.values()) == 1  # every (trial, fold, seed) trained once
+    assert sum(len(list((sweep_dir / d).iterdir())) for d in trial_dirs) == 8
+
+
+def running_runs(config: SweepConfig, sweep_id: str) -> int:
+    try:
+        study = study_of(config, sweep_id)
+    except Exception:  # the runner has not created the storage or the study yet
+        return 0
+    running = study.get_trials(states=(TrialState.RUNNING,))
+    return len(running[0].user_attrs.get("runs", [])) if running else 0
+
+
+@pytest.mark.parametrize("backend", ["postgres", "sqlite", "journal"])
+def test_sigkilled_runner_restarts_and_reuses_finished_runs(
+    backend, request, train_data_dir, sweep_file, tmp_path
+) -> None:
+    sweep_db = {
+        "postgres": lambda: request.getfixturevalue("postgres_url"),
+        "sqlite": lambda: None,
+        "journal": lambda: str(tmp_path / "sweep.journal"),
+    }[backend]()
+    config = config_for(train_data_dir, sweep_file, tmp_path, sweep_db=sweep_db, sweep_id="killme", n_trials=1,
+                        n_folds=2, n_randoms=2, train_options={"max_epochs": 5})
+    runner = start_runner(config, tmp_path, "victim")
+    deadline = time.monotonic() + 120
+    while running_runs(config, "killme") < 2:
+        assert runner.poll() is None, (tmp_path / "victim.log").read_text()[-3000:]
+        assert time.monotonic() < deadline, "the victim runner recorded no runs in time"
+        time.sleep(0.2)
+    runner.send_signal(signal.SIGKILL)
+    runner.wait()
+    assert study_of(config, "killme").trials[0].state == TrialState.RUNNING
+    time.sleep(config.grace_period_s + 1.5)  # the heartbeat goes stale
+    restarted = start_runner(config, tmp_path, "restarted")
+    assert wait(restarted, tmp_path, "restarted") == 0, (tmp_path / "restarted.log").read_text()[-3000:]
+    study = study_of(config, "killme")
+    states = [t.state for t in study.trials]
+    assert TrialState.RUNNING not in states
+    assert states[0] == TrialState.FAIL and states[1] == TrialState.COMPLETE
+    retried = study.trials[1]
+    assert retried.params == study.trials[0].params
+    runs = retried.user_attrs["runs"]
+    assert len(runs) == 4 and sorted((r["fold"], r["random"]) for r in runs) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    reused = [r for r in runs if r["trial"] == 0]
+    assert len(reused) >= 2
+    lines = (config.artifact_dir / "killme" / "trainings.log").read_text().splitlines()
+    assert sum(line.startswith("trial-0001 ") for line in lines) == 4 - len(reused)
+
+
+def test_sigint_marks_the_current_trial_and_stops(train_data_dir, sweep_file, tmp_path) -> None:
+    config = config_for(train_data_dir, sweep_file, tmp_path, sweep_id="ctrl-c", n_trials=3,
+                        train_options={"max_epochs": 30})
+    runner = start_runner(config, tmp_path, "interrupted")
+    log = config.artifact_dir / "ctrl-c" / "trainings.log"
+    deadline = time.monotonic() + 120
+    while not log.exists():
+        assert runner.poll() is None and time.monotonic() < deadline, (tmp_path / "interrupted.log").read_text()
+        time.sleep(0.2)
+    runner.send_signal(signal.SIGINT)
+    assert wait(runner, tmp_path, "interrupted", timeout=60) == 130
+    study = study_of(config, "ctrl-c")
+    assert len(study.trials) == 1
+    assert study.trials[0].state == TrialState.FAIL
+    assert study.trials[0].user_attrs["fail_reason"] == "interrupted (SIGINT)"

@@ -1,0 +1,54 @@
+"""A sweep of real tiny trainings through darts_train.train_smp (64 px, resnet18, 1 epoch, CPU)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import optuna
+import pytest
+
+from darts_sweep import SweepConfig, optuna_sweep_smp
+
+pytestmark = pytest.mark.slow
+TINY_TRAINSET = Path(__file__).resolve().parents[1] / "darts_train" / "tiny_trainset.py"
+
+
+@pytest.fixture(scope="module")
+def tiny_train_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny training set of the darts_train tests (written with the real SplitWriter)."""
+    spec = importlib.util.spec_from_file_location("darts_train_tiny_trainset", TINY_TRAINSET)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.write_tiny_training_set(tmp_path_factory.mktemp("trainset") / "train_data")
+
+
+def test_sweep_of_real_tiny_trainings(tiny_train_data: Path, tmp_path: Path) -> None:
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(
+        "method: bayes\nmetric: {name: val0/JaccardIndex, goal: maximize}\n"
+        "parameters:\n  learning_rate: {min: !!float 1e-4, max: !!float 1e-2, distribution: log_uniform_values}\n"
+        "  model_encoder: {value: resnet18}\n"
+    )
+    config = SweepConfig(
+        train_data_dir=tiny_train_data, sweep_config=sweep, artifact_dir=tmp_path / "artifacts",
+        n_trials=1, n_folds=2, n_randoms=1, device="cpu", sweep_id="real",
+        train_options={
+            "model_arch": "Unet", "model_encoder_weights": None, "batch_size": 3, "max_epochs": 1,
+            "check_val_every_n_epoch": 1, "log_every_n_steps": 1, "plot_every_n_val_epochs": 0,
+            "early_stopping_patience": 0,
+        },
+    )
+    outcome = optuna_sweep_smp(config)
+    assert outcome.n_complete == 1, outcome
+    trial = optuna.load_study(study_name="real", storage=outcome.storage).trials[0]
+    runs = trial.user_attrs["runs"]
+    assert [(r["fold"], r["seed"]) for r in runs] == [(0, 42), (1, 42)]
+    for run in runs:
+        run_dir = Path(run["run_dir"])
+        assert run_dir.parent == tmp_path / "artifacts" / "real" / "trial-0000"
+        assert run_dir.name == f"{run['run_name']}-{run['run_id']}"
+        assert Path(run["best_checkpoint"]).is_file()
+        assert 0.0 <= run["score"] <= 1.0
+    assert trial.value == pytest.approx(sum(r["score"] for r in runs) / 2)
+    assert trial.user_attrs["fixed_params"] == {"model_encoder": "resnet18"}

@@ -1,0 +1,81 @@
+"""sweep_report on a real sweep (fake trainings): best trial, table, importances, plots, JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import FAKE_TRAIN_FN
+
+from darts_sweep import SweepConfig, SweepStorageError, optuna_sweep_smp, sweep_report
+from darts_sweep.report import render_report
+
+
+def run_sweep(train_data_dir: Path, sweep_file: Path, tmp_path: Path, n_trials: int, **kw: object) -> str:
+    config = SweepConfig(
+        train_data_dir=train_data_dir, sweep_config=sweep_file, artifact_dir=tmp_path / "artifacts",
+        n_trials=n_trials, n_folds=2, n_randoms=1, device="cpu", train_fn=FAKE_TRAIN_FN,
+        train_options={"max_epochs": 0 + 1}, **kw,
+    )
+    return optuna_sweep_smp(config).sweep_id
+
+
+def test_report_with_several_trials(train_data_dir, tmp_path) -> None:
+    sweep = tmp_path / "two.yaml"
+    sweep.write_text(
+        "method: random\nmetric: {name: val0/JaccardIndex, goal: maximize}\nparameters:\n"
+        "  learning_rate: {min: !!float 1e-6, max: !!float 1e-1, distribution: log_uniform_values}\n"
+        "  batch_size: {values: [2, 4]}\n  model_encoder: {values: [resnet18, fail]}\n  gamma: {value: 0.95}\n"
+    )
+    sweep_id = run_sweep(train_data_dir, sweep, tmp_path, n_trials=4)
+    out = tmp_path / "report"
+    report = sweep_report(None, sweep_id, out, artifact_dir=tmp_path / "artifacts")
+    assert sum(report.state_counts.values()) == 4
+    complete = [row for row in report.trials if row.state == "COMPLETE"]
+    assert report.best is not None and report.best.mean == max(row.mean for row in complete)
+    assert report.best.params["gamma"] == 0.95 and len(report.best_run_ids) == 2
+    failed = [row for row in report.trials if row.state == "FAIL"]
+    assert all("simulated" in row.fail_reason for row in failed)
+    assert all(row.params["model_encoder"] == "fail" for row in failed)
+    if len(complete) >= 2:
+        assert set(report.importances) <= {"learning_rate", "batch_size", "model_encoder"} and report.importances
+        assert "param_importances.png" in report.plots
+    assert {"optimization_history.png", "parallel_coordinate.png"} <= set(report.plots)
+    for name in report.plots:
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads((out / "report.json").read_text())["sweep_id"] == sweep_id
+    assert len((out / "trials.csv").read_text().splitlines()) == 5
+    text = render_report(report)
+    assert f"best: trial {report.best.number}" in text and "±" in text
+    assert json.loads(render_report(report, "json"))["best"]["number"] == report.best.number
+
+
+def test_report_with_one_trial_has_no_importances(train_data_dir, sweep_file, tmp_path) -> None:
+    sweep_id = run_sweep(train_data_dir, sweep_file, tmp_path, n_trials=1)
+    report = sweep_report(None, sweep_id, tmp_path / "r1", artifact_dir=tmp_path / "artifacts")
+    assert report.importances == {} and "at least 2 complete trials" in report.importance_note
+    assert "param_importances.png" not in report.plots and "optimization_history.png" in report.plots
+    assert "parameter importances: need at least 2" in render_report(report)
+
+
+def test_report_errors(train_data_dir, sweep_file, tmp_path) -> None:
+    with pytest.raises(SweepStorageError, match="does not exist"):
+        sweep_report(None, "nope", tmp_path / "r", artifact_dir=tmp_path / "artifacts")
+    sweep_id = run_sweep(train_data_dir, sweep_file, tmp_path, n_trials=1, sweep_id="known")
+    db = tmp_path / "artifacts" / sweep_id / "sweep.db"
+    with pytest.raises(SweepStorageError, match="holds no sweep 'other' \\(it holds: known\\)"):
+        sweep_report(str(db), "other", tmp_path / "r")
+
+
+@pytest.mark.postgres
+def test_password_is_masked(postgres_server) -> None:
+    from darts_sweep.study import mask_url, storage_url
+
+    url = storage_url("postgresql://user:s3cret@127.0.0.1:1/db", Path("."), "x")
+    assert url.startswith("postgresql+psycopg://") and "s3cret" not in mask_url(url)
+    with pytest.raises(SweepStorageError) as info:
+        from darts_sweep.study import open_storage
+
+        open_storage(url, 60, 120)
+    assert "s3cret" not in str(info.value) and "***" in str(info.value)

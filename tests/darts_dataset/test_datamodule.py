@@ -14,7 +14,11 @@ from darts_dataset import AugmentConfig, DartsDataModule, DataModuleConfig, fold
 
 
 def test_import_does_not_load_lightning():
-    code = "import sys, darts_dataset; assert 'lightning' not in sys.modules; print(darts_dataset.__all__[0])"
+    code = (
+        "import sys, darts_dataset\n"
+        "assert 'lightning' not in sys.modules and 'torch' not in sys.modules\n"
+        "print(darts_dataset.__all__[0])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "AugmentConfig"
 
@@ -27,6 +31,11 @@ def test_config_validation(tiny_set):
     with pytest.raises(ValidationError):
         DataModuleConfig(train_data_dir=tiny_set.path, n_folds=1)
     assert DataModuleConfig(train_data_dir=tiny_set.path, fold=7, final_retrain=True).final_retrain
+    # the reference's boolean `augment` works too
+    assert DataModuleConfig(train_data_dir=tiny_set.path, augment=False).augment is None
+    assert DataModuleConfig(train_data_dir=tiny_set.path, augment=True).augment == AugmentConfig()
+    custom = DataModuleConfig(train_data_dir=tiny_set.path, augment={"flip_p": 0.2}).augment
+    assert custom.flip_p == 0.2 and custom.rot90
 
 
 def test_fold_split_is_grouped_and_complete(tiny_set, tmp_path):
@@ -76,7 +85,7 @@ def test_final_retrain_trains_on_everything_without_validation(tiny_set):
     assert dm.fold_assignment() is None
 
 
-@pytest.mark.filterwarnings("ignore:.*LeafSpec.*:DeprecationWarning")  # inside lightning itself
+@pytest.mark.filterwarnings("ignore:.*LeafSpec")  # inside lightning itself
 def test_lightning_fit_sets_epochs(tiny_set, tmp_path):
     """Lightning drives set_epoch (shuffle + augmentation); final retrain runs no validation."""
     import lightning as L

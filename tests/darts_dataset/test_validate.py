@@ -96,6 +96,10 @@ def _missing_config(path):
     (path / "config.toml").unlink()
 
 
+def _short_metadata(path):
+    zarr.open_group(path / "cross-val.zarr", mode="r+")["positive_fraction"].resize((5,))
+
+
 def _missing_y(path):
     shutil.rmtree(path / "val-test.zarr" / "y")
 
@@ -118,6 +122,10 @@ def _missing_y(path):
         (_empty_split, "test: the split is empty (0 patches)"),
         (_missing_config, "config.toml not found"),
         (_missing_y, "lacks array(s) ['y']"),
+        (
+            _short_metadata,
+            "split 'cross-val': metadata array lengths {'positive_fraction': 5} differ from n=20",
+        ),
     ],
 )
 def test_damage_is_reported(broken_copy, damage, expected):

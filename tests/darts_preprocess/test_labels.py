@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+
 from darts_preprocess.errors import DartsFileNotFoundError, DartsInputError
 from darts_preprocess.labels import (
     LabelCollection,
@@ -158,3 +161,43 @@ def test_unknown_label_values_are_not_burned_but_reported(tmp_path: Path) -> Non
     collection = load_label_collection(tmp_path)
     assert len(collection.labels) == 2
     assert any("label value(s) ['0'] not burned" in n for n in collection.notes)
+
+
+@dataclass(frozen=True)
+class _S2Ref:
+    scene_id: str
+    date: str
+    labels_path: Path | None = None
+
+
+def test_s2_scenes_match_footprints_by_overlap_and_date(collection: LabelCollection) -> None:
+    from darts_preprocess.s2_labels import MATCH_WINDOW_DAYS, match_s2_scenes
+
+    fps = collection.footprints.set_index("image_id")
+    lena = fps.loc["4713120_5272315_2021-07-21_2463"]
+    extent = lena.geometry.buffer(-0.01)  # an S2 scene inside the Lena footprint
+    near = _S2Ref("S2_near", "2021-08-01")
+    late = _S2Ref("S2_late", (date(2021, 7, 21) + timedelta(days=MATCH_WINDOW_DAYS + 1)).isoformat())
+    elsewhere = _S2Ref("S2_elsewhere", "2021-07-21")
+    extents = {"S2_near": extent, "S2_late": extent, "S2_elsewhere": shapely.box(0, 0, 1, 1)}
+    matching, files, _ = match_s2_scenes(collection, [near, late, elsewhere], extents)
+    assert files == []
+    assert len(matching.scenes["S2_near"].labels) == EXPECTED_FEATURES["004"] - 68  # Lena image only
+    assert set(matching.scenes["S2_near"].labels["image_id"]) == {"4713120_5272315_2021-07-21_2463"}
+    assert matching.scenes["S2_near"].footprint.equals(lena.geometry)
+    assert matching.scenes["S2_late"].labels.empty and matching.scenes["S2_late"].footprint is None
+    assert matching.scenes["S2_elsewhere"].footprint is None
+    assert "4713120_5272315_2021-07-21_2463" not in matching.unmatched_label_ids
+
+
+def test_s2_sample_labels_file(tmp_path: Path) -> None:
+    from darts_preprocess.s2_labels import match_s2_scenes
+
+    sample = tmp_path / "S2_sample.gpkg"
+    gpd.GeoDataFrame({"label": ["1", "1"]}, geometry=[shapely.box(0, 0, 1, 1)] * 2, crs="EPSG:4326").to_file(
+        sample
+    )
+    matching, files, _ = match_s2_scenes(None, [_S2Ref("S2_sample", "2021-01-01", sample)], {})
+    assert len(matching.scenes["S2_sample"].labels) == 2
+    assert set(matching.scenes["S2_sample"].labels["image_id"]) == {"S2_sample"}
+    assert [f.path for f in files] == [sample] and len(files[0].sha256) == 64

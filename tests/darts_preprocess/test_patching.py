@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from darts_preprocess.errors import DartsInputError
-from darts_preprocess.patching import FILTERS, make_patches, patch_origins
 from hypothesis import given
 from hypothesis import strategies as st
 from rasterio.transform import Affine
+
+from darts_preprocess.errors import DartsInputError
+from darts_preprocess.patching import FILTERS, make_patches, patch_origins
 
 TRANSFORM = Affine(3.0, 0.0, 500_000.0, 0.0, -3.0, 7_000_000.0)
 

@@ -116,3 +116,105 @@ def test_tcvis_on_scene_grid_with_rts_signal(synthetic_planet, scene, rts_labels
     assert rts.any()
     brightness = tc["tc_brightness"].values
     assert brightness[rts].mean() > brightness[~rts].mean() + 5
+
+
+class _FakeImage:
+    """Stands in for ee.Image / ee.ImageCollection in the request chain (Earth Engine cannot run offline)."""
+
+    def __init__(self) -> None:
+        self.bands: list[str] = []
+
+    def mosaic(self):
+        return self
+
+    def projection(self):
+        return self
+
+    def getInfo(self):  # noqa: N802 - Earth Engine's method name
+        return {"crs": "EPSG:32633", "transform": [10, 0, 0, 0, -10, 0]}
+
+    def select(self, bands):
+        self.bands = list(bands)
+        return self
+
+    def toFloat(self):  # noqa: N802 - Earth Engine's method name
+        return self
+
+    def unmask(self, value, same_footprint):
+        return self
+
+
+class _FakeEE:
+    """computePixels answering band k with ``k * 50 + x / 1e6`` (x = pixel centre), masked at 1000 < x."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.data = self
+
+    def ImageCollection(self, asset):  # noqa: N802 - Earth Engine's name
+        return _FakeImage()
+
+    def Image(self, asset_id):  # noqa: N802 - Earth Engine's name
+        return _FakeImage()
+
+    def computePixels(self, request):  # noqa: N802 - Earth Engine's method name
+        from darts_preprocess.sources.earthengine import MASKED_VALUE
+
+        self.requests += 1
+        grid, bands = request["grid"], request["expression"].bands
+        w, h = grid["dimensions"]["width"], grid["dimensions"]["height"]
+        t = grid["affineTransform"]
+        x = t["translateX"] + (np.arange(w) + 0.5) * t["scaleX"]
+        out = np.zeros((h, w), dtype=[(b, "f4") for b in bands])
+        for k, band in enumerate(bands, start=1):
+            out[band] = np.where((x > 1000) & (x < 1e5), MASKED_VALUE, k * 50 + x / 1e6)
+        return out
+
+
+def test_compute_pixels_assembles_blocks_and_masks() -> None:
+    from darts_preprocess.sources.earthengine import compute_pixels
+
+    grid = GeoBox.from_bbox((0, 0, 1300 * 1.0, 1100), "EPSG:32633", resolution=1.0)
+    fake = _FakeEE()
+    out = compute_pixels(fake, _FakeImage().select(["b"]), grid, ["b"])
+    assert out.shape == (1, 1100, 1300) and fake.requests == 4  # 2 x 2 blocks of 1024 px
+    expected = 50 + (np.arange(1300) + 0.5) / 1e6
+    np.testing.assert_allclose(out[0, 700, :1000], expected[:1000])
+    assert np.isnan(out[0, :, 1000:]).all()
+
+
+def test_tcvis_remote_fill_writes_a_cache_tile(
+    scene, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from darts_preprocess.sources import tcvis as tcvis_module
+
+    fake = _FakeEE()
+    monkeypatch.setattr(tcvis_module, "init_earthengine", lambda project, high_volume: fake)
+    first = load_tcvis(scene.odc.geobox, tmp_path / "tcvis")
+    tiles = list((tmp_path / "tcvis").glob("remote-tcvis-ee-*.tif"))
+    assert len(tiles) == 1 and fake.requests == 1
+    with rasterio.open(tiles[0]) as src:
+        assert src.res == (30.0, 30.0) and src.dtypes[0] == "uint8" and src.crs == scene.rio.crs
+    for k, var in enumerate(TCVIS_VARS, start=1):
+        np.testing.assert_allclose(first[var].values, k * 50, atol=1)
+    load_tcvis(scene.odc.geobox, tmp_path / "tcvis")
+    assert fake.requests == 1  # the second load reads the cache
+
+
+def test_sentinel2_earth_engine_fills_the_reference_layout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from darts_preprocess.sources import Sentinel2EarthEngine, load_s2_scene, sentinel2_ee
+
+    fake = _FakeEE()
+    monkeypatch.setattr(sentinel2_ee, "init_earthengine", lambda project, high_volume: fake)
+    aoi = GeoBox.from_bbox((500_000, 7_800_000, 500_640, 7_800_480), "EPSG:32633", resolution=10).extent
+    scene_id = "20230715T081609_20230715T081604_T33XVJ"  # after 2022-01-25, but harmonized: no offset
+    ref = Sentinel2EarthEngine(project="p").fetch_scene(scene_id, aoi, tmp_path)
+    assert ref.sr_path == tmp_path / scene_id / f"{scene_id}_SR.tif" and ref.scl_path is not None
+    ds = load_s2_scene(ref)
+    assert ds.attrs["reflectance_offset_dn"] == 0.0
+    assert ds["blue"].shape == (48, 64) and ds.rio.crs.to_epsg() == 32633
+    np.testing.assert_allclose(ds["nir"].values, 200, atol=1)  # B8 is the 4th band: 4 * 50
+    Sentinel2EarthEngine(project="p").fetch_scene(scene_id, aoi, tmp_path)
+    assert fake.requests == 1  # kept, not fetched again

@@ -134,7 +134,7 @@ def test_udm2_of_another_grid_is_rejected(synthetic_planet, tmp_path: Path, chan
         profile.update(height=profile["height"] - 5)
         data = data[:, :-5]
     else:
-        profile.update(transform=profile["transform"] * Affine.translation(2, 0))
+        profile.update(transform=profile["transform"] @ Affine.translation(2, 0))
     with rasterio.open(ref.udm2_path, "w", **profile) as dst:
         dst.write(data)
     with pytest.raises(SceneFormatError, match=ref.udm2_path.name) as err:

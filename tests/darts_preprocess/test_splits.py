@@ -5,6 +5,9 @@ from __future__ import annotations
 import geopandas as gpd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from darts_preprocess.errors import DartsInputError
 from darts_preprocess.splits import (
     CROSS_VAL,
@@ -15,8 +18,6 @@ from darts_preprocess.splits import (
     overlap_groups,
     select_test_regions,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 
 def _box(i: int, size: float = 0.5) -> shapely.Polygon:

@@ -10,9 +10,16 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pytest
+import rasterio
 from rasterio.features import rasterize
 
-from darts_preprocess._synthetic_sites import embedded_labels_dir, labels_of, read_label_files, read_vector
+from darts_preprocess._synthetic_sites import (
+    SITE_SCENES,
+    embedded_labels_dir,
+    labels_of,
+    read_label_files,
+    read_vector,
+)
 from darts_preprocess.errors import DartsInputError
 from darts_preprocess.sources import (
     QUALITY_HIGH,
@@ -20,11 +27,13 @@ from darts_preprocess.sources import (
     QUALITY_LOW,
     buffered_geobox,
     discover_planet_scenes,
+    discover_s2_scenes,
     load_admin_regions,
     load_planet_scene,
+    load_s2_scene,
 )
 from darts_preprocess.sources._tiles import missing_extent
-from darts_preprocess.synthetic import TEST_REGION, generate_planet_collection
+from darts_preprocess.synthetic import TEST_REGION, generate_planet_collection, generate_s2_collection
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -149,3 +158,35 @@ def test_bad_arguments() -> None:
         generate_planet_collection("/nonexistent", None, n_scenes=0)
     with pytest.raises(DartsInputError, match="size_px"):
         generate_planet_collection("/nonexistent", None, size_px=8)
+
+
+def test_out_dir_policy(tmp_path: Path) -> None:
+    (tmp_path / "mine.txt").write_text("user data")
+    with pytest.raises(DartsInputError, match="not empty"):
+        generate_planet_collection(tmp_path, None, n_scenes=1, size_px=32)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
+    out = tmp_path / "syn"
+    generate_planet_collection(out, None, n_scenes=3, size_px=32)
+    again = generate_planet_collection(out, None, n_scenes=2, size_px=32)  # a rerun replaces, never mixes
+    assert len(discover_planet_scenes(again.data_dir).scenes) == 2
+
+
+def test_s2_collection_reference_layout(tmp_path: Path) -> None:
+    c = generate_s2_collection(tmp_path / "s2", None, n_scenes=4, size_px=48, seed=5)
+    found = discover_s2_scenes(c.data_dir)
+    assert [r.scene_id for r in found.scenes] == sorted(c.scene_ids) and not found.skipped
+    assert c.image_ids == SITE_SCENES[:4]
+    medians = {}
+    for ref in found.scenes:
+        assert ref.scl_path is not None and ref.labels_path is not None
+        with rasterio.open(ref.scl_path) as scl, rasterio.open(ref.sr_path) as sr:
+            assert scl.res == (20.0, 20.0) and sr.res == (10.0, 10.0)
+        ds = load_s2_scene(ref)
+        assert (ds["quality"].values == QUALITY_LOW).any() and (ds["quality"].values == QUALITY_INVALID).any()
+        medians[ref.scene_id] = float(np.nanmedian(ds["red"].values))
+        labels = gpd.read_file(ref.labels_path)
+        assert labels.crs == ds.rio.crs and (labels["label"] == 1).all()
+        assert (len(labels) == 0) == ("_20220704T" in ref.scene_id)  # the negative scene
+    offset_scene = next(s for s in medians if "_N0500_" in s)  # stored +1000 DN, read back without it
+    others = [v for s, v in medians.items() if s != offset_scene]
+    assert min(others) - 200 < medians[offset_scene] < max(others) + 200

@@ -23,9 +23,17 @@ pytestmark = pytest.mark.slow
 
 def config_for(train_data_dir: Path, sweep_file: Path, tmp_path: Path, **kw: object) -> SweepConfig:
     base = dict(
-        train_data_dir=train_data_dir, sweep_config=sweep_file, artifact_dir=tmp_path / "artifacts",
-        n_trials=2, n_folds=2, n_randoms=1, device="cpu", train_fn=FAKE_TRAIN_FN,
-        train_options={"max_epochs": 1}, heartbeat_interval_s=1, grace_period_s=2,
+        train_data_dir=train_data_dir,
+        sweep_config=sweep_file,
+        artifact_dir=tmp_path / "artifacts",
+        n_trials=2,
+        n_folds=2,
+        n_randoms=1,
+        device="cpu",
+        train_fn=FAKE_TRAIN_FN,
+        train_options={"max_epochs": 1},
+        heartbeat_interval_s=1,
+        grace_period_s=2,
     )
     return SweepConfig(**{**base, **kw})
 
@@ -35,8 +43,14 @@ def start_runner(config: SweepConfig, tmp_path: Path, name: str) -> subprocess.P
     config_file.write_text(config.model_dump_json())
     log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(
-        [sys.executable, str(HERE / "sweep_runner_script.py"), str(config_file), str(tmp_path / f"{name}.out.json")],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            str(HERE / "sweep_runner_script.py"),
+            str(config_file),
+            str(tmp_path / f"{name}.out.json"),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -59,9 +73,13 @@ def study_of(config: SweepConfig, sweep_id: str) -> optuna.Study:
 
 @pytest.mark.postgres
 def test_two_runners_on_one_postgres_study(postgres_url, train_data_dir, sweep_file, tmp_path) -> None:
-    created = optuna_sweep_smp(config_for(train_data_dir, sweep_file, tmp_path, sweep_db=postgres_url, device=None))
+    created = optuna_sweep_smp(
+        config_for(train_data_dir, sweep_file, tmp_path, sweep_db=postgres_url, device=None)
+    )
     assert "***" not in created.storage or ":" in created.storage
-    config = config_for(train_data_dir, sweep_file, tmp_path, sweep_db=postgres_url, sweep_id=created.sweep_id)
+    config = config_for(
+        train_data_dir, sweep_file, tmp_path, sweep_db=postgres_url, sweep_id=created.sweep_id
+    )
     runners = [start_runner(config, tmp_path, f"runner{i}") for i in range(2)]
     codes = [wait(p, tmp_path, f"runner{i}") for i, p in enumerate(runners)]
     assert codes == [0, 0], [(tmp_path / f"runner{i}.log").read_text()[-2000:] for i in range(2)]
@@ -97,8 +115,17 @@ def test_sigkilled_runner_restarts_and_reuses_finished_runs(
         "sqlite": lambda: None,
         "journal": lambda: str(tmp_path / "sweep.journal"),
     }[backend]()
-    config = config_for(train_data_dir, sweep_file, tmp_path, sweep_db=sweep_db, sweep_id="killme", n_trials=1,
-                        n_folds=2, n_randoms=2, train_options={"max_epochs": 5})
+    config = config_for(
+        train_data_dir,
+        sweep_file,
+        tmp_path,
+        sweep_db=sweep_db,
+        sweep_id="killme",
+        n_trials=1,
+        n_folds=2,
+        n_randoms=2,
+        train_options={"max_epochs": 5},
+    )
     runner = start_runner(config, tmp_path, "victim")
     deadline = time.monotonic() + 120
     while running_runs(config, "killme") < 2:
@@ -118,7 +145,12 @@ def test_sigkilled_runner_restarts_and_reuses_finished_runs(
     retried = study.trials[1]
     assert retried.params == study.trials[0].params
     runs = retried.user_attrs["runs"]
-    assert len(runs) == 4 and sorted((r["fold"], r["random"]) for r in runs) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert len(runs) == 4 and sorted((r["fold"], r["random"]) for r in runs) == [
+        (0, 0),
+        (0, 1),
+        (1, 0),
+        (1, 1),
+    ]
     reused = [r for r in runs if r["trial"] == 0]
     assert len(reused) >= 2
     lines = (config.artifact_dir / "killme" / "trainings.log").read_text().splitlines()
@@ -126,13 +158,16 @@ def test_sigkilled_runner_restarts_and_reuses_finished_runs(
 
 
 def test_sigint_marks_the_current_trial_and_stops(train_data_dir, sweep_file, tmp_path) -> None:
-    config = config_for(train_data_dir, sweep_file, tmp_path, sweep_id="ctrl-c", n_trials=3,
-                        train_options={"max_epochs": 30})
+    config = config_for(
+        train_data_dir, sweep_file, tmp_path, sweep_id="ctrl-c", n_trials=3, train_options={"max_epochs": 30}
+    )
     runner = start_runner(config, tmp_path, "interrupted")
     log = config.artifact_dir / "ctrl-c" / "trainings.log"
     deadline = time.monotonic() + 120
     while not log.exists():
-        assert runner.poll() is None and time.monotonic() < deadline, (tmp_path / "interrupted.log").read_text()
+        assert runner.poll() is None and time.monotonic() < deadline, (
+            tmp_path / "interrupted.log"
+        ).read_text()
         time.sleep(0.2)
     runner.send_signal(signal.SIGINT)
     assert wait(runner, tmp_path, "interrupted", timeout=60) == 130

@@ -27,15 +27,27 @@ def test_sweep_of_real_tiny_trainings(tiny_train_data: Path, tmp_path: Path) -> 
     sweep = tmp_path / "sweep.yaml"
     sweep.write_text(
         "method: bayes\nmetric: {name: val0/JaccardIndex, goal: maximize}\n"
-        "parameters:\n  learning_rate: {min: !!float 1e-4, max: !!float 1e-2, distribution: log_uniform_values}\n"
+        "parameters:\n"
+        "  learning_rate: {min: !!float 1e-4, max: !!float 1e-2, distribution: log_uniform_values}\n"
         "  model_encoder: {value: resnet18}\n"
     )
     config = SweepConfig(
-        train_data_dir=tiny_train_data, sweep_config=sweep, artifact_dir=tmp_path / "artifacts",
-        n_trials=1, n_folds=2, n_randoms=1, device="cpu", sweep_id="real",
+        train_data_dir=tiny_train_data,
+        sweep_config=sweep,
+        artifact_dir=tmp_path / "artifacts",
+        n_trials=1,
+        n_folds=2,
+        n_randoms=1,
+        device="cpu",
+        sweep_id="real",
         train_options={
-            "model_arch": "Unet", "model_encoder_weights": None, "batch_size": 3, "max_epochs": 1,
-            "check_val_every_n_epoch": 1, "log_every_n_steps": 1, "plot_every_n_val_epochs": 0,
+            "model_arch": "Unet",
+            "model_encoder_weights": None,
+            "batch_size": 3,
+            "max_epochs": 1,
+            "check_val_every_n_epoch": 1,
+            "log_every_n_steps": 1,
+            "plot_every_n_val_epochs": 0,
             "early_stopping_patience": 0,
         },
     )

@@ -14,9 +14,16 @@ from darts_sweep.report import render_report
 
 def run_sweep(train_data_dir: Path, sweep_file: Path, tmp_path: Path, n_trials: int, **kw: object) -> str:
     config = SweepConfig(
-        train_data_dir=train_data_dir, sweep_config=sweep_file, artifact_dir=tmp_path / "artifacts",
-        n_trials=n_trials, n_folds=2, n_randoms=1, device="cpu", train_fn=FAKE_TRAIN_FN,
-        train_options={"max_epochs": 0 + 1}, **kw,
+        train_data_dir=train_data_dir,
+        sweep_config=sweep_file,
+        artifact_dir=tmp_path / "artifacts",
+        n_trials=n_trials,
+        n_folds=2,
+        n_randoms=1,
+        device="cpu",
+        train_fn=FAKE_TRAIN_FN,
+        train_options={"max_epochs": 0 + 1},
+        **kw,
     )
     return optuna_sweep_smp(config).sweep_id
 
@@ -26,7 +33,8 @@ def test_report_with_several_trials(train_data_dir, tmp_path) -> None:
     sweep.write_text(
         "method: random\nmetric: {name: val0/JaccardIndex, goal: maximize}\nparameters:\n"
         "  learning_rate: {min: !!float 1e-6, max: !!float 1e-1, distribution: log_uniform_values}\n"
-        "  batch_size: {values: [2, 4]}\n  model_encoder: {values: [resnet18, fail]}\n  gamma: {value: 0.95}\n"
+        "  batch_size: {values: [2, 4]}\n  model_encoder: {values: [resnet18, fail]}\n"
+        "  gamma: {value: 0.95}\n"
     )
     sweep_id = run_sweep(train_data_dir, sweep, tmp_path, n_trials=4)
     out = tmp_path / "report"
@@ -39,7 +47,9 @@ def test_report_with_several_trials(train_data_dir, tmp_path) -> None:
     assert all("simulated" in row.fail_reason for row in failed)
     assert all(row.params["model_encoder"] == "fail" for row in failed)
     if len(complete) >= 2:
-        assert set(report.importances) <= {"learning_rate", "batch_size", "model_encoder"} and report.importances
+        assert (
+            set(report.importances) <= {"learning_rate", "batch_size", "model_encoder"} and report.importances
+        )
         assert "param_importances.png" in report.plots
     assert {"optimization_history.png", "parallel_coordinate.png"} <= set(report.plots)
     for name in report.plots:
@@ -68,8 +78,7 @@ def test_report_errors(train_data_dir, sweep_file, tmp_path) -> None:
         sweep_report(str(db), "other", tmp_path / "r")
 
 
-@pytest.mark.postgres
-def test_password_is_masked(postgres_server) -> None:
+def test_password_is_masked() -> None:
     from darts_sweep.study import mask_url, storage_url
 
     url = storage_url("postgresql://user:s3cret@127.0.0.1:1/db", Path("."), "x")
@@ -79,3 +88,31 @@ def test_password_is_masked(postgres_server) -> None:
 
         open_storage(url, 60, 120)
     assert "s3cret" not in str(info.value) and "***" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("sweep_db", "expected"),
+    [
+        ("postgresql://u:pw@h:5432/db", "postgresql+psycopg://u:pw@h:5432/db"),
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
+        ("/tmp/sweeps.sqlite", "sqlite:////tmp/sweeps.sqlite"),
+        ("/tmp/sweeps.journal", "journal:/tmp/sweeps.journal"),
+        (None, "sqlite:///{tmp}/art/s1/sweep.db"),
+    ],
+)
+def test_storage_urls(sweep_db, expected, tmp_path) -> None:
+    from darts_sweep.study import storage_url
+
+    assert storage_url(sweep_db, tmp_path / "art", "s1") == expected.format(tmp=tmp_path)
+
+
+@pytest.mark.parametrize(
+    "sweep_db", ["sqlite://", "sqlite:///:memory:", "sqlite:///file:x?mode=memory&uri=true"]
+)
+def test_in_memory_urls_are_refused(sweep_db) -> None:
+    from darts_sweep import SweepConfigError
+    from darts_sweep.study import storage_url
+
+    with pytest.raises(SweepConfigError, match="in-memory"):
+        storage_url(sweep_db, Path("."), "s1")

@@ -15,7 +15,12 @@ GUIDE_SWEEP = Path(__file__).resolve().parents[3] / "shared" / "reference" / "pl
 
 
 def sweep(parameters: dict, method: str = "random", **top: object) -> dict:
-    return {"method": method, "metric": {"name": "val/JaccardIndex", "goal": "maximize"}, "parameters": parameters, **top}
+    return {
+        "method": method,
+        "metric": {"name": "val/JaccardIndex", "goal": "maximize"},
+        "parameters": parameters,
+        **top,
+    }
 
 
 def dist(spec: dict):
@@ -59,12 +64,27 @@ def test_min_max_infers_int_or_float() -> None:
     [
         ({"distribution": "int_uniform", "min": 1, "max": 8}, IntDistribution(1, 8)),
         ({"distribution": "uniform", "min": 1, "max": 8}, FloatDistribution(1.0, 8.0)),
-        ({"distribution": "q_uniform", "min": 0.0, "max": 1.0, "q": 0.25}, FloatDistribution(0.0, 1.0, step=0.25)),
-        ({"distribution": "q_uniform", "min": 0.05, "max": 0.98, "q": 0.1}, FloatDistribution(0.1, 0.9, step=0.1)),
+        (
+            {"distribution": "q_uniform", "min": 0.0, "max": 1.0, "q": 0.25},
+            FloatDistribution(0.0, 1.0, step=0.25),
+        ),
+        (
+            {"distribution": "q_uniform", "min": 0.05, "max": 0.98, "q": 0.1},
+            FloatDistribution(0.1, 0.9, step=0.1),
+        ),
         ({"distribution": "q_uniform", "min": 2, "max": 17, "q": 4}, IntDistribution(4, 16, step=4)),
-        ({"distribution": "log_uniform_values", "min": 1e-5, "max": 1e-2}, FloatDistribution(1e-5, 1e-2, log=True)),
-        ({"distribution": "inv_log_uniform_values", "min": 0.01, "max": 1.0}, FloatDistribution(0.01, 1.0, log=True)),
-        ({"distribution": "q_log_uniform_values", "min": 2, "max": 64, "q": 1}, IntDistribution(2, 64, log=True)),
+        (
+            {"distribution": "log_uniform_values", "min": 1e-5, "max": 1e-2},
+            FloatDistribution(1e-5, 1e-2, log=True),
+        ),
+        (
+            {"distribution": "inv_log_uniform_values", "min": 0.01, "max": 1.0},
+            FloatDistribution(0.01, 1.0, log=True),
+        ),
+        (
+            {"distribution": "q_log_uniform_values", "min": 2, "max": 64, "q": 1},
+            IntDistribution(2, 64, log=True),
+        ),
         ({"distribution": "q_log_uniform_values", "min": 2, "max": 64}, IntDistribution(2, 64, log=True)),
     ],
 )
@@ -84,7 +104,9 @@ def test_exp_space_bounds() -> None:
 
 @pytest.mark.parametrize("name", ["normal", "q_normal", "log_normal", "q_log_normal", "beta", "q_beta"])
 def test_unbounded_distributions_are_rejected_with_reason(name: str) -> None:
-    with pytest.raises(SweepSpecError, match=rf"parameter 'learning_rate': distribution '{name}' cannot be expressed"):
+    with pytest.raises(
+        SweepSpecError, match=rf"parameter 'learning_rate': distribution '{name}' cannot be expressed"
+    ):
         parse_parameter("learning_rate", {"distribution": name, "mu": 0.0, "sigma": 1.0})
 
 
@@ -123,7 +145,9 @@ def test_parameter_rejections_name_parameter_and_reason(spec: object, message: s
 
 
 def test_unknown_parameter_rejected_with_suggestion() -> None:
-    with pytest.raises(SweepSpecError, match="'learning_rat' is not a training option \\(did you mean 'learning_rate'"):
+    with pytest.raises(
+        SweepSpecError, match="'learning_rat' is not a training option \\(did you mean 'learning_rate'"
+    ):
         parse_sweep_dict(sweep({"learning_rat": {"value": 1e-3}}))
 
 
@@ -143,9 +167,22 @@ def test_known_options_fallback_list_is_used_when_given() -> None:
         ({"metric": {"name": "val/loss"}, "parameters": {"gamma": {"value": 0.9}}}, "method must be one of"),
         (sweep({"gamma": {"value": 0.9}}, method="hyperband"), "method must be one of"),
         ({"method": "random", "parameters": {"gamma": {"value": 0.9}}}, "'metric' must be a mapping"),
-        ({"method": "random", "metric": {"name": "x", "goal": "up"}, "parameters": {"gamma": {"value": 1}}}, "goal"),
-        ({"method": "random", "metric": {"name": "x", "target": 0.9}, "parameters": {"gamma": {"value": 1}}},
-         "unknown key"),
+        (
+            {
+                "method": "random",
+                "metric": {"name": "x", "goal": "up"},
+                "parameters": {"gamma": {"value": 1}},
+            },
+            "goal",
+        ),
+        (
+            {
+                "method": "random",
+                "metric": {"name": "x", "target": 0.9},
+                "parameters": {"gamma": {"value": 1}},
+            },
+            "unknown key",
+        ),
         (sweep({}), "non-empty mapping"),
         (sweep({"gamma": {"value": 0.9}}, early_terminate={"type": "hyperband"}), "--prune"),
         (sweep({"gamma": {"value": 0.9}}, run_cap=10), "n-trials"),
@@ -170,8 +207,13 @@ def test_goal_defaults_to_minimize_like_wandb() -> None:
 
 def test_grid_needs_finite_space() -> None:
     spec = parse_sweep_dict(
-        sweep({"batch_size": {"values": [2, 4]}, "learning_rate": {"distribution": "q_uniform", "min": 0.1,
-                                                                    "max": 0.3, "q": 0.1}}, method="grid")
+        sweep(
+            {
+                "batch_size": {"values": [2, 4]},
+                "learning_rate": {"distribution": "q_uniform", "min": 0.1, "max": 0.3, "q": 0.1},
+            },
+            method="grid",
+        )
     )
     assert spec.grid_space() == {"batch_size": [2, 4], "learning_rate": [0.1, 0.2, 0.3]}
     with pytest.raises(SweepSpecError, match="parameter 'learning_rate': method 'grid' needs a finite set"):

@@ -23,24 +23,45 @@ def guide_config(tmp_path: Path) -> Path:
     """The guide's config.toml with its paths (and sweep-db) pointed into tmp_path."""
     text = (REFERENCE / "planet-sweep-config.toml").read_text()
     text = text.replace("postgresql://pguser@localhost:5432/sweeps", f"{tmp_path}/sweeps.db")
-    text = re.sub(r'(train-data-dir|artifact-dir) = "[^"]*"', lambda m: f'{m.group(1)} = "{tmp_path / m.group(1)}"', text)
-    text = text.replace('sweep-config = "configs/planet-tcvis-sweep.yaml"', f'sweep-config = "{REFERENCE / "planet-tcvis-sweep.yaml"}"')
+    text = re.sub(
+        r'(train-data-dir|artifact-dir) = "[^"]*"',
+        lambda m: f'{m.group(1)} = "{tmp_path / m.group(1)}"',
+        text,
+    )
+    text = text.replace(
+        'sweep-config = "configs/planet-tcvis-sweep.yaml"',
+        f'sweep-config = "{REFERENCE / "planet-tcvis-sweep.yaml"}"',
+    )
     (tmp_path / "train-data-dir").mkdir()
     path = tmp_path / "config.toml"
     path.write_text(text)
     return path
 
 
-def test_create_sweep_then_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_create_sweep_then_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "data").mkdir()
-    code = darts(tmp_path, "optuna-sweep-smp", "--train-data-dir", "data", "--sweep-config",
-                 str(REFERENCE / "planet-tcvis-sweep.yaml"), "--artifact-dir", "art", "--n-folds", "3")
+    code = darts(
+        tmp_path,
+        "optuna-sweep-smp",
+        "--train-data-dir",
+        "data",
+        "--sweep-config",
+        str(REFERENCE / "planet-tcvis-sweep.yaml"),
+        "--artifact-dir",
+        "art",
+        "--n-folds",
+        "3",
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     sweep_id = re.search(r"sweep id: (\S+) \(created", out).group(1)
     assert (tmp_path / "art" / sweep_id / "sweep.db").is_file()
-    code = darts(tmp_path, "sweep-report", "--sweep-id", sweep_id, "--artifact-dir", "art", "--format", "json")
+    code = darts(
+        tmp_path, "sweep-report", "--sweep-id", sweep_id, "--artifact-dir", "art", "--format", "json"
+    )
     report = json.loads(capsys.readouterr().out)
     assert code == 0 and report["sweep_id"] == sweep_id and report["trials"] == []
     assert report["metric"] == "val0/JaccardIndex" and report["direction"] == "maximize"
@@ -57,16 +78,30 @@ def test_guide_config_loads_and_sweep_id_needs_a_device(
     assert "sweep-id sweep-cv-large-planet was given without a device" in captured.out + captured.err
 
 
-def test_bad_sweep_file_is_rejected_before_any_trial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_sweep_file_is_rejected_before_any_trial(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "data").mkdir()
     (tmp_path / "bad.yaml").write_text(
-        "method: random\nmetric: {name: val/JaccardIndex}\nparameters:\n  learning_rate: {distribution: normal, mu: 0, sigma: 1}\n"
+        "method: random\nmetric: {name: val/JaccardIndex}\nparameters:\n"
+        "  learning_rate: {distribution: normal, mu: 0, sigma: 1}\n"
     )
-    code = darts(tmp_path, "optuna-sweep-smp", "--train-data-dir", "data", "--sweep-config", "bad.yaml",
-                 "--artifact-dir", "art", "--device", "cpu")
+    code = darts(
+        tmp_path,
+        "optuna-sweep-smp",
+        "--train-data-dir",
+        "data",
+        "--sweep-config",
+        "bad.yaml",
+        "--artifact-dir",
+        "art",
+        "--device",
+        "cpu",
+    )
     captured = capsys.readouterr()
     assert code == 1
-    assert "parameter 'learning_rate': distribution 'normal' cannot be expressed" in captured.out + captured.err
+    assert (
+        "parameter 'learning_rate': distribution 'normal' cannot be expressed" in captured.out + captured.err
+    )
     assert not (tmp_path / "art").exists()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from darts_preprocess.config import PlanetPreprocessConfig  # cheap: pydantic + the band registry
-
 from darts_cli.commands.preprocess_s2 import render_preprocess_result
 from darts_cli.options import darts_command
+from darts_preprocess.config import PlanetPreprocessConfig  # cheap: pydantic + the band registry
 
 logger = logging.getLogger(__name__)
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from darts_preprocess.config import S2PreprocessConfig  # cheap: pydantic + the band registry
-
 from darts_cli.options import darts_command
+from darts_preprocess.config import S2PreprocessConfig  # cheap: pydantic + the band registry
 
 logger = logging.getLogger(__name__)
 

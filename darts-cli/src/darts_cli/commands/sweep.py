@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from darts_sweep.config import SweepCommandConfig  # cheap: pydantic only, no optuna / torch at import time
-
 from darts_cli.options import darts_command
+from darts_sweep.config import SweepCommandConfig  # cheap: pydantic only, no optuna / torch at import time
 
 logger = logging.getLogger(__name__)
 
@@ -23,10 +22,14 @@ def optuna_sweep_smp(config: SweepCommandConfig) -> int:
     verb = "created" if outcome.created else "continuing"
     console.print(f"sweep id: {outcome.sweep_id} ({verb}, stored in {outcome.storage})", markup=False)
     if outcome.trials_run:
-        best = f"best trial {outcome.best_trial} = {outcome.best_value}" if outcome.best_trial is not None else ""
+        best = (
+            f"best trial {outcome.best_trial} = {outcome.best_value}"
+            if outcome.best_trial is not None
+            else ""
+        )
         console.print(
-            f"ran trials {outcome.trials_run}; sweep: {outcome.n_complete} complete, {outcome.n_failed} failed, "
-            f"{outcome.n_pruned} pruned. {best}",
+            f"ran trials {outcome.trials_run}; sweep: {outcome.n_complete} complete, "
+            f"{outcome.n_failed} failed, {outcome.n_pruned} pruned. {best}",
             markup=False,
         )
     return 130 if outcome.interrupted else 0

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from darts_sweep.config import SweepReportConfig  # cheap: pydantic only
-
 from darts_cli.options import darts_command
+from darts_sweep.config import SweepReportConfig  # cheap: pydantic only
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +19,9 @@ def sweep_report(config: SweepReportConfig) -> int:
     from darts_sweep.report import sweep_report as run
 
     out_dir = config.out_dir or config.artifact_dir / config.sweep_id / "report"
-    report = run(config.sweep_db, config.sweep_id, out_dir, artifact_dir=config.artifact_dir, plots=config.plots)
+    report = run(
+        config.sweep_db, config.sweep_id, out_dir, artifact_dir=config.artifact_dir, plots=config.plots
+    )
     Console(soft_wrap=True).print(render_report(report, config.format), markup=False, highlight=False)
     logger.info("report written to %s", out_dir)
     return 0

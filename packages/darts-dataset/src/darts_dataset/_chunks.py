@@ -10,6 +10,7 @@ fall back to zarr indexing, which gives identical values, only slower.
 from __future__ import annotations
 
 import logging
+import os
 import zlib
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,9 @@ import zarr
 logger = logging.getLogger(__name__)
 
 _V3_COMPRESSORS: dict[str, type] = {"zstd": numcodecs.Zstd, "blosc": numcodecs.Blosc, "gzip": numcodecs.GZip}
+
+
+_SENTINEL = 987654321
 
 
 class MissingChunkError(LookupError):
@@ -68,6 +72,7 @@ class ChunkReader:
         self.fill_value = array.metadata.fill_value
         self._zeros = (0,) * (array.ndim - 1)
         self._dir: Path | None = None
+        self._template: tuple[str, str] = ("", "")
         self._plan: tuple[np.dtype, list[Any]] | None = None
         reason = self._unsupported_reason()
         if reason is None:
@@ -76,6 +81,10 @@ class ChunkReader:
             self._plan = plan
         if reason is None:
             self._dir = Path(array.store.root) / array.path
+            # chunk keys as "<prefix><i><suffix>": cheaper per read than zarr's key encoder
+            key = array.metadata.encode_chunk_key((_SENTINEL, *self._zeros))
+            prefix, suffix = key.split(str(_SENTINEL))
+            self._template = (f"{self._dir}{os.sep}{prefix}", suffix)
         else:
             logger.debug("array %s: reading through zarr (%s)", array.path, reason)
 
@@ -96,7 +105,10 @@ class ChunkReader:
         """Path of sample ``i``'s chunk file (None when reading through zarr)."""
         if self._dir is None:
             return None
-        return self._dir / self.array.metadata.encode_chunk_key((i, *self._zeros))
+        return Path(self._path(i))
+
+    def _path(self, i: int) -> str:
+        return f"{self._template[0]}{i}{self._template[1]}"
 
     def read(self, i: int, strict: bool = False) -> np.ndarray:
         """Sample ``i`` as a writable array of ``shape[1:]``.
@@ -105,15 +117,17 @@ class ChunkReader:
         chunks equal to the fill value); with ``strict`` it raises :class:`MissingChunkError`.
         A corrupt or truncated chunk file raises ValueError naming the file.
         """
-        path = self.chunk_file(i)
-        if path is None or self._plan is None:
+        if self._dir is None or self._plan is None:
             return np.array(self.array[i], dtype=self.dtype)
+        path = self._path(i)
         dtype, decoders = self._plan
         out = np.empty(self.shape, dtype=dtype)
         out_bytes = out.reshape(-1).view(np.uint8)
         try:
             if decoders:
-                _decode_into(path.read_bytes(), decoders, out_bytes, path)
+                with open(path, "rb") as f:
+                    raw = f.read()
+                _decode_into(raw, decoders, out_bytes, path)
             else:
                 _read_into(path, out_bytes)
         except FileNotFoundError:
@@ -123,12 +137,12 @@ class ChunkReader:
         return out if dtype.isnative else out.astype(dtype.newbyteorder("="))
 
 
-def _read_into(path: Path, out: np.ndarray) -> None:
-    with path.open("rb", buffering=0) as f:
+def _read_into(path: str, out: np.ndarray) -> None:
+    with open(path, "rb", buffering=0) as f:
         n = f.readinto(memoryview(out))
         extra = f.read(1)
     if n != out.nbytes or extra:
-        raise ValueError(f"chunk file {path} holds {path.stat().st_size} bytes, expected {out.nbytes}")
+        raise ValueError(f"chunk file {path} holds {os.path.getsize(path)} bytes, expected {out.nbytes}")
 
 
 def _check_blosc_frame(buf: Any) -> None:
@@ -141,7 +155,7 @@ def _check_blosc_frame(buf: Any) -> None:
         raise ValueError(f"blosc frame holds {size} bytes but its header says {cbytes}")
 
 
-def _decode_into(raw: bytes, decoders: list[Any], out: np.ndarray, path: Path) -> None:
+def _decode_into(raw: bytes, decoders: list[Any], out: np.ndarray, path: str) -> None:
     buf: Any = raw
     try:
         for k, codec in enumerate(decoders):

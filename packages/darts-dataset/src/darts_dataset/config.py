@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from darts_dataset.augment import AugmentConfig
 
@@ -29,7 +29,8 @@ class DataModuleConfig(BaseModel):
     final_retrain: bool = False
     """Train on all of cross-val with no validation fold (the final model)."""
     augment: AugmentConfig | None = Field(default_factory=AugmentConfig)
-    """Training augmentation; None turns it off. Validation and test are never augmented."""
+    """Training augmentation; None or false turns it off, true = the defaults (the reference's
+    boolean `augment`). Validation and test are never augmented."""
     seed: int = 42
     """Seeds folds, shuffling and augmentation."""
     bands: tuple[str, ...] | None = None
@@ -38,6 +39,13 @@ class DataModuleConfig(BaseModel):
     """Load the selected patches into RAM once instead of streaming them from zarr."""
     multiprocessing_context: Literal["fork", "spawn", "forkserver"] | None = None
     """Start method of DataLoader workers; None = the platform default."""
+
+    @field_validator("augment", mode="before")
+    @classmethod
+    def _augment_from_bool(cls, value: object) -> object:
+        if isinstance(value, bool):
+            return AugmentConfig() if value else None
+        return value
 
     @model_validator(mode="after")
     def _fold_in_range(self) -> DataModuleConfig:

@@ -19,7 +19,7 @@ from torch.utils.data import Dataset
 from darts_dataset._chunks import ChunkReader, MissingChunkError
 from darts_dataset.augment import AugmentConfig, Augmenter
 from darts_dataset.errors import BandSelectionError
-from darts_dataset.training_set import TrainingSet, split_arrays
+from darts_dataset.training_set import TrainingSet, open_split_group, split_arrays
 from darts_preprocess.errors import TrainingSetError
 
 logger = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ class PatchDataset(_SplitDataset):
 
     def _open(self) -> tuple[ChunkReader, ChunkReader]:
         if self._readers is None or self._pid != os.getpid():
-            group = TrainingSet(self.train_data_dir).open_split(self.split)
+            group = open_split_group(self.train_data_dir, self.split)
             x, y = split_arrays(group, self.split)
             self._readers = (ChunkReader(x), ChunkReader(y))
             self._pid = os.getpid()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import shutil
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +23,9 @@ from darts_preprocess.splits import SplitAssignment
 from darts_preprocess.trainset_layout import CONFIG_FILE, SPLITS, PatchBatch, SceneInfo, SplitWriter
 
 logger = logging.getLogger(__name__)
+
+STAGE_DIRNAME = ".assemble"
+"""Folder inside train-data-dir where the splits are assembled before being renamed into place."""
 
 Config = PlanetPreprocessConfig | S2PreprocessConfig
 
@@ -85,7 +90,8 @@ def _iter_outcomes(jobs: list[SceneJob], config: Config) -> Iterator[SceneOutcom
     from distributed import as_completed
 
     with _client(config) as client:
-        futures = client.map(run_scene_job, jobs, key=[f"scene-{j.scene_id}" for j in jobs], pure=False)
+        token = uuid.uuid4().hex[:8]  # keys unique per run, also on a long-lived scheduler
+        futures = client.map(run_scene_job, jobs, key=[f"darts-scene-{j.scene_id}-{token}" for j in jobs])
         for future in as_completed(futures):
             yield future.result()
             future.release()
@@ -117,9 +123,14 @@ def run_jobs(jobs: list[SceneJob], config: Config, *, progress: bool = True) -> 
 
 
 def _write_split(
-    config: Config, split: str, scene_ids: list[str], outcomes: dict[str, SceneOutcome], cache: SceneCache
+    config: Config,
+    stage: Path,
+    split: str,
+    scene_ids: list[str],
+    outcomes: dict[str, SceneOutcome],
+    cache: SceneCache,
 ) -> int:
-    writer = SplitWriter(config.train_data_dir, split, config.bands, config.patch_size)
+    writer = SplitWriter(stage, split, config.bands, config.patch_size)
     for scene_id in scene_ids:
         outcome = outcomes[scene_id]
         x, y, meta = cache.read_patches(scene_id)
@@ -153,10 +164,11 @@ def assemble_training_set(
         reasons = "; ".join(f"{s}: {r}" for s, r in skipped[:5])
         raise DartsError(f"no scene could be processed ({len(skipped)} skipped): {reasons}")
     root = config.train_data_dir
-    root.mkdir(parents=True, exist_ok=True)
-    (root / CONFIG_FILE).unlink(missing_ok=True)  # the set is incomplete until config.toml is back
+    stage = root / STAGE_DIRNAME
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True)
     scenes = {s: [sid for sid in assignment.scenes_of(s) if sid in done] for s in SPLITS}
-    n_patches = {s: _write_split(config, s, scenes[s], done, cache) for s in SPLITS}
+    n_patches = {s: _write_split(config, stage, s, scenes[s], done, cache) for s in SPLITS}
     result = PreprocessResult(
         train_data_dir=Path(root),
         n_patches=n_patches,
@@ -170,9 +182,26 @@ def assemble_training_set(
     used = {sid: assignment.split[sid] for sid in done}
     labels, scene_of = _used_labels(matching, used)
     status = {uid: st for o in done.values() for uid, st in o.label_status.items()}
-    write_labels(root, labels_frame(labels, scene_of, used, status))
-    write_report(root, result)
+    write_labels(stage, labels_frame(labels, scene_of, used, status))
+    write_report(stage, result)
+    _move_into_place(stage, root)
     return result
+
+
+def _move_into_place(stage: Path, root: Path) -> None:
+    """Swap the staged outputs in with renames; config.toml (the completeness mark) stays absent."""
+    (root / CONFIG_FILE).unlink(missing_ok=True)
+    for staged in sorted(stage.iterdir()):
+        target = root / staged.name
+        if target.is_dir():
+            old = root / f".old-{staged.name}"
+            shutil.rmtree(old, ignore_errors=True)
+            target.rename(old)
+            staged.rename(target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            staged.replace(target)
+    stage.rmdir()
 
 
 def _used_labels(matching: LabelMatching, used: dict[str, str]) -> tuple[Any, pd.Series]:

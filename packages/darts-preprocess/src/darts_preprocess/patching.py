@@ -130,7 +130,7 @@ def make_patches(
         px[i] = x[:, r : r + s, c : c + s]
         py[i] = y[r : r + s, c : c + s]
         gts[i] = tuple(transform @ Affine.translation(c, r))[:6]
-    np.nan_to_num(px, copy=False, nan=0.0)
+    np.putmask(px, np.isnan(px), np.float32(0.0))
     return ScenePatches(
         x=px,
         y=py,

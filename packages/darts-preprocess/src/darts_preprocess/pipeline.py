@@ -7,11 +7,14 @@ One pipeline for both sensors (only discovery and scene loading differ, see :mod
 2. discover scenes, read and match labels, assign splits (from footprints, before any pixel work);
 3. process the scenes not yet cached, in parallel with dask; each writes its own cache folder;
 4. assemble the three splits from the caches in scene-id order (so the set does not depend on the
-   processing order or on interruptions), then labels.geojson, the report and, last, config.toml.
+   processing order or on interruptions) in ``train-data-dir/.assemble``, with labels.geojson and
+   the report; rename them into place; write config.toml last.
 
 Resuming: a killed run leaves finished scenes in the cache and no config.toml; rerunning with the
 same settings processes only the missing scenes and writes exactly the set a clean run writes.
-A set is complete when config.toml exists; it is removed before the splits are rewritten.
+A set is complete when config.toml exists; it is removed only for the renames that swap in a
+new set, so an old complete set stays intact until the new one is fully assembled.
+With ``dask_scheduler`` the workers must see the same file system (inputs and the cache).
 Settings vs an existing complete set: if they differ (other than ``overwrite``) the run stops with
 an error naming the differences — pass ``overwrite`` to rebuild; identical settings re-assemble it.
 """
@@ -22,7 +25,6 @@ import logging
 import shutil
 import time
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +48,18 @@ from darts_preprocess.trainset_layout import CONFIG_FILE, LABELS_FILE, SPLITS, s
 logger = logging.getLogger(__name__)
 
 Config = PlanetPreprocessConfig | S2PreprocessConfig
-ProgressCallback = Callable[[SceneOutcome], None]
+RUNTIME_OPTIONS = frozenset(
+    {
+        "device",
+        "dask_worker",
+        "dask_scheduler",
+        "ee_project",
+        "ee_use_highvolume",
+        "preprocess_cache",
+        "overwrite",
+    }
+)
+"""Options that do not change the set: ignored when comparing with an existing set's config.toml."""
 
 
 def preprocess_planet_train_data(
@@ -96,6 +109,7 @@ def _check_existing_set(config: Config) -> None:
                 shutil.rmtree(path, ignore_errors=True)
         for name in (CONFIG_FILE, LABELS_FILE, REPORT_FILE):
             (root / name).unlink(missing_ok=True)
+        shutil.rmtree(root / ".assemble", ignore_errors=True)
         return
     if not config_file.is_file():
         return
@@ -103,13 +117,10 @@ def _check_existing_set(config: Config) -> None:
         recorded = tomllib.loads(config_file.read_text()).get("darts", {})
     except tomllib.TOMLDecodeError as err:
         raise DartsInputError(f"{config_file} is not valid TOML ({err}); pass overwrite to rebuild") from err
-    current = option_record(config)
+    current = {k: v for k, v in option_record(config).items() if k not in RUNTIME_OPTIONS}
+    fields = set(type(config).model_fields) - RUNTIME_OPTIONS
     diffs = [f"{k}: {recorded.get(k)!r} -> {v!r}" for k, v in current.items() if recorded.get(k) != v]
-    diffs += [
-        f"{k}: {recorded[k]!r} -> unset"
-        for k in recorded
-        if k in type(config).model_fields and k not in current
-    ]
+    diffs += [f"{k}: {recorded[k]!r} -> unset" for k in recorded if k in fields and k not in current]
     if diffs:
         raise DartsInputError(
             f"train-data-dir {root} already holds a training set built with other settings ("

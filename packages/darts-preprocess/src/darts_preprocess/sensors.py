@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import rasterio
 import xarray as xr
 from odc.geo.geobox import GeoBox
@@ -93,11 +92,3 @@ def scene_extent(sensor: Sensor, ref: Any) -> BaseGeometry:
     else:
         geobox = sensor.load(ref).odc.geobox
     return geobox.geographic_extent.geom
-
-
-def scene_labels_of(ref: Any) -> gpd.GeoDataFrame | None:
-    """Labels shipped inside a sample folder (Sentinel-2 reference layout), if the reference has them."""
-    path = getattr(ref, "labels_path", None)
-    if path is None:
-        return None
-    return gpd.read_file(path)

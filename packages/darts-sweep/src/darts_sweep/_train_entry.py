@@ -10,6 +10,7 @@ from typing import Any
 
 import lightning  # noqa: F401  (preloaded in the forkserver)
 import torch  # noqa: F401  (preloaded in the forkserver)
+
 from darts_train import TrainConfig, train_smp
 
 

@@ -6,6 +6,7 @@ path, so the forkserver can preload its module (torch, lightning, darts_train) o
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import math
@@ -55,10 +56,8 @@ def _to_float(value: Any) -> float | None:
 
 def _exit_when_runner_dies(alive: Connection) -> None:
     """The runner holds the other end; EOF means it died (e.g. SIGKILL): stop training at once."""
-    try:
+    with contextlib.suppress(EOFError, OSError):
         alive.recv()
-    except (EOFError, OSError):
-        pass
     os._exit(3)
 
 

@@ -51,7 +51,8 @@ class SweepConfig(BaseModel):
     """How each run's process starts: forkserver (torch preloaded, fast) or spawn."""
     train_fn: str = DEFAULT_TRAIN_FN
     """``module:function`` run in each run's process with the run's TrainConfig options (a dict);
-    it returns a darts_train.TrainResult (or a mapping with its keys)."""
+    it returns a darts_train.TrainResult (or a mapping with its keys). Must live in an importable
+    module (not ``__main__``): run processes import it by name."""
 
 
 class SweepOutcome(BaseModel):
@@ -120,21 +121,25 @@ class _SweepCommandBase(BaseModel):
 
 def _training_fields() -> dict[str, Any]:
     """Every train-smp option that a sweep does not set itself, as an optional default for all runs."""
-    from darts_train.config import TrainConfig
-
     from darts_sweep.options import RUN_MANAGED_OPTIONS
+    from darts_train.config import TrainConfig
 
     fields: dict[str, Any] = {}
     for name, info in TrainConfig.model_fields.items():
         if name in RUN_MANAGED_OPTIONS or name in _SweepCommandBase.model_fields:
             continue
-        doc = f"{info.description or name} Default of every run when the sweep file does not set it [train-smp: {info.default!r}]."
+        doc = (
+            f"{info.description or name} Default of every run when the sweep file does not set it "
+            f"[train-smp: {info.default!r}]."
+        )
         fields[name] = (info.annotation | None, Field(default=None, description=doc))
     return fields
 
 
 SweepCommandConfig = create_model("SweepCommandConfig", __base__=_SweepCommandBase, **_training_fields())
-SweepCommandConfig.__doc__ = "Options of `darts optuna-sweep-smp`: the sweep, and train-smp defaults for its runs."
+SweepCommandConfig.__doc__ = (
+    "Options of `darts optuna-sweep-smp`: the sweep, and train-smp defaults for its runs."
+)
 
 
 class SweepReportConfig(BaseModel):

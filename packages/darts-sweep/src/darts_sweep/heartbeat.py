@@ -70,13 +70,17 @@ class TrialHeartbeat:
             retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
         for trial_id in failed:
             frozen = self.storage.get_trial(trial_id)
-            logger.warning("trial %d had no heartbeat for %d s: failed, queued for a retry", frozen.number, self.grace_s)
+            logger.warning(
+                "trial %d had no heartbeat for %d s: failed, queued for a retry", frozen.number, self.grace_s
+            )
             retry(study, frozen)
         return failed
 
 
 @contextmanager
-def journal_heartbeat(study: optuna.Study, interval_s: int, grace_s: int | None) -> Iterator[TrialHeartbeat | None]:
+def journal_heartbeat(
+    study: optuna.Study, interval_s: int, grace_s: int | None
+) -> Iterator[TrialHeartbeat | None]:
     """A TrialHeartbeat with its thread for a journal storage; None for other storages."""
     from optuna.storages import JournalStorage
 

@@ -6,9 +6,12 @@ wandb) when the run ends, and a crash of the run (segfault, OOM kill) cannot tak
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import multiprocessing.context
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 from darts_sweep import _worker
@@ -16,7 +19,7 @@ from darts_sweep.errors import TrainingRunError
 
 logger = logging.getLogger(__name__)
 
-_BASE_PRELOAD = ("__main__", "darts_sweep._worker")  # __main__: children skip re-importing it
+_BASE_PRELOAD = ("darts_sweep._worker",)
 _contexts: dict[tuple[str, tuple[str, ...]], multiprocessing.context.BaseContext] = {}
 
 
@@ -24,7 +27,9 @@ def get_context(start_method: str, train_fn_path: str) -> multiprocessing.contex
     """The process context; a forkserver preloads the training function's module.
 
     The default training module imports torch, lightning and darts_train at import time, so they
-    are imported once, in the forkserver.
+    are imported once, in the forkserver. (Python 3.11's forkserver imports with its own sys.path:
+    installed packages and the working directory; a training module found only through the
+    parent's sys.path is imported in each run's process instead.)
 
     The forkserver starts once per runner process (at its first run); later runs fork from it, so
     a run's process starts in a fraction of a second without re-importing torch.
@@ -59,7 +64,8 @@ def run_in_process(
         name="darts-sweep-run",
         daemon=False,
     )
-    process.start()
+    with _main_script_hidden():
+        process.start()
     result_w.close()
     alive_r.close()
     message: tuple[Any, ...] | None = None
@@ -88,9 +94,32 @@ def run_in_process(
     return _unpack(message, process.exitcode)
 
 
+@contextlib.contextmanager
+def _main_script_hidden() -> Iterator[None]:
+    """Start a child without it re-running the main script (e.g. the `darts` entry point).
+
+    A spawn / forkserver child re-imports ``__main__`` from its file (Python 3.11's forkserver never
+    preloads it), which would cost the main script's imports on every run. The run's target and its
+    training function are importable modules, so the child does not need ``__main__``: its
+    ``__file__`` is hidden while the child's preparation data is taken, and restored right after.
+    """
+    main = sys.modules.get("__main__")
+    hide = main is not None and getattr(main, "__spec__", None) is None and hasattr(main, "__file__")
+    saved = main.__dict__.pop("__file__") if hide else None
+    try:
+        yield
+    finally:
+        if hide:
+            main.__file__ = saved
+
+
 def _unpack(message: tuple[Any, ...] | None, exitcode: int | None) -> dict[str, Any]:
     if message is None:
-        how = f"was killed by signal {-exitcode}" if exitcode and exitcode < 0 else f"exited with code {exitcode}"
+        how = (
+            f"was killed by signal {-exitcode}"
+            if exitcode and exitcode < 0
+            else f"exited with code {exitcode}"
+        )
         hint = " (out of memory?)" if exitcode == -9 else ""
         raise TrainingRunError(f"training process {how}{hint} without a result")
     if message[0] == "ok":

@@ -235,8 +235,17 @@ def _csv(rows: list[TrialRow]) -> str:
     writer = csv.writer(buffer)
     writer.writerow(["number", "state", "mean", "std", "n_runs", *names, "fail_reason"])
     for row in rows:
-        writer.writerow([row.number, row.state, row.mean, row.std, row.n_runs,
-                         *(row.params.get(n) for n in names), row.fail_reason or ""])
+        writer.writerow(
+            [
+                row.number,
+                row.state,
+                row.mean,
+                row.std,
+                row.n_runs,
+                *(row.params.get(n) for n in names),
+                row.fail_reason or "",
+            ]
+        )
     return buffer.getvalue()
 
 
@@ -254,4 +263,3 @@ def _pm(row: TrialRow) -> str:
 
 def _short(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
-

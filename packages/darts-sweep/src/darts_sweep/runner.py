@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import shlex
-import warnings
 from typing import TYPE_CHECKING, Any
 
 from darts_sweep.config import SweepConfig, SweepOutcome
@@ -47,7 +46,9 @@ def optuna_sweep_smp(config: SweepConfig) -> SweepOutcome:
     validate_train_options(config, spec)
     sweep_id = check_sweep_id(config.sweep_id or new_sweep_id())
     url = storage_url(config.sweep_db, config.artifact_dir, sweep_id)
-    storage = open_storage(url, config.heartbeat_interval_s, config.grace_period_s or 2 * config.heartbeat_interval_s)
+    storage = open_storage(
+        url, config.heartbeat_interval_s, config.grace_period_s or 2 * config.heartbeat_interval_s
+    )
     study, created = create_or_load_study(
         storage,
         sweep_id,
@@ -82,7 +83,11 @@ def _run_trials(study: optuna.Study, objective: TrialObjective, n_trials: int, t
                     heartbeat.fail_stale(study)
 
             study.optimize(
-                objective, n_trials=n_trials, catch=(TrainingRunError,), callbacks=[after_trial], gc_after_trial=True
+                objective,
+                n_trials=n_trials,
+                catch=(TrainingRunError,),
+                callbacks=[after_trial],
+                gc_after_trial=True,
             )
     except KeyboardInterrupt:
         logger.warning("interrupted: the current trial is marked failed; the runner stops")
@@ -121,20 +126,33 @@ def _try_config(cls: Any, options: dict[str, Any], what: str) -> None:
 def runner_command(config: SweepConfig, sweep_id: str, url: str) -> str:
     """The command line that starts another runner on this sweep (password masked)."""
     parts = [
-        "darts", "optuna-sweep-smp",
-        "--train-data-dir", str(config.train_data_dir),
-        "--sweep-config", str(config.sweep_config),
-        "--sweep-db", config.sweep_db and mask_url(url) or str(config.artifact_dir / sweep_id / "sweep.db"),
-        "--artifact-dir", str(config.artifact_dir),
-        "--n-folds", str(config.n_folds),
-        "--n-randoms", str(config.n_randoms),
-        "--sweep-id", sweep_id,
+        "darts",
+        "optuna-sweep-smp",
+        "--train-data-dir",
+        str(config.train_data_dir),
+        "--sweep-config",
+        str(config.sweep_config),
+        "--sweep-db",
+        mask_url(config.sweep_db) if config.sweep_db else str(config.artifact_dir / sweep_id / "sweep.db"),
+        "--artifact-dir",
+        str(config.artifact_dir),
+        "--n-folds",
+        str(config.n_folds),
+        "--n-randoms",
+        str(config.n_randoms),
+        "--sweep-id",
+        sweep_id,
     ]
     return shlex.join(parts) + " --device <DEVICE>"
 
 
 def _outcome(
-    study: optuna.Study, sweep_id: str, storage: str, created: bool, command: str, trials_run: list[int],
+    study: optuna.Study,
+    sweep_id: str,
+    storage: str,
+    created: bool,
+    command: str,
+    trials_run: list[int],
     interrupted: bool,
 ) -> SweepOutcome:
     from optuna.trial import TrialState

@@ -30,7 +30,9 @@ _REJECTED_TOP_LEVEL_KEYS = {
     "run_cap": "the number of trials is set by n-trials, per runner",
 }
 _METRIC_KEYS = frozenset({"name", "goal"})
-_PARAM_KEYS = frozenset({"value", "values", "probabilities", "min", "max", "distribution", "q", "mu", "sigma"})
+_PARAM_KEYS = frozenset(
+    {"value", "values", "probabilities", "min", "max", "distribution", "q", "mu", "sigma"}
+)
 _BOUNDED = frozenset({"min", "max"})
 # distribution -> (required keys, optional keys)
 _DIST_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -66,7 +68,7 @@ class SearchParam(BaseModel):
     """Which Optuna distribution holds the parameter."""
     wandb_distribution: str
     """The wandb distribution the sweep file named (or implied)."""
-    choices: tuple[None | bool | int | float | str, ...] = ()
+    choices: tuple[bool | int | float | str | None, ...] = ()
     """Categorical choices."""
     low: float | int | None = None
     """Lower bound (inclusive)."""
@@ -99,7 +101,7 @@ class SearchParam(BaseModel):
                 f"'{self.wandb_distribution}' over [{self.low}, {self.high}] is continuous; "
                 "use values, int bounds or a q_uniform step"
             )
-        n = int(round((self.high - self.low) / self.step))
+        n = round((self.high - self.low) / self.step)
         return [round(self.low + k * self.step, 12) for k in range(n + 1)]
 
 
@@ -230,13 +232,15 @@ def parse_parameter(name: str, spec: Any) -> SearchParam | tuple[Literal["fixed"
         raise SweepSpecError(f"parameter '{name}': nested parameters are not supported")
     if unknown:
         raise SweepSpecError(
-            f"parameter '{name}': unknown key(s) {sorted(unknown)} (expected {', '.join(sorted(_PARAM_KEYS))})"
+            f"parameter '{name}': unknown key(s) {sorted(unknown)} "
+            f"(expected {', '.join(sorted(_PARAM_KEYS))})"
         )
     dist = spec.get("distribution") or _infer_distribution(name, spec)
     if dist in _UNBOUNDED:
         raise SweepSpecError(
             f"parameter '{name}': distribution '{dist}' cannot be expressed in Optuna ({_UNBOUNDED[dist]}; "
-            "Optuna samples bounded uniform or log-uniform ranges): use min/max with uniform or log_uniform_values"
+            "Optuna samples bounded uniform or log-uniform ranges): use min/max with uniform or "
+            "log_uniform_values"
         )
     if dist not in _DIST_KEYS:
         raise SweepSpecError(f"parameter '{name}': unknown distribution {dist!r}")
@@ -303,7 +307,11 @@ def _numeric(name: str, dist: str, spec: Mapping[str, Any]) -> SearchParam:
     if q <= 0:
         raise SweepSpecError(f"parameter '{name}': q must be positive, got {q}")
     if dist in ("log_uniform", "q_log_uniform", "inv_log_uniform"):  # bounds in exp space
-        low, high = (math.exp(-high), math.exp(-low)) if dist == "inv_log_uniform" else (math.exp(low), math.exp(high))
+        low, high = (
+            (math.exp(-high), math.exp(-low))
+            if dist == "inv_log_uniform"
+            else (math.exp(low), math.exp(high))
+        )
         dist_values = dist.replace("inv_", "").replace("log_uniform", "log_uniform_values")
     else:
         dist_values = dist.replace("inv_", "")

@@ -51,8 +51,14 @@ def storage_url(sweep_db: str | None, artifact_dir: Path, sweep_id: str) -> str:
     if sweep_db.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + sweep_db.split("://", 1)[1]
     if "://" in sweep_db:
-        if sweep_db.rstrip("/") in ("sqlite:", "sqlite:/") or sweep_db == "sqlite://":
-            raise SweepConfigError("sweep-db sqlite:// is in-memory; a sweep needs a file or a database server")
+        if (
+            sweep_db.rstrip("/") in ("sqlite:", "sqlite:/")
+            or ":memory:" in sweep_db
+            or "mode=memory" in sweep_db
+        ):
+            raise SweepConfigError(
+                f"sweep-db {sweep_db} is in-memory; a sweep needs a file or a database server"
+            )
         return sweep_db
     path = Path(sweep_db).expanduser().resolve()
     if path.suffix.lower() in _SQLITE_SUFFIXES:

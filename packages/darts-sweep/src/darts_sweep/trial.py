@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from darts_models.metric_keys import VAL_PREFIX, fold_metric_key, metric_key
-
 from darts_sweep.errors import TrainingRunError
 from darts_sweep.process import run_in_process
 
@@ -106,21 +105,28 @@ class TrialObjective:
         trial.set_user_attr("fixed_params", self.spec.fixed)
         runs: list[dict[str, Any]] = list(trial.user_attrs.get(ATTR_RUNS, []))
         if runs:
-            logger.info("trial %d reuses %d finished run(s) of trial(s) %s", trial.number, len(runs),
-                        sorted({run["trial"] for run in runs}))
+            logger.info(
+                "trial %d reuses %d finished run(s) of trial(s) %s",
+                trial.number,
+                len(runs),
+                sorted({run["trial"] for run in runs}),
+            )
             trial.set_user_attr(ATTR_RUNS, runs)
         try:
             for fold in range(self.config.n_folds):
                 fold_scores = [self._run(trial, name, params, fold, i, runs) for i in range(len(self.seeds))]
                 trial.report(statistics.fmean(fold_scores), step=fold)
                 if self.config.prune and trial.should_prune():
-                    raise optuna.TrialPruned(f"fold {fold} mean {statistics.fmean(fold_scores):.4f} below median")
+                    raise optuna.TrialPruned(
+                        f"fold {fold} mean {statistics.fmean(fold_scores):.4f} below median"
+                    )
         except TrainingRunError as err:
             trial.set_user_attr(ATTR_FAIL_REASON, str(err))
             raise
         except KeyboardInterrupt:
             trial.set_user_attr(ATTR_FAIL_REASON, "interrupted (SIGINT)")
             raise
+        runs.sort(key=lambda run: (run["fold"], run["random"]))
         scores = [run["score"] for run in runs]
         trial.set_user_attr("score_mean", statistics.fmean(scores))
         trial.set_user_attr("score_std", statistics.pstdev(scores) if len(scores) > 1 else 0.0)
@@ -130,7 +136,12 @@ class TrialObjective:
         return statistics.fmean(scores)
 
     def _run(
-        self, trial: optuna.Trial, name: str, params: dict[str, Any], fold: int, index: int,
+        self,
+        trial: optuna.Trial,
+        name: str,
+        params: dict[str, Any],
+        fold: int,
+        index: int,
         runs: list[dict[str, Any]],
     ) -> float:
         """The score of run (fold, index): reused when a finished run is recorded, else trained."""
@@ -139,16 +150,30 @@ class TrialObjective:
                 return run["score"]
         seed = self.seeds[index]
         options = self.run_options(name, params, fold, seed)
-        logger.info("trial %d: fold %d, seed %d (run %d of %d)", trial.number, fold, seed,
-                    fold * len(self.seeds) + index + 1, self.config.n_folds * len(self.seeds))
+        logger.info(
+            "trial %d: fold %d, seed %d (run %d of %d)",
+            trial.number,
+            fold,
+            seed,
+            fold * len(self.seeds) + index + 1,
+            self.config.n_folds * len(self.seeds),
+        )
         self.trainings_started += 1
         result = run_in_process(self.config.train_fn, options, self.config.start_method)
         score = self._score(result, fold)
-        runs.append({
-            "trial": trial.number, "fold": fold, "random": index, "seed": seed, "score": score,
-            "run_name": result["run_name"], "run_id": result["run_id"], "run_dir": result["run_dir"],
-            "best_checkpoint": result["best_checkpoint"],
-        })
+        runs.append(
+            {
+                "trial": trial.number,
+                "fold": fold,
+                "random": index,
+                "seed": seed,
+                "score": score,
+                "run_name": result["run_name"],
+                "run_id": result["run_id"],
+                "run_dir": result["run_dir"],
+                "best_checkpoint": result["best_checkpoint"],
+            }
+        )
         trial.set_user_attr(ATTR_RUNS, runs)  # recorded at once: a retried trial reuses it
         return score
 

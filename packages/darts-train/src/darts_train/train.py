@@ -222,6 +222,7 @@ def train_smp(config: TrainConfig) -> TrainResult:
 
     training_set = TrainingSet(config.train_data_dir)
     bands = list(config.bands or training_set.bands)
+    datamodule = build_datamodule(config, bands)  # checks the bands before a run folder exists
     resume = _resume_info(config) if config.continue_from_checkpoint else None
     identity = (
         resume.identity
@@ -230,7 +231,6 @@ def train_smp(config: TrainConfig) -> TrainResult:
     )
     log.info("run %s/%s in %s", identity.run_name, identity.run_id, identity.run_dir)
     L.seed_everything(config.random_seed, workers=True, verbose=False)
-    datamodule = build_datamodule(config, bands)
     n_patches = {
         s: training_set.n_patches(s) for s in ("cross-val", "val-test", "test") if training_set.has_split(s)
     }

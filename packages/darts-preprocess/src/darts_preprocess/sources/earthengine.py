@@ -18,6 +18,8 @@ from darts_preprocess.sources.errors import RemoteSourceError
 logger = logging.getLogger(__name__)
 
 HIGH_VOLUME_URL = "https://earthengine-highvolume.googleapis.com"
+MASKED_VALUE = -32768.0
+"""Stand-in for masked Earth Engine pixels in transit (JSON has no NaN); NaN once received."""
 BLOCK_PX = 1024
 """Side of the blocks requested through ``computePixels`` (below its 48 MB per request limit)."""
 
@@ -73,10 +75,10 @@ def compute_pixels(ee: Any, image: Any, geobox: GeoBox, bands: list[str]) -> np.
     """Pixels of an ``ee.Image`` on ``geobox`` as float32 ``[len(bands), h, w]`` (masked -> NaN)."""
     h, w = geobox.shape.yx
     out = np.full((len(bands), h, w), np.nan, dtype=np.float32)
-    image = image.select(bands).toFloat().unmask(float("nan"), False)
+    image = image.select(bands).toFloat().unmask(MASKED_VALUE, False)
     for row in range(0, h, BLOCK_PX):
         for col in range(0, w, BLOCK_PX):
-            block = geobox[row : row + BLOCK_PX, col : col + BLOCK_PX]
+            block = geobox[row : min(row + BLOCK_PX, h), col : min(col + BLOCK_PX, w)]
             request = {"expression": image, "fileFormat": "NUMPY_NDARRAY", "grid": _grid_spec(block)}
             try:
                 pixels = ee.data.computePixels(request)
@@ -85,4 +87,5 @@ def compute_pixels(ee: Any, image: Any, geobox: GeoBox, bands: list[str]) -> np.
             bh, bw = block.shape.yx
             for i, band in enumerate(bands):
                 out[i, row : row + bh, col : col + bw] = pixels[band]
+    out[out == MASKED_VALUE] = np.nan
     return out

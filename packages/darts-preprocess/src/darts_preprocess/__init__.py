@@ -25,8 +25,11 @@ from darts_preprocess.errors import (
 if TYPE_CHECKING:  # pragma: no cover
     from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
     from darts_preprocess.engineering import engineer_bands
+    from darts_preprocess.labels import LabelCollection, load_label_collection, match_scenes
+    from darts_preprocess.patching import make_patches, patch_origins
     from darts_preprocess.pipeline import preprocess_planet_train_data, preprocess_s2_train_data
     from darts_preprocess.report import PreprocessResult
+    from darts_preprocess.scene_job import SceneOutcome
     from darts_preprocess.sources import (
         AdminRegionsError,
         ArcticDEMStac,
@@ -49,6 +52,7 @@ if TYPE_CHECKING:  # pragma: no cover
         load_s2_scene,
         load_tcvis,
     )
+    from darts_preprocess.splits import assign_splits, select_test_regions
     from darts_preprocess.synthetic import (
         TEST_REGION,
         SyntheticCollection,
@@ -62,6 +66,7 @@ _LAZY: dict[str, str] = {
     "AdminRegionsError": "darts_preprocess.sources",
     "ArcticDEMStac": "darts_preprocess.sources",
     "AuxDataMissingError": "darts_preprocess.sources",
+    "LabelCollection": "darts_preprocess.labels",
     "PlanetDiscovery": "darts_preprocess.sources",
     "PlanetPreprocessConfig": "darts_preprocess.config",
     "PlanetSceneRef": "darts_preprocess.sources",
@@ -72,10 +77,12 @@ _LAZY: dict[str, str] = {
     "S2SceneRef": "darts_preprocess.sources",
     "SceneFileNotFoundError": "darts_preprocess.sources",
     "SceneFormatError": "darts_preprocess.sources",
+    "SceneOutcome": "darts_preprocess.scene_job",
     "Sentinel2EarthEngine": "darts_preprocess.sources",
     "SyntheticCollection": "darts_preprocess.synthetic",
     "TEST_REGION": "darts_preprocess.synthetic",
     "TcvisEarthEngine": "darts_preprocess.sources",
+    "assign_splits": "darts_preprocess.splits",
     "discover_planet_scenes": "darts_preprocess.sources",
     "discover_s2_scenes": "darts_preprocess.sources",
     "download_admin_regions": "darts_preprocess.sources",
@@ -84,11 +91,16 @@ _LAZY: dict[str, str] = {
     "generate_s2_collection": "darts_preprocess.synthetic",
     "load_admin_regions": "darts_preprocess.sources",
     "load_arcticdem": "darts_preprocess.sources",
+    "load_label_collection": "darts_preprocess.labels",
     "load_planet_scene": "darts_preprocess.sources",
     "load_s2_scene": "darts_preprocess.sources",
     "load_tcvis": "darts_preprocess.sources",
+    "make_patches": "darts_preprocess.patching",
+    "match_scenes": "darts_preprocess.labels",
+    "patch_origins": "darts_preprocess.patching",
     "preprocess_planet_train_data": "darts_preprocess.pipeline",
     "preprocess_s2_train_data": "darts_preprocess.pipeline",
+    "select_test_regions": "darts_preprocess.splits",
 }
 
 
@@ -110,6 +122,7 @@ __all__ = [
     "DartsError",
     "DartsFileNotFoundError",
     "DartsInputError",
+    "LabelCollection",
     "PlanetDiscovery",
     "PlanetPreprocessConfig",
     "PlanetSceneRef",
@@ -120,11 +133,13 @@ __all__ = [
     "S2SceneRef",
     "SceneFileNotFoundError",
     "SceneFormatError",
+    "SceneOutcome",
     "Sentinel2EarthEngine",
     "SyntheticCollection",
     "TcvisEarthEngine",
     "TrainingSetError",
     "UnknownBandError",
+    "assign_splits",
     "check_bands",
     "discover_planet_scenes",
     "discover_s2_scenes",
@@ -134,11 +149,16 @@ __all__ = [
     "generate_s2_collection",
     "load_admin_regions",
     "load_arcticdem",
+    "load_label_collection",
     "load_planet_scene",
     "load_s2_scene",
     "load_tcvis",
+    "make_patches",
+    "match_scenes",
     "norm_factors",
     "normalize_bands",
+    "patch_origins",
     "preprocess_planet_train_data",
     "preprocess_s2_train_data",
+    "select_test_regions",
 ]

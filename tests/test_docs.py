@@ -69,7 +69,6 @@ def test_config_keys_page_lists_every_key_of_every_command(gen: ModuleType) -> N
 
 
 def test_format_default_and_type(gen: ModuleType) -> None:
-    from pathlib import Path as P
     from typing import Literal
 
     from pydantic import BaseModel, Field
@@ -77,7 +76,7 @@ def test_format_default_and_type(gen: ModuleType) -> None:
     class Demo(BaseModel):
         a: int = 3
         b: list[str] = Field(default_factory=lambda: ["x"])
-        c: P | None = None
+        c: Path | None = None
         d: Literal["cpu", "auto"] = "auto"
         e: bool = False
         f: float

@@ -22,6 +22,7 @@ from pydantic import AliasChoices, AliasPath, BaseModel
 from pydantic.fields import FieldInfo
 
 from darts_cli.errors import ConfigError, ConfigFileNotFoundError
+from darts_preprocess.trainset_keys import RECORD_KEYS
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +164,10 @@ class KnownKeys:
                     keys.setdefault(key, name)
                     if is_table_type(info.annotation):
                         tables.add(key)
+        # A training set's config.toml can be fed back: its record-only keys are known, kept whole.
+        for key in RECORD_KEYS:
+            keys.setdefault(normalize_key(key), key)
+            tables.add(normalize_key(key))
         return cls(keys, frozenset(tables))
 
     def warn_unknown(self, config: ConfigFile) -> list[str]:

@@ -18,11 +18,11 @@ import shlex
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from darts_cli.quickstart_steps import STEPS, QuickstartSize, StepContext
+from darts_cli.quickstart_steps import STEPS, Notify, QuickstartSize, StepContext
 from darts_preprocess.errors import DartsError, DartsInputError
 
 logger = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 MARKER_FILE = ".darts-quickstart"
 CONFIG_FILE = "config.toml"
 SWEEP_FILE = "sweep.yaml"
+SUMMARY_FILE = "summary.json"
 
 DEFAULT_SIZE = QuickstartSize(
     n_scenes=12, size_px=256, patch_size=64, max_epochs=10, batch_size=8, sweep_max_epochs=3, sweep_trials=2
@@ -115,7 +116,7 @@ def quickstart_settings(size: QuickstartSize) -> dict[str, Any]:
             "precision": "32",
             "run-name": "quickstart-unet",
         },
-        "evaluation": {"device": "cpu"},
+        "devices": {"device": "cpu"},
         "convert": {"checkpoint-name": "quickstart-unet"},
         "sweep": {"sweep-id": "quickstart-sweep", "n-trials": size.sweep_trials, "n-randoms": 1},
     }
@@ -225,29 +226,60 @@ def run_quickstart(
     summary = QuickstartSummary(workdir=workdir, config_file=config_file)
     ctx = StepContext(workdir=workdir, config_file=config_file, size=size, summary=summary)
     notify = on_step or (lambda record: None)
-    for name, step in STEPS:
-        record = StepRecord(name=name, command=None, status="running")
-        summary.steps.append(record)
-        ctx.record = record
-        started = time.perf_counter()
-        try:
-            step(ctx, notify)
-        except (ImportError, QuickstartStepUnavailableError, _not_implemented()) as exc:
-            record.status, record.detail = "unavailable", str(exc)
-            summary.stopped_at = name
-            summary.message = f"step '{name}' is not available in this checkout yet: {exc}"
-            logger.warning("%s", summary.message)
-            notify(record)
-            break
-        except BaseException:
-            record.status = "failed"
-            record.seconds = time.perf_counter() - started
-            notify(record)
-            raise
+    try:
+        for name, step in STEPS:
+            if not _run_step(ctx, name, step, notify):
+                break
+    finally:
+        write_summary(summary)
+    return summary
+
+
+def _run_step(ctx: StepContext, name: str, step: Callable[..., None], notify: Notify) -> bool:
+    """Run one step; False when its library is missing (the quickstart stops there)."""
+    record = StepRecord(name=name, command=None, status="running")
+    ctx.summary.steps.append(record)
+    ctx.record = record
+    started = time.perf_counter()
+    try:
+        step(ctx, notify)
+    except (ImportError, QuickstartStepUnavailableError, _not_implemented()) as exc:
+        record.status, record.detail = "unavailable", str(exc)
+        ctx.summary.stopped_at = name
+        ctx.summary.message = f"step '{name}' is not available in this checkout yet: {exc}"
+        logger.warning("%s", ctx.summary.message)
+        return False
+    except BaseException:
+        record.status = "failed"
+        raise
+    else:
         record.status = "done"
+    finally:
         record.seconds = time.perf_counter() - started
         notify(record)
-    return summary
+    return True
+
+
+def write_summary(summary: QuickstartSummary) -> Path:
+    """``summary.json`` in the work folder: steps, artifacts (relative paths), metrics, best trial."""
+    workdir = summary.workdir
+
+    def rel(path: Path) -> str:
+        return str(path.relative_to(workdir)) if path.is_relative_to(workdir) else str(path)
+
+    data = {
+        "workdir": str(workdir),
+        "config_file": rel(summary.config_file),
+        "stopped_at": summary.stopped_at,
+        "message": summary.message,
+        "steps": [asdict(record) for record in summary.steps],
+        "artifacts": {name: rel(path) for name, path in summary.artifacts.items()},
+        "metrics": summary.metrics,
+        "sweep_best": summary.sweep_best,
+    }
+    path = workdir / SUMMARY_FILE
+    _write_atomic(path, json.dumps(data, indent=2, default=str) + "\n")
+    return path
 
 
 def _not_implemented() -> type[Exception]:

@@ -133,7 +133,7 @@ def _train(ctx: StepContext) -> None:
     ctx.artifact("training run", result.run_dir)
     ctx.artifact("best checkpoint", result.best_checkpoint)
     if result.best_score is not None:
-        ctx.summary.metrics["val/JaccardIndex (fold 0)"] = float(result.best_score)
+        ctx.summary.metrics["val/JaccardIndex"] = float(result.best_score)
     if ctx.record is not None:
         ctx.record.detail = f"run {result.run_name}/{result.run_id}, {result.epochs_trained} epochs"
 
@@ -176,9 +176,9 @@ def _inference(ctx: StepContext) -> None:
     scene_id = ctx.state["test_scenes"][0]
     out_dir = ctx.workdir / "inference"
     path, iou = segment_test_scene(ctx.state["model_file"], prep, scene_id, out_dir, ctx.size.patch_size)
-    ctx.artifact("probability map", path)
+    ctx.artifact(f"probability map of {scene_id}", path)
     if iou is not None:
-        ctx.summary.metrics[f"inference/{JACCARD} ({scene_id})"] = iou
+        ctx.summary.metrics[f"inference/{JACCARD}"] = iou
     if ctx.record is not None:
         ctx.record.detail = f"scene {scene_id}" + (f", IoU {iou:.3f}" if iou is not None else "")
 
@@ -200,7 +200,7 @@ def _sweep(ctx: StepContext) -> None:
         "storage": outcome.storage,
     }
     if outcome.best_value is not None:
-        ctx.summary.metrics["sweep best val/JaccardIndex"] = float(outcome.best_value)
+        ctx.summary.metrics["sweep/best"] = float(outcome.best_value)
     ctx.artifact("sweep", config.artifact_dir / outcome.sweep_id)
     if ctx.record is not None:
         ctx.record.detail = f"sweep {outcome.sweep_id}: {outcome.n_complete} trials complete"

@@ -125,9 +125,7 @@ class ChunkReader:
         out_bytes = out.reshape(-1).view(np.uint8)
         try:
             if decoders:
-                with open(path, "rb") as f:
-                    raw = f.read()
-                _decode_into(raw, decoders, out_bytes, path)
+                _decode_into(_read_file(path), decoders, out_bytes, path)
             else:
                 _read_into(path, out_bytes)
         except FileNotFoundError:
@@ -138,11 +136,29 @@ class ChunkReader:
 
 
 def _read_into(path: str, out: np.ndarray) -> None:
-    with open(path, "rb", buffering=0) as f:
-        n = f.readinto(memoryview(out))
-        extra = f.read(1)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        n = os.readv(fd, [out])
+        extra = os.read(fd, 1) if n == out.nbytes else b""
+    finally:
+        os.close(fd)
     if n != out.nbytes or extra:
         raise ValueError(f"chunk file {path} holds {os.path.getsize(path)} bytes, expected {out.nbytes}")
+
+
+def _read_file(path: str) -> bytes:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        data = os.read(fd, size)
+        while len(data) < size:  # a short read is rare on local files, but allowed
+            more = os.read(fd, size - len(data))
+            if not more:
+                break
+            data += more
+    finally:
+        os.close(fd)
+    return data
 
 
 def _check_blosc_frame(buf: Any) -> None:

@@ -64,7 +64,12 @@ BANDS: dict[str, BandSpec] = {
         BandSpec("tc_greenness", BandKind.TCVIS, "TCVIS trend, uint8 0..255", "dn", _identity, 1 / 255),
         BandSpec("tc_wetness", BandKind.TCVIS, "TCVIS trend, uint8 0..255", "dn", _identity, 1 / 255),
         BandSpec(
-            "relative_elevation", BandKind.TERRAIN, "TPI in metres", "(tpi + 50) * 300", _encode_tpi, 1 / 30000
+            "relative_elevation",
+            BandKind.TERRAIN,
+            "TPI in metres",
+            "(tpi + 50) * 300",
+            _encode_tpi,
+            1 / 30000,
         ),
         BandSpec("slope", BandKind.TERRAIN, "degrees", "degrees", _identity, 1 / 90),
     )

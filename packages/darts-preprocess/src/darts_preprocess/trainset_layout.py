@@ -122,7 +122,8 @@ class SplitWriter:
         """Append all patches of one scene (a scene with zero patches is still recorded)."""
         if batch.x.ndim != 4 or batch.x.shape[1] != len(self.bands):
             raise ValueError(
-                f"x of scene {batch.scene.id} has shape {batch.x.shape}, expected [n, {len(self.bands)}, h, w]"
+                f"x of scene {batch.scene.id} has shape {batch.x.shape}, "
+                f"expected [n, {len(self.bands)}, h, w]"
             )
         scene_index = len(self.scenes)
         self.scenes.append(batch.scene)

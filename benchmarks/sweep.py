@@ -25,12 +25,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-SCRIPT = Path(__file__).resolve()
-
 import lightning  # noqa: F401  (preloaded by the forkserver, like the real training module)
 import torch  # noqa: F401
 
 from darts_train.config import TrainConfig
+
+SCRIPT = Path(__file__).resolve()
 
 SWEEP_YAML = (
     "method: random\nmetric: {name: val/JaccardIndex, goal: maximize}\nparameters:\n"
@@ -119,10 +119,23 @@ def throughput(
     )
     path = root / f"{sweep_id}.json"
     path.write_text(config.model_dump_json())
-    procs = [subprocess.Popen([sys.executable, str(SCRIPT), "--runner", str(path)]) for _ in range(n_runners)]
+    procs = []
+    for i in range(n_runners):  # each runner first warms its forkserver on a sweep of its own
+        warm = sweep_config(
+            root,
+            None,
+            sweep_id=f"warm-{n_runners}-{i}",
+            n_trials=1,
+            n_folds=2,
+            n_randoms=1,
+            train_options={"max_epochs": 1},
+        )
+        warm_path = root / f"warm-{n_runners}-{i}.json"
+        warm_path.write_text(warm.model_dump_json())
+        procs.append(subprocess.Popen([sys.executable, str(SCRIPT), "--runner", str(warm_path), str(path)]))
     if any(p.wait() != 0 for p in procs):
         raise SystemExit("a runner failed")
-    # steady state, from the study: first trial start to last trial end (runner start-up excluded)
+    # steady state, from the study: first trial start to last trial end (forkserver start excluded)
     import optuna
 
     trials = optuna.load_study(study_name=created.sweep_id, storage=storage_for(config)).trials
@@ -147,7 +160,7 @@ def main() -> None:
     parser.add_argument(
         "--train-s", type=float, default=1.0, help="seconds per training in the throughput test"
     )
-    parser.add_argument("--runner", help=argparse.SUPPRESS)
+    parser.add_argument("--runner", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     # Python 3.11's forkserver ignores the parent's sys.path: from this folder it can preload this
     # module (and with it torch and lightning), as it preloads darts_sweep's own training module.
@@ -155,7 +168,8 @@ def main() -> None:
     if args.runner:
         from darts_sweep import SweepConfig, optuna_sweep_smp
 
-        optuna_sweep_smp(SweepConfig.model_validate_json(Path(args.runner).read_text()))
+        for path in args.runner:
+            optuna_sweep_smp(SweepConfig.model_validate_json(Path(path).read_text()))
         return
     with tempfile.TemporaryDirectory(prefix="darts-sweep-bench-") as tmp:
         root = Path(tmp)

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import lightning as L  # noqa: N812
+import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
 
@@ -57,7 +57,7 @@ class _Clock(L.Callback):
         self.start = self.end = 0.0
         self.batches = 0
 
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:  # noqa: ANN001
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         _sync(self.device)
         if batch_idx == self.warmup - 1:
             self.start = time.perf_counter()

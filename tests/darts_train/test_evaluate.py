@@ -88,9 +88,11 @@ def test_output_dir_and_explicit_checkpoint(trained_run: Any, tiny_train_data: P
             output_dir=tmp_path / "out",
             device="cpu",
             n_sample_plots=0,
+            wandb_project="darts-tests",
         )
     )
     assert (tmp_path / "out" / "test" / "metrics.csv").is_file()
+    assert list((tmp_path / "out" / "wandb").glob("offline-run-*"))  # WANDB_MODE=offline is honoured
     assert not (tmp_path / "out" / "test" / "samples").exists()
     assert result.checkpoint == trained_run.last_checkpoint
 

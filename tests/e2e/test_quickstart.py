@@ -144,13 +144,15 @@ def test_checkpoints_and_deployable_model(quickstart: tuple[Path, str, dict]) ->
 def test_probability_map_is_georeferenced(quickstart: tuple[Path, str, dict]) -> None:
     import rasterio
 
+    from darts_cli.quickstart import TINY_SIZE
+
     workdir, _, summary = quickstart
     (name,) = [k for k in summary["artifacts"] if k.startswith("probability map of ")]
     scene_id = name.removeprefix("probability map of ")
     with rasterio.open(workdir / summary["artifacts"][name]) as src:
         probs = src.read(1)
         assert src.crs is not None and src.crs.is_projected
-        assert probs.shape == (128, 128)  # the tiny scenes
+        assert probs.shape == (TINY_SIZE.size_px, TINY_SIZE.size_px)
     finite = probs[np.isfinite(probs)]
     assert finite.size > 0.5 * probs.size
     assert finite.min() >= 0.0 and finite.max() <= 1.0

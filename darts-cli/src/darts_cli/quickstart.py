@@ -36,7 +36,7 @@ DEFAULT_SIZE = QuickstartSize(
     n_scenes=12, size_px=256, patch_size=64, max_epochs=10, batch_size=8, sweep_max_epochs=3, sweep_trials=2
 )
 TINY_SIZE = QuickstartSize(
-    n_scenes=6, size_px=128, patch_size=64, max_epochs=6, batch_size=4, sweep_max_epochs=1, sweep_trials=2
+    n_scenes=8, size_px=192, patch_size=64, max_epochs=8, batch_size=4, sweep_max_epochs=1, sweep_trials=2
 )
 
 

@@ -44,19 +44,27 @@ def physical_scene(prep: Any, scene_id: str, bands: tuple[str, ...]) -> Any:
     return scene.assign({band: (("y", "x"), value) for band, value in values.items()})
 
 
-def label_mask(train_data_dir: Path, scene_id: str, scene: Any) -> np.ndarray:
-    """The training set's label polygons of ``scene_id`` burned onto the scene grid (bool)."""
-    import geopandas as gpd
-    from rasterio.features import rasterize
+def scene_target(train_data_dir: Path, split: str, scene_id: str, shape: tuple[int, int]) -> np.ndarray:
+    """The training set's labels of one scene, put back together from its patches (uint8 0/1/2).
 
-    labels = gpd.read_file(train_data_dir / "labels.geojson")
-    labels = labels[labels["image_id"] == scene_id]
-    grid = scene.odc.geobox
-    if labels.empty:
-        return np.zeros(grid.shape.yx, dtype=bool)
-    shapes = [(g, 1) for g in labels.to_crs(grid.crs.to_wkt()).geometry if g is not None and not g.is_empty]
-    burned = rasterize(shapes, out_shape=grid.shape.yx, transform=grid.affine, dtype="uint8")
-    return burned.astype(bool)
+    Pixels no patch covers are 2 (ignored), as are the pixels preprocessing ignored (no data, low
+    quality, outside the footprint, the eroded border), so a score over ``!= 2`` counts exactly
+    the pixels that test-smp counts.
+    """
+    from darts_dataset import TrainingSet
+
+    training_set = TrainingSet(train_data_dir)
+    meta = training_set.split_metadata(split)
+    y = training_set.open_split(split)["y"]
+    target = np.full(shape, 2, dtype=np.uint8)
+    if meta.scene_ids is None or meta.patch_row is None or meta.patch_col is None:
+        return target
+    for index in np.flatnonzero(meta.scene_ids == scene_id):
+        patch = np.asarray(y[int(index)])
+        row, col = int(meta.patch_row[index]), int(meta.patch_col[index])
+        h, w = min(patch.shape[0], shape[0] - row), min(patch.shape[1], shape[1] - col)
+        target[row : row + h, col : col + w] = patch[:h, :w]
+    return target
 
 
 def segment_test_scene(
@@ -64,8 +72,8 @@ def segment_test_scene(
 ) -> tuple[Path, float | None]:
     """Segment one scene with the deployable model; write a probability GeoTIFF; IoU against its labels.
 
-    The IoU counts only high-quality pixels (udm2 clear) with a prediction; None when neither the
-    labels nor the prediction hold any RTS there.
+    The IoU counts the pixels the training set's ``test`` split counts (its labels, put back
+    together); None when neither the labels nor the prediction hold any RTS there.
     """
     from darts_cli.quickstart_steps import iou
     from darts_models import load_deployable_checkpoint, segment_scene
@@ -82,9 +90,9 @@ def segment_test_scene(
     probabilities.rio.to_raster(tmp)
     tmp.replace(path)
     probs = np.asarray(probabilities.values)
-    valid = ~np.isnan(probs) & (np.asarray(scene["quality"].values) == 2)
-    target = label_mask(prep.train_data_dir, scene_id, scene)
-    score = iou(np.nan_to_num(probs) >= PROBABILITY_THRESHOLD, target, valid)
+    target = scene_target(prep.train_data_dir, "test", scene_id, probs.shape)
+    valid = ~np.isnan(probs) & (target != 2)
+    score = iou(np.nan_to_num(probs) >= PROBABILITY_THRESHOLD, target == 1, valid)
     shown = "n/a" if score is None else f"{score:.3f}"
     logger.info("segmented scene %s -> %s (IoU %s)", scene_id, path, shown)
     return path, score

@@ -80,6 +80,9 @@ def _resume_info(config: TrainConfig) -> _Resume:
     if "run_name" not in run or "run_id" not in run:
         raise CheckpointError(f"{path} lacks run name / id in its hparams; it was not written by train-smp")
     name, rid, trial = run["run_name"], run["run_id"], run.get("trial_name")
+    for key, given, stored in (("run_name", config.run_name, name), ("run_id", config.run_id, rid)):
+        if given is not None and given != stored:
+            log.warning("%s=%r ignored: continuing run %s/%s of %s", key, given, name, rid, path)
     if path.parent.name == CHECKPOINT_DIR:
         run_dir = path.parent.parent
     else:
@@ -164,14 +167,19 @@ def _callbacks(
 def _trainer(
     config: TrainConfig, hw: TrainerDevices, callbacks: list[L.Callback], loggers: list[Any]
 ) -> L.Trainer:
+    # several devices: spawn the DDP workers from this process, so the run folder, its name and id
+    # are made once (the subprocess launcher would re-run the command and draw a new run id per rank)
+    multi = (isinstance(hw.devices, list) and len(hw.devices) > 1) or config.num_nodes > 1
     return L.Trainer(
         accelerator=hw.accelerator,
+        strategy="ddp_spawn" if multi else "auto",
         devices=hw.devices,
         num_nodes=config.num_nodes,
         precision=hw.precision,
         max_epochs=config.max_epochs,
         log_every_n_steps=config.log_every_n_steps,
         check_val_every_n_epoch=config.check_val_every_n_epoch,
+        limit_val_batches=0 if config.final_retrain else None,
         callbacks=callbacks,
         logger=loggers,
         default_root_dir=loggers[0].save_dir,
@@ -260,12 +268,14 @@ def train_smp(config: TrainConfig) -> TrainResult:
     )
     callbacks = _callbacks(config, identity, datamodule, bands)
     trainer = _trainer(config, hw, callbacks, loggers)
-    trainer.fit(task, datamodule=datamodule, ckpt_path=resume.checkpoint if resume else None)
+    try:
+        trainer.fit(task, datamodule=datamodule, ckpt_path=resume.checkpoint if resume else None)
+    finally:
+        _finish_wandb(loggers)  # a failed run must not stay attached to the next one in a sweep
     stopped = any(isinstance(c, EarlyStopping) and c.stopped_epoch > 0 for c in callbacks)
     result = _result(identity, trainer, stopped)
     if trainer.is_global_zero:
         _write_json(identity.run_dir / RUN_FILE, result.to_json())
-    _finish_wandb(loggers)
     return result
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -147,6 +148,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20, help="timed steps after the warm-up")
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--log-every-n-steps", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats; medians are printed")
     args = parser.parse_args()
     devices = int(args.device) if args.device.isdigit() else args.device
     hw = resolve_trainer_devices("auto", devices, "auto")
@@ -159,9 +161,13 @@ def main() -> None:
     name = torch.cuda.get_device_name(device) if hw.on_gpu else f"CPU ({torch.get_num_threads()} threads)"
     print(f"{name}; {args.arch}/{args.encoder}, batch {args.batch_size} x {args.bands} x {args.patch_size}^2")
     print(f"train-smp settings: precision {hw.precision}, channels_last {hw.channels_last}")
-    smp_rate = lightning_step(args, hw, data, device)
-    bare_rate = bare_loop(args, hw, data, device)
-    ref_rate = lightning_step(args, reference, data, device)
+    rates: dict[str, list[float]] = {"smp": [], "bare": [], "ref": []}
+    for _ in range(args.repeats):  # interleaved, so drifting load on a shared machine hits all three
+        rates["smp"].append(lightning_step(args, hw, data, device))
+        rates["bare"].append(bare_loop(args, hw, data, device))
+        rates["ref"].append(lightning_step(args, reference, data, device))
+    smp_rate, bare_rate, ref_rate = (statistics.median(rates[k]) for k in ("smp", "bare", "ref"))
+    print(f"median of {args.repeats} interleaved repeats")
     print(f"train-smp step            {smp_rate:8.2f} samples/s")
     print(f"bare torch loop           {bare_rate:8.2f} samples/s")
     print(f"reference (fp32, NCHW)    {ref_rate:8.2f} samples/s")

@@ -120,9 +120,11 @@ def format_type(annotation: Any) -> str:
     if origin is typing.Annotated:
         return format_type(args[0])
     if origin is typing.Literal:
-        return " \\| ".join(repr(a) for a in args)
+        return " | ".join(repr(a) for a in args)
     if origin in (typing.Union, types.UnionType):
-        return " \\| ".join(format_type(a) for a in args)
+        return " | ".join(format_type(a) for a in args)
+    if origin in (tuple, list) and len(args) == 2 and args[1] is Ellipsis:
+        return f"list[{format_type(args[0])}]"  # a TOML array either way
     if origin is not None:
         name = getattr(origin, "__name__", str(origin))
         return f"{name}[{', '.join(format_type(a) for a in args)}]" if args else name
@@ -263,11 +265,12 @@ def config_keys_page() -> str:
     else:
         lines += ["| Key | Type | Default | Used by | Description |", "|---|---|---|---|---|"]
     for name in sorted(by_name):
-        for use in by_name[name]:
+        for i, use in enumerate(by_name[name]):
             k = use.key
             used_by = ", ".join(f"`{c}`" for c in use.commands)
             also = f" *Also:* {', '.join(f'`{a}`' for a in k.aliases)}." if k.aliases else ""
-            cells = [f"`{name}`", _cell(k.type), _cell(k.default), used_by, _cell(k.description + also)]
+            key = f"`{name}`" if i == 0 else "〃"
+            cells = [key, _cell(k.type), _cell(k.default), used_by, _cell(k.description + also)]
             lines.append(_row(cells))
     lines += ["", *_library_models_section()]
     return "\n".join(lines) + "\n"

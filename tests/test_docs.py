@@ -60,12 +60,26 @@ def test_config_keys_page_lists_every_key_of_every_command(gen: ModuleType) -> N
         assert f"{model.__module__}.{model.__qualname__}" in page
         for name, info in model.model_fields.items():
             key = name.replace("_", "-")
-            rows = [line for line in page.splitlines() if line.startswith(f"| `{key}` |")]
+            rows = _key_rows(page, key)
             assert rows, f"key {key} of {command} missing from the configuration reference"
             assert any(f"`{command}`" in row for row in rows), f"{key} does not name {command}"
             if info.description:
                 first_word = info.description.split()[0]
                 assert any(first_word in row for row in rows), f"description of {key} missing"
+
+
+def _key_rows(page: str, key: str) -> list[str]:
+    """The table rows of ``key``: its first row and the 〃 rows right after it."""
+    lines = page.splitlines()
+    start = [i for i, line in enumerate(lines) if line.startswith(f"| `{key}` |")]
+    if not start:
+        return []
+    rows = [lines[start[0]]]
+    for line in lines[start[0] + 1 :]:
+        if not line.startswith("| 〃 |"):
+            break
+        rows.append(line)
+    return rows
 
 
 def test_format_default_and_type(gen: ModuleType) -> None:
@@ -89,8 +103,10 @@ def test_format_default_and_type(gen: ModuleType) -> None:
     assert gen.format_default(fields["e"]) == "`false`"
     assert gen.format_default(fields["f"]) == "*required*"
     assert gen.format_type(fields["b"].annotation) == "list[str]"
-    assert gen.format_type(fields["c"].annotation) == "Path \\| None"
-    assert gen.format_type(fields["d"].annotation) == "'cpu' \\| 'auto'"
+    assert gen.format_type(fields["c"].annotation) == "Path | None"
+    assert gen.format_type(fields["d"].annotation) == "'cpu' | 'auto'"
+    assert gen.format_type(tuple[str, ...]) == "list[str]"
+    assert gen._cell("a | b") == "a \\| b"
 
 
 def test_bands_table_matches_registry(gen: ModuleType) -> None:

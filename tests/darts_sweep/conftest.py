@@ -28,6 +28,18 @@ def _pg_bin() -> Path | None:
     return Path(found[-1]).parent if found else None
 
 
+def _install_postgres() -> Path | None:
+    """Install Debian's PostgreSQL when running as root (as .ci/run does); None when impossible."""
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return None
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True, env=env, timeout=600)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "postgresql"], check=False, capture_output=True, env=env, timeout=900
+    )
+    return _pg_bin()
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -37,9 +49,12 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """A PostgreSQL cluster on 127.0.0.1 (trust auth, free port), removed afterwards; yields its base URL."""
-    pg_bin = _pg_bin()
+    pg_bin = _pg_bin() or _install_postgres()
     if pg_bin is None:
-        pytest.skip("PostgreSQL is not installed (apt-get install -y postgresql); .ci/run installs it")
+        pytest.fail(
+            "PostgreSQL binaries not found under /usr/lib/postgresql/*/bin and apt-get could not install "
+            "them; run `apt-get install -y postgresql` (.ci/run does)"
+        )
     as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     root = Path(tempfile.mkdtemp(prefix="darts-pg-"))
     if as_postgres:

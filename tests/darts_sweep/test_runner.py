@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 from pathlib import Path
 
@@ -65,7 +66,9 @@ def test_neither_creates_the_sweep_and_runs_nothing(train_data_dir, sweep_file, 
 
 def test_trials_record_runs_scores_and_fixed_params(train_data_dir, sweep_file, tmp_path) -> None:
     config = make_config(train_data_dir, sweep_file, tmp_path)
+    environ = dict(os.environ)
     outcome = optuna_sweep_smp(config)
+    assert dict(os.environ) == environ  # WANDB_* and everything else untouched
     assert outcome.trials_run == [0, 1] and outcome.n_complete == 2
     study = load(storage_url(None, config.artifact_dir, outcome.sweep_id), outcome.sweep_id)
     for trial in study.trials:
@@ -194,3 +197,23 @@ def test_journal_storage(train_data_dir, sweep_file, tmp_path) -> None:
 def test_in_memory_storage_is_refused(train_data_dir, sweep_file, tmp_path) -> None:
     with pytest.raises(SweepConfigError, match="in-memory"):
         optuna_sweep_smp(make_config(train_data_dir, sweep_file, tmp_path, sweep_db="sqlite://"))
+
+
+def test_command_config_splits_sweep_and_training_options(tmp_path) -> None:
+    from darts_sweep.config import SweepCommandConfig
+
+    command = SweepCommandConfig(
+        train_data_dir=tmp_path,
+        sweep_config=tmp_path / "s.yaml",
+        batch_size=6,
+        augment=True,
+        early_stopping_patience=0,
+        device=0,
+        n_folds=3,
+    )
+    config = command.to_sweep_config()
+    assert config.train_options == {"batch_size": 6, "augment": True, "early_stopping_patience": 0}
+    assert (config.device, config.n_folds, config.n_randoms) == (0, 3, 3)
+    assert (
+        "fold" not in SweepCommandConfig.model_fields and "random_seed" not in SweepCommandConfig.model_fields
+    )

@@ -7,13 +7,14 @@ encodings): NDVI in [-1, 1], TPI in metres, slope in degrees, TCVIS 0..255. NaN 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 
 import numpy as np
 import xarray as xr
 from odc.geo.geobox import GeoBox
 from odc.geo.xr import xr_coords, xr_reproject
-from scipy.signal import oaconvolve
+from scipy import fft as sfft
 
 from darts_preprocess.bands import OPTICAL_BANDS, check_bands
 from darts_preprocess.errors import DartsInputError
@@ -22,16 +23,24 @@ from darts_preprocess.sources.tcvis import TCVIS_VARS
 logger = logging.getLogger(__name__)
 
 TERRAIN_BANDS: tuple[str, ...] = ("relative_elevation", "slope")
+FFT_WORKERS = max(1, min(4, os.cpu_count() or 1))
+"""Threads of the TPI FFTs (results do not depend on it)."""
+
+
+def _work_dtype(*arrays: np.ndarray) -> np.dtype:
+    """float32 for float32 / integer inputs (DN, DEM), float64 when an input is float64."""
+    return np.result_type(*(np.asarray(a).dtype for a in arrays), np.float32)
 
 
 def ndvi(nir: np.ndarray, red: np.ndarray) -> np.ndarray:
     """``(nir - red) / (nir + red)`` as float32; 0/0 and NaN inputs give NaN."""
-    nir = np.asarray(nir, dtype=np.float64)
-    red = np.asarray(red, dtype=np.float64)
+    dtype = _work_dtype(nir, red)
+    nir = np.asarray(nir, dtype=dtype)
+    red = np.asarray(red, dtype=dtype)
     denom = nir + red
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(denom != 0, (nir - red) / denom, np.nan)
-    return out.astype(np.float32)
+    out = np.full(denom.shape, np.nan, dtype=dtype)
+    np.divide(nir - red, denom, out=out, where=denom != 0)
+    return out.astype(np.float32, copy=False)
 
 
 def annulus_kernel(
@@ -50,33 +59,72 @@ def annulus_kernel(
     return (dist <= outer_radius_m) & (dist >= inner_radius_m)
 
 
+def _in_bounds(n: int, k: int) -> np.ndarray:
+    """``[n, k]``: 1.0 where pixel ``i`` shifted by kernel tap ``j`` (centred) lies in ``0..n-1``."""
+    shifted = np.arange(n)[:, None] + np.arange(k)[None, :] - k // 2
+    return ((shifted >= 0) & (shifted < n)).astype(np.float64)
+
+
+def _convolve_same(images: Sequence[np.ndarray], kernel: np.ndarray) -> list[np.ndarray]:
+    """``scipy.signal.convolve(image, kernel, mode="same")`` of each image (float64, FFT, one kernel FFT)."""
+    (h, w), (kh, kw) = images[0].shape, kernel.shape
+    shape = (sfft.next_fast_len(h + kh - 1, real=True), sfft.next_fast_len(w + kw - 1, real=True))
+    kernel_f = sfft.rfft2(kernel, shape, workers=FFT_WORKERS)
+    r0, c0 = (kh - 1) // 2, (kw - 1) // 2
+    out = []
+    for image in images:
+        full = sfft.irfft2(
+            sfft.rfft2(image, shape, workers=FFT_WORKERS) * kernel_f, shape, workers=FFT_WORKERS
+        )
+        out.append(full[r0 : r0 + h, c0 : c0 + w])
+    return out
+
+
 def tpi(
     dem: np.ndarray, res_x_m: float, res_y_m: float, outer_radius_m: float, inner_radius_m: float = 0.0
 ) -> np.ndarray:
     """Topographic position index: ``dem - mean(dem over the annulus)``, in metres (float32).
 
     The mean ignores NaN neighbours and cells beyond the array edge (it averages the valid cells of
-    the annulus); a NaN DEM cell gives NaN.
+    the annulus); a NaN DEM cell gives NaN. Computed in float64 by FFT on the DEM minus its mean
+    (so the sums stay small); without NaN the valid-neighbour counts are exact products of
+    in-bounds indicators (no second convolution).
     """
     kernel = annulus_kernel(outer_radius_m, inner_radius_m, res_x_m, res_y_m).astype(np.float64)
     dem = np.asarray(dem, dtype=np.float64)
     valid = np.isfinite(dem)
-    sums = oaconvolve(np.where(valid, dem, 0.0), kernel, mode="same")
-    counts = oaconvolve(valid.astype(np.float64), kernel, mode="same")
+    if not valid.any():
+        return np.full(dem.shape, np.nan, dtype=np.float32)
+    relative = dem - dem[valid].mean()
+    if valid.all():
+        (sums,) = _convolve_same([relative], kernel)
+        counts = (
+            _in_bounds(dem.shape[0], kernel.shape[0]) @ kernel @ _in_bounds(dem.shape[1], kernel.shape[1]).T
+        )
+    else:
+        sums, counts = _convolve_same([np.where(valid, relative, 0.0), valid.astype(np.float64)], kernel)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = np.where(counts > 0.5, sums / counts, np.nan)
-    return (dem - mean).astype(np.float32)
+    relative -= mean
+    return relative.astype(np.float32)
 
 
 def slope_degrees(dem: np.ndarray, res_x_m: float, res_y_m: float) -> np.ndarray:
-    """Slope in degrees by Horn's 3x3 method; the array edge is padded by replication."""
-    z = np.pad(np.asarray(dem, dtype=np.float64), 1, mode="edge")
+    """Slope in degrees by Horn's 3x3 method; the array edge is padded by replication.
+
+    Computed in float32 for a float32 DEM, in float64 for a float64 one.
+    """
+    dtype = _work_dtype(dem)
+    z = np.pad(np.asarray(dem, dtype=dtype), 1, mode="edge")
     a, b, c = z[:-2, :-2], z[:-2, 1:-1], z[:-2, 2:]
     d, f = z[1:-1, :-2], z[1:-1, 2:]
     g, h, i = z[2:, :-2], z[2:, 1:-1], z[2:, 2:]
-    dzdx = ((c + 2 * f + i) - (a + 2 * d + g)) / (8 * abs(res_x_m))
-    dzdy = ((g + 2 * h + i) - (a + 2 * b + c)) / (8 * abs(res_y_m))
-    return np.degrees(np.arctan(np.hypot(dzdx, dzdy))).astype(np.float32)
+    # neighbour differences first: exact for close elevations, so float32 loses nothing to the sums
+    dzdx = ((c - a) + 2 * (f - d) + (i - g)) / dtype.type(8 * abs(res_x_m))
+    dzdy = ((g - a) + 2 * (h - b) + (i - c)) / dtype.type(8 * abs(res_y_m))
+    out = np.hypot(dzdx, dzdy, out=dzdx)
+    np.arctan(out, out=out)
+    return np.degrees(out, out=out).astype(np.float32, copy=False)
 
 
 def _pixel_size_m(geobox: GeoBox) -> tuple[float, float]:

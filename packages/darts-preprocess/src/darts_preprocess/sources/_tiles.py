@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,7 +28,9 @@ from odc.geo import CRS
 from odc.geo.geobox import GeoBox
 from odc.geo.geom import Geometry
 from pyproj import Transformer
+from rasterio.enums import MaskFlags
 from rasterio.warp import Resampling, reproject
+from rasterio.windows import Window, from_bounds
 from shapely.geometry.base import BaseGeometry
 
 logger = logging.getLogger(__name__)
@@ -48,9 +51,14 @@ def list_tiles(cache_dir: Path) -> list[Path]:
     return sorted(p for p in cache_dir.iterdir() if p.suffix.lower() in (".tif", ".tiff") and p.is_file())
 
 
+@functools.lru_cache(maxsize=64)
+def _transformer(src_wkt: str, dst_wkt: str) -> Transformer:
+    return Transformer.from_crs(src_wkt, dst_wkt, always_xy=True)
+
+
 def reproject_geom(geom: BaseGeometry, src_crs: Any, dst_crs: Any) -> BaseGeometry:
     """A shapely geometry moved between CRSs, densified first so straight edges stay faithful."""
-    transformer = Transformer.from_crs(CRS(src_crs).proj, CRS(dst_crs).proj, always_xy=True)
+    transformer = _transformer(CRS(src_crs).to_wkt(), CRS(dst_crs).to_wkt())
     dense = shapely.segmentize(geom, max(shapely.length(geom) / 400.0, 1e-9))
     return shapely.transform(dense, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
 
@@ -62,10 +70,15 @@ def _tile_bounds(path: str, mtime_ns: int) -> tuple[tuple[float, float, float, f
         return (b.left, b.bottom, b.right, b.top), src.crs.to_wkt()
 
 
+@functools.lru_cache(maxsize=4096)
+def _tile_extent_cached(path: str, mtime_ns: int, crs_wkt: str) -> BaseGeometry:
+    bounds, tile_crs = _tile_bounds(path, mtime_ns)
+    return reproject_geom(shapely.box(*bounds), tile_crs, crs_wkt)
+
+
 def _tile_extent(path: Path, crs: CRS) -> BaseGeometry:
     """Footprint of a tile (its bounds) in ``crs``."""
-    bounds, tile_crs = _tile_bounds(str(path), path.stat().st_mtime_ns)
-    return reproject_geom(shapely.box(*bounds), tile_crs, crs)
+    return _tile_extent_cached(str(path), path.stat().st_mtime_ns, CRS(crs).to_wkt())
 
 
 def missing_extent(cache_dir: Path, geobox: GeoBox) -> Geometry | None:
@@ -88,9 +101,69 @@ def describe_extent(geom: Geometry) -> str:
     )
 
 
+WARP_THREADS = max(1, min(4, os.cpu_count() or 1))
+"""GDAL warp threads per reprojection (results do not depend on it)."""
+
+
+def _source_window(src: rasterio.DatasetReader, geobox: GeoBox) -> Window | None:
+    """The tile pixels that can reach ``geobox`` (its extent plus a resampling margin), or None."""
+    dst = reproject_geom(geobox.extent.geom, geobox.crs, src.crs.to_wkt())
+    win = from_bounds(*dst.bounds, transform=src.transform)
+    src_px_per_dst_px = max(win.width / geobox.shape.x, win.height / geobox.shape.y, 1.0)
+    margin = math.ceil(2 * src_px_per_dst_px) + 4  # cubic / lanczos reach plus rounding
+    col0, row0 = math.floor(win.col_off) - margin, math.floor(win.row_off) - margin
+    col1 = math.ceil(win.col_off + win.width) + margin
+    row1 = math.ceil(win.row_off + win.height) + margin
+    col0, row0, col1, row1 = max(col0, 0), max(row0, 0), min(col1, src.width), min(row1, src.height)
+    if col0 >= col1 or row0 >= row1:
+        return None
+    return Window(col0, row0, col1 - col0, row1 - row0)
+
+
+def _warp_tile(
+    src: rasterio.DatasetReader, geobox: GeoBox, n_bands: int, resampling: str
+) -> np.ndarray | None:
+    """One tile warped onto ``geobox`` (all bands in one pass), NaN where it has no data; None if apart.
+
+    Only the source window reaching the grid is read (once, all bands). A window without nodata
+    pixels is warped without nodata masks, which lets GDAL use its fast kernels; the result is
+    the same, and pixels the tile does not reach stay NaN.
+    """
+    out = np.full((n_bands, *geobox.shape.yx), np.nan, dtype=np.float32)
+    common = {
+        "destination": out,
+        "dst_transform": geobox.affine,
+        "dst_crs": geobox.crs.to_wkt(),
+        "resampling": Resampling[resampling],
+        "num_threads": WARP_THREADS,
+    }
+    masked = any(MaskFlags.per_dataset in f or MaskFlags.alpha in f for f in src.mask_flag_enums)
+    if masked:  # a mask band or alpha: let GDAL read the dataset and apply its masks
+        reproject(source=rasterio.band(src, list(range(1, n_bands + 1))), dst_nodata=np.nan, **common)
+        return out
+    window = _source_window(src, geobox)
+    if window is None:
+        return None
+    data = src.read(list(range(1, n_bands + 1)), window=window)
+    nodata = src.nodata
+    has_nodata = nodata is not None and bool(
+        np.isnan(data).any() if np.isnan(nodata) else (data == nodata).any()
+    )
+    reproject(
+        source=data,
+        src_transform=src.window_transform(window),
+        src_crs=src.crs,
+        src_nodata=nodata if has_nodata else None,
+        dst_nodata=np.nan if has_nodata else None,
+        init_dest_nodata=has_nodata,
+        **common,
+    )
+    return out
+
+
 def read_mosaic(cache_dir: Path, geobox: GeoBox, n_bands: int, resampling: str) -> np.ndarray:
     """Warp the overlapping tiles onto ``geobox``: float32 ``[n_bands, h, w]``, NaN where none has data."""
-    out = np.full((n_bands, *geobox.shape.yx), np.nan, dtype=np.float32)
+    out: np.ndarray | None = None
     target = geobox.extent.geom
     for path in list_tiles(cache_dir):
         if not _tile_extent(path, geobox.crs).intersects(target):
@@ -98,20 +171,18 @@ def read_mosaic(cache_dir: Path, geobox: GeoBox, n_bands: int, resampling: str) 
         with rasterio.open(path) as src:
             if src.count < n_bands:
                 raise ValueError(f"cache tile {path} has {src.count} band(s); expected {n_bands}")
-            for i in range(n_bands):
-                layer = np.full(geobox.shape.yx, np.nan, dtype=np.float32)
-                reproject(
-                    source=rasterio.band(src, i + 1),
-                    destination=layer,
-                    dst_transform=geobox.affine,
-                    dst_crs=geobox.crs.to_wkt(),
-                    dst_nodata=np.nan,
-                    resampling=Resampling[resampling],
-                )
-                empty = np.isnan(out[i])
-                out[i][empty] = layer[empty]
+            layer = _warp_tile(src, geobox, n_bands, resampling)
+        if layer is None:
+            continue
+        if out is None:
+            out = layer
+        else:
+            empty = np.isnan(out)
+            out[empty] = layer[empty]
         if not np.isnan(out).any():
             break
+    if out is None:
+        out = np.full((n_bands, *geobox.shape.yx), np.nan, dtype=np.float32)
     return out
 
 

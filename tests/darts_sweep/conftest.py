@@ -35,7 +35,11 @@ def _install_postgres() -> Path | None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True, env=env, timeout=600)
     subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "postgresql"], check=False, capture_output=True, env=env, timeout=900
+        ["apt-get", "install", "-y", "-qq", "postgresql"],
+        check=False,
+        capture_output=True,
+        env=env,
+        timeout=900,
     )
     return _pg_bin()
 

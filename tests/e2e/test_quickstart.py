@@ -217,3 +217,30 @@ def test_quickstart_refuses_a_foreign_folder(tmp_path: Path) -> None:
     assert (
         tomllib.loads((other / "config.toml").read_text())["darts"]["sweep"]["sweep-id"] == "quickstart-sweep"
     )
+
+
+def test_quickstart_stops_at_a_step_whose_library_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import darts_cli.quickstart as qs
+
+    ran: list[str] = []
+
+    def fine(ctx: object, notify: object) -> None:
+        ran.append("fine")
+
+    def missing(ctx: object, notify: object) -> None:
+        raise ImportError("No module named 'darts_future'")
+
+    def never(ctx: object, notify: object) -> None:  # pragma: no cover - must not run
+        ran.append("never")
+
+    monkeypatch.setattr(qs, "STEPS", (("first", fine), ("second", missing), ("third", never)))
+    seen: list[tuple[str, str]] = []
+    summary = qs.run_quickstart(tmp_path / "qs", tiny=True, on_step=lambda r: seen.append((r.name, r.status)))
+    assert ran == ["fine"]
+    assert summary.stopped_at == "second" and "darts_future" in summary.message
+    assert [(s.name, s.status) for s in summary.steps] == [("first", "done"), ("second", "unavailable")]
+    assert ("second", "unavailable") in seen
+    written = json.loads((tmp_path / "qs" / "summary.json").read_text())
+    assert written["stopped_at"] == "second"

@@ -58,26 +58,31 @@ def quickstart(config: QuickstartConfig) -> int:
 
 
 def _render_summary(console: Console, summary: QuickstartSummary) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     steps = Table(title="steps")
-    for column in ("step", "status", "seconds", "equivalent command"):
+    for column in ("step", "status", "seconds"):
         steps.add_column(column)
+    steps.add_column("equivalent command (run in the work folder)", overflow="fold")
     for record in summary.steps:
         steps.add_row(record.name, record.status, f"{record.seconds:.0f}", record.command or "(Python API)")
     results = Table(title="results", show_header=False)
+    results.add_column("what")
+    results.add_column("value", overflow="fold")
     results.add_row("work folder", str(summary.workdir))
     results.add_row("config file", str(summary.config_file))
     for name, path in summary.artifacts.items():
-        results.add_row(name, str(path))
+        shown = path.relative_to(summary.workdir) if path.is_relative_to(summary.workdir) else path
+        results.add_row(name, str(shown))
     for name, value in summary.metrics.items():
         results.add_row(name, f"{value:.3f}")
     best = summary.sweep_best
-    if best:
+    if best and best.get("value") is not None:
         results.add_row("best sweep trial", f"#{best['trial']}: {best['value']:.3f} with {best['params']}")
     console.print(steps)
     console.print(results)
     if summary.stopped_at:
-        console.print(f"[yellow]stopped:[/yellow] {summary.message}")
+        console.print(f"[yellow]stopped:[/yellow] {escape(summary.message)}")
     else:
         console.print(f"[green]all steps done.[/green] Rerun a step from {summary.workdir} with its command.")

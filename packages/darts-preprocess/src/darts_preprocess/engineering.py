@@ -6,6 +6,7 @@ encodings): NDVI in [-1, 1], TPI in metres, slope in degrees, TCVIS 0..255. NaN 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Sequence
@@ -65,19 +66,28 @@ def _in_bounds(n: int, k: int) -> np.ndarray:
     return ((shifted >= 0) & (shifted < n)).astype(np.float64)
 
 
-def _convolve_same(images: Sequence[np.ndarray], kernel: np.ndarray) -> list[np.ndarray]:
-    """``scipy.signal.convolve(image, kernel, mode="same")`` of each image (float64, FFT, one kernel FFT)."""
-    (h, w), (kh, kw) = images[0].shape, kernel.shape
+@functools.lru_cache(maxsize=4)
+def _kernel_fft(
+    outer_m: float, inner_m: float, res_x_m: float, res_y_m: float, shape: tuple[int, int]
+) -> np.ndarray:
+    """rFFT of the annulus kernel zero-padded to ``shape`` (scenes of one size share it)."""
+    kernel = annulus_kernel(outer_m, inner_m, res_x_m, res_y_m).astype(np.float64)
+    spectrum = sfft.rfft2(kernel, shape, workers=FFT_WORKERS)
+    spectrum.flags.writeable = False
+    return spectrum
+
+
+def _convolve_same(
+    image: np.ndarray, kernel_shape: tuple[int, int], radii_res: tuple[float, ...]
+) -> np.ndarray:
+    """``scipy.signal.convolve(image, kernel, mode="same")`` for the annulus kernel, by FFT in float64."""
+    (h, w), (kh, kw) = image.shape, kernel_shape
     shape = (sfft.next_fast_len(h + kh - 1, real=True), sfft.next_fast_len(w + kw - 1, real=True))
-    kernel_f = sfft.rfft2(kernel, shape, workers=FFT_WORKERS)
+    spectrum = sfft.rfft2(image, shape, workers=FFT_WORKERS)
+    spectrum *= _kernel_fft(*radii_res, shape)
+    full = sfft.irfft2(spectrum, shape, workers=FFT_WORKERS)
     r0, c0 = (kh - 1) // 2, (kw - 1) // 2
-    out = []
-    for image in images:
-        full = sfft.irfft2(
-            sfft.rfft2(image, shape, workers=FFT_WORKERS) * kernel_f, shape, workers=FFT_WORKERS
-        )
-        out.append(full[r0 : r0 + h, c0 : c0 + w])
-    return out
+    return full[r0 : r0 + h, c0 : c0 + w]
 
 
 def tpi(
@@ -91,20 +101,25 @@ def tpi(
     in-bounds indicators (no second convolution).
     """
     kernel = annulus_kernel(outer_radius_m, inner_radius_m, res_x_m, res_y_m).astype(np.float64)
-    dem = np.asarray(dem, dtype=np.float64)
+    radii_res = (outer_radius_m, inner_radius_m, res_x_m, res_y_m)
+    dem = np.asarray(dem)
     valid = np.isfinite(dem)
-    if not valid.any():
+    all_valid = bool(valid.all())
+    if not all_valid and not valid.any():
         return np.full(dem.shape, np.nan, dtype=np.float32)
-    relative = dem - dem[valid].mean()
-    if valid.all():
-        (sums,) = _convolve_same([relative], kernel)
-        counts = (
-            _in_bounds(dem.shape[0], kernel.shape[0]) @ kernel @ _in_bounds(dem.shape[1], kernel.shape[1]).T
-        )
+    offset = (
+        float(np.mean(dem, dtype=np.float64)) if all_valid else float(np.mean(dem[valid], dtype=np.float64))
+    )
+    relative = np.subtract(dem, offset, dtype=np.float64)
+    if all_valid:
+        sums = _convolve_same(relative, kernel.shape, radii_res)
+        rows, cols = _in_bounds(dem.shape[0], kernel.shape[0]), _in_bounds(dem.shape[1], kernel.shape[1])
+        counts = rows @ kernel @ cols.T
     else:
-        sums, counts = _convolve_same([np.where(valid, relative, 0.0), valid.astype(np.float64)], kernel)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean = np.where(counts > 0.5, sums / counts, np.nan)
+        sums = _convolve_same(np.where(valid, relative, 0.0), kernel.shape, radii_res)
+        counts = _convolve_same(valid.astype(np.float64), kernel.shape, radii_res)
+    mean = np.full(dem.shape, np.nan)
+    np.divide(sums, counts, out=mean, where=counts > 0.5)
     relative -= mean
     return relative.astype(np.float32)
 

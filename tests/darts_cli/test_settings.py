@@ -120,6 +120,24 @@ def test_unknown_key_warns_once_with_the_closest_known_key(run_cli, workdir) -> 
     assert result.config["n_trials"] == 10
 
 
+def test_env_accepts_aliases_and_warns_about_unknown_darts_variables(run_cli, workdir, monkeypatch) -> None:
+    monkeypatch.setenv("DARTS_TPI_OUTER_RADIUS", "75")  # the guide's key of tpi_outer_radius_m
+    monkeypatch.setenv("DARTS_PATCH_SIZE", "32")
+    monkeypatch.setenv("DARTS_N_TRIAL", "3")  # typo
+    monkeypatch.setenv("DARTS_ZZZ_QQQ", "1")
+    monkeypatch.setenv("DARTS_LOG_DIR", str(workdir / "logs"))  # global option: known
+    result = run_cli("show-preprocess")
+    assert result.code == 0
+    assert (result.config["tpi_outer_radius_m"], result.config["patch_size"]) == (75.0, 32)
+    unknown = [w for w in result.warnings if "environment variable" in w]
+    assert len(unknown) == 2, result.warnings
+    assert any("DARTS_N_TRIAL" in w and "did you mean DARTS_N_TRIALS?" in w for w in unknown)
+    assert any("DARTS_ZZZ_QQQ" in w and "did you mean" not in w for w in unknown)
+    monkeypatch.setenv("DARTS_TPI_INNER_RADIUS", "much")
+    result = run_cli("show-preprocess")
+    assert result.code == 2 and "DARTS_TPI_INNER_RADIUS" in result.err and "'much'" in result.err
+
+
 def test_same_key_in_two_sub_tables_warns_and_the_last_wins(run_cli, workdir) -> None:
     write(
         workdir / "config.toml",

@@ -105,3 +105,41 @@ def test_ignored_pixels_do_not_count() -> None:
     metrics.update(wild, target)
     after = {k: float(v) for k, v in metrics.compute().items()}
     assert before == pytest.approx(after, abs=1e-7)
+
+
+@pytest.mark.parametrize("thresholds", [200, 7, [0.0, 0.25, 0.5, 0.75, 1.0]])
+def test_histogram_curve_update_gives_torchmetrics_counts(thresholds: int | list[float]) -> None:
+    from torchmetrics.classification import BinaryAUROC, BinaryAveragePrecision, BinaryROC
+
+    from darts_models.metrics import FastBinaryAUROC, FastBinaryAveragePrecision, FastBinaryROC
+
+    rng = np.random.default_rng(3)
+    target = torch.from_numpy(rng.choice([0, 1, 2], size=(4, 160, 160), p=[0.6, 0.3, 0.1]))
+    # probabilities exactly on the thresholds too, where >= decides
+    grid = torch.linspace(0, 1, thresholds) if isinstance(thresholds, int) else torch.tensor(thresholds)
+    probs = torch.from_numpy(rng.random(target.shape).astype(np.float32))
+    probs.view(-1)[: grid.numel()] = grid
+    probs.view(-1)[-1] = float("nan")
+    for fast_cls, ref_cls in (
+        (FastBinaryAUROC, BinaryAUROC),
+        (FastBinaryAveragePrecision, BinaryAveragePrecision),
+        (FastBinaryROC, BinaryROC),
+    ):
+        fast, ref = (
+            fast_cls(thresholds=thresholds, ignore_index=2),
+            ref_cls(thresholds=thresholds, ignore_index=2),
+        )
+        for half in (probs[:2], probs[2:]):  # over 50,000 pixels: torchmetrics' per-threshold loop
+            fast.update(half, target[: len(half)])
+            ref.update(half, target[: len(half)])
+        assert torch.equal(fast.confmat, ref.confmat), fast_cls.__name__
+        assert fast.confmat.sum() > 0
+
+
+def test_training_metrics_skip_target_checks_only_when_asked() -> None:
+    probs, target = _batches(4)[0]
+    bad = target.clone()
+    bad[0, 0, 0] = 5
+    with pytest.raises(RuntimeError, match="values"):
+        build_pixel_metrics().update(probs, bad)
+    build_pixel_metrics(validate_args=False).update(probs, target)

@@ -183,12 +183,16 @@ def test_resume_from_cache_gives_the_same_set(
 def test_dask_scheduler_gives_the_same_set(
     built: tuple[Path, Any], collection: SyntheticCollection, tmp_path: Path
 ) -> None:
-    """Two dask workers behind a scheduler address (threads here, so no process start-up cost)."""
+    """Two dask worker processes behind a scheduler address, as on a real distributed cluster.
+
+    Worker processes (not threads) so that the scene jobs really travel pickled to other
+    interpreters that import darts_preprocess themselves, and write the shared cache concurrently.
+    """
     from distributed import LocalCluster
 
     reference = read_set(built[0])
     out = tmp_path / "train"
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         config = make_config(collection, out, dask_scheduler=cluster.scheduler_address)
         result = preprocess_planet_train_data(config, progress=False)
     assert result.n_processed == N_SCENES
@@ -200,6 +204,20 @@ def test_dask_scheduler_gives_the_same_set(
         k: v for k, v in config_ref.items() if k not in ignored
     }
     assert_same_set(other, reference)
+
+
+def test_unreachable_dask_scheduler_is_a_clear_error(collection: SyntheticCollection, tmp_path: Path) -> None:
+    import dask
+
+    config = make_config(collection, tmp_path / "train", bands=("red",), dask_scheduler="tcp://127.0.0.1:1")
+    with (
+        dask.config.set({"distributed.comm.timeouts.connect": "1s"}),
+        pytest.raises(
+            DartsInputError, match=r"dask-scheduler 'tcp://127.0.0.1:1': no dask scheduler reachable"
+        ),
+    ):
+        preprocess_planet_train_data(config, progress=False)
+    assert not (tmp_path / "train" / "config.toml").exists()
 
 
 def test_changed_settings_need_overwrite(
@@ -216,6 +234,31 @@ def test_changed_settings_need_overwrite(
     )
     assert zarr.open_group(split_path(out, "cross-val"), mode="r")["x"].shape[1:] == (2, 48, 48)
     assert result.n_patches == tomllib.loads((out / "config.toml").read_text())["darts"]["n_patches"]
+
+
+def test_overwrite_keeps_the_old_set_on_bad_input_and_resumes(
+    built: tuple[Path, Any], collection: SyntheticCollection, tmp_path: Path
+) -> None:
+    out, cache = tmp_path / "train", tmp_path / "cache"
+    small = {"bands": ("red", "nir"), "preprocess_cache": cache}
+    preprocess_planet_train_data(make_config(collection, out, **small), progress=False)
+    before = read_set(out)
+    # a typo in an input folder: the run fails up front and the finished set is untouched
+    with pytest.raises(DartsError, match="data-dir"):
+        preprocess_planet_train_data(
+            make_config(collection, out, **small, data_dir=tmp_path / "typo", overwrite=True), progress=False
+        )
+    assert_same_set(read_set(out), before)
+    # overwrite rebuilds every scene; a killed overwrite run (no config.toml, part of the cache
+    # gone) rerun with the same arguments resumes and ends with the same set
+    config = make_config(collection, out, **small, overwrite=True)
+    assert preprocess_planet_train_data(config, progress=False).n_processed == N_SCENES
+    (out / "config.toml").unlink()
+    for lost in sorted(p for p in next(cache.glob("patches-*")).iterdir() if p.is_dir())[:2]:
+        shutil.rmtree(lost)
+    again = preprocess_planet_train_data(config, progress=False)
+    assert (again.n_processed, again.n_resumed) == (2, N_SCENES - 2)
+    assert_same_set(read_set(out), before)
 
 
 def test_unknown_band_and_bad_geometry_rejected(collection: SyntheticCollection, tmp_path: Path) -> None:
@@ -235,6 +278,9 @@ def test_unknown_region_fails_before_any_work(collection: SyntheticCollection, t
 def test_missing_aux_folder_is_named(collection: SyntheticCollection, tmp_path: Path) -> None:
     with pytest.raises(DartsInputError, match="arcticdem-dir"):
         preprocess_planet_train_data(make_config(collection, tmp_path, arcticdem_dir=None), progress=False)
+    missing = tmp_path / "no-labels"
+    with pytest.raises(DartsError, match=f"labels-dir {missing} does not exist"):
+        preprocess_planet_train_data(make_config(collection, tmp_path, labels_dir=missing), progress=False)
 
 
 def test_labels_matching_no_scene(
@@ -269,6 +315,11 @@ def test_bad_scenes_are_skipped_with_reasons(collection: SyntheticCollection, tm
         and "expected the grid" in reasons["4713120_5272315_2021-07-21_2463"]
     )
     assert len(result.scene_reports) == N_SCENES - 2
+    # the labels of the scene that failed are reported as unused, never dropped silently
+    assert any(
+        "label(s) of skipped scene 4713120_5272315_2021-07-21_2463 not used" in note
+        for note in result.label_notes
+    )
 
 
 def test_all_scenes_failing_is_an_error(collection: SyntheticCollection, tmp_path: Path) -> None:

@@ -24,8 +24,17 @@ if str(HERE) not in sys.path:
 
 
 def _pg_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(found[-1]).parent if found else None
+    """The newest Debian PostgreSQL bin folder, else the one of `initdb` on PATH (as .ci/run checks)."""
+
+    def version(path: str) -> tuple[int, ...]:
+        parts = Path(path).parents[1].name.split(".")
+        return tuple(int(p) for p in parts if p.isdigit())
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=version)
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb and shutil.which("pg_ctl") else None
 
 
 def _install_postgres() -> Path | None:

@@ -71,19 +71,24 @@ def study_of(config: SweepConfig, sweep_id: str) -> optuna.Study:
     return optuna.load_study(study_name=sweep_id, storage=url)
 
 
-@pytest.mark.postgres
-def test_two_runners_on_one_postgres_study(postgres_url, train_data_dir, sweep_file, tmp_path) -> None:
+@pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres), "sqlite"])
+def test_two_runners_on_one_study(backend, request, train_data_dir, sweep_file, tmp_path) -> None:
+    sweep_db = None  # sqlite: the default file under the artifact dir
+    if backend == "postgres":  # with a password (trust auth accepts any): it must never show
+        sweep_db = request.getfixturevalue("postgres_url").replace("postgres@", "postgres:s3cret-pw@", 1)
     created = optuna_sweep_smp(
-        config_for(train_data_dir, sweep_file, tmp_path, sweep_db=postgres_url, device=None)
+        config_for(train_data_dir, sweep_file, tmp_path, sweep_db=sweep_db, device=None)
     )
-    assert "***" not in created.storage or ":" in created.storage
-    config = config_for(
-        train_data_dir, sweep_file, tmp_path, sweep_db=postgres_url, sweep_id=created.sweep_id
-    )
+    assert "s3cret-pw" not in created.storage + created.runner_command
+    if backend == "postgres":
+        assert "postgres:***@" in created.storage and "postgres:***@" in created.runner_command
+    config = config_for(train_data_dir, sweep_file, tmp_path, sweep_db=sweep_db, sweep_id=created.sweep_id)
     runners = [start_runner(config, tmp_path, f"runner{i}") for i in range(2)]
     codes = [wait(p, tmp_path, f"runner{i}") for i, p in enumerate(runners)]
     assert codes == [0, 0], [(tmp_path / f"runner{i}.log").read_text()[-2000:] for i in range(2)]
     outcomes = [json.loads((tmp_path / f"runner{i}.out.json").read_text()) for i in range(2)]
+    for i in range(2):  # the password is never logged
+        assert "s3cret-pw" not in (tmp_path / f"runner{i}.log").read_text() + json.dumps(outcomes[i])
     numbers = outcomes[0]["trials_run"] + outcomes[1]["trials_run"]
     assert sorted(numbers) == [0, 1, 2, 3]  # distinct trials
     study = study_of(config, created.sweep_id)
@@ -135,13 +140,16 @@ def test_sigkilled_runner_restarts_and_reuses_finished_runs(
     runner.send_signal(signal.SIGKILL)
     runner.wait()
     assert study_of(config, "killme").trials[0].state == TrialState.RUNNING
-    time.sleep(config.grace_period_s + 1.5)  # the heartbeat goes stale
-    restarted = start_runner(config, tmp_path, "restarted")
+    # Restarted at once, with a heartbeat grace period far longer than the test: the restarted runner
+    # must see that the killed runner of this host is gone, not wait for the heartbeat to go stale.
+    patient = config.model_copy(update={"heartbeat_interval_s": 300, "grace_period_s": 600})
+    restarted = start_runner(patient, tmp_path, "restarted")
     assert wait(restarted, tmp_path, "restarted") == 0, (tmp_path / "restarted.log").read_text()[-3000:]
     study = study_of(config, "killme")
     states = [t.state for t in study.trials]
-    assert TrialState.RUNNING not in states
-    assert states[0] == TrialState.FAIL and states[1] == TrialState.COMPLETE
+    assert states == [TrialState.FAIL, TrialState.COMPLETE]  # none RUNNING or WAITING
+    assert "runner lost" in study.trials[0].user_attrs["fail_reason"]
+    assert "fail_reason" not in study.trials[1].user_attrs
     retried = study.trials[1]
     assert retried.params == study.trials[0].params
     runs = retried.user_attrs["runs"]
@@ -157,14 +165,21 @@ def test_sigkilled_runner_restarts_and_reuses_finished_runs(
     assert sum(line.startswith("trial-0001 ") for line in lines) == 4 - len(reused)
 
 
-def test_sigint_marks_the_current_trial_and_stops(train_data_dir, sweep_file, tmp_path) -> None:
+def test_sigint_marks_the_current_trial_and_the_next_runner_reuses_its_runs(
+    train_data_dir, sweep_file, tmp_path
+) -> None:
     config = config_for(
-        train_data_dir, sweep_file, tmp_path, sweep_id="ctrl-c", n_trials=3, train_options={"max_epochs": 30}
+        train_data_dir,
+        sweep_file,
+        tmp_path,
+        sweep_id="ctrl-c",
+        n_trials=3,
+        n_folds=3,
+        train_options={"max_epochs": 20},
     )
     runner = start_runner(config, tmp_path, "interrupted")
-    log = config.artifact_dir / "ctrl-c" / "trainings.log"
     deadline = time.monotonic() + 120
-    while not log.exists():
+    while running_runs(config, "ctrl-c") < 1:  # one run finished, the second is training
         assert runner.poll() is None and time.monotonic() < deadline, (
             tmp_path / "interrupted.log"
         ).read_text()
@@ -172,6 +187,19 @@ def test_sigint_marks_the_current_trial_and_stops(train_data_dir, sweep_file, tm
     runner.send_signal(signal.SIGINT)
     assert wait(runner, tmp_path, "interrupted", timeout=60) == 130
     study = study_of(config, "ctrl-c")
-    assert len(study.trials) == 1
-    assert study.trials[0].state == TrialState.FAIL
-    assert study.trials[0].user_attrs["fail_reason"] == "interrupted (SIGINT)"
+    assert [t.state for t in study.trials] == [TrialState.FAIL, TrialState.WAITING]
+    interrupted, queued = study.trials
+    assert interrupted.user_attrs["fail_reason"] == "interrupted (SIGINT)"
+    assert queued.params == interrupted.params and queued.user_attrs["runs"] == interrupted.user_attrs["runs"]
+    finished = len(interrupted.user_attrs["runs"])
+    assert finished in (1, 2)
+
+    restarted = start_runner(config.model_copy(update={"n_trials": 1}), tmp_path, "restarted")
+    assert wait(restarted, tmp_path, "restarted") == 0, (tmp_path / "restarted.log").read_text()[-3000:]
+    study = study_of(config, "ctrl-c")
+    assert [t.state for t in study.trials] == [TrialState.FAIL, TrialState.COMPLETE]
+    runs = study.trials[1].user_attrs["runs"]
+    assert sorted(r["fold"] for r in runs) == [0, 1, 2]
+    assert sum(r["trial"] == 0 for r in runs) == finished
+    lines = (config.artifact_dir / "ctrl-c" / "trainings.log").read_text().splitlines()
+    assert sum(line.startswith("trial-0001 ") for line in lines) == 3 - finished

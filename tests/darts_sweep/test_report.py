@@ -116,3 +116,20 @@ def test_in_memory_urls_are_refused(sweep_db) -> None:
 
     with pytest.raises(SweepConfigError, match="in-memory"):
         storage_url(sweep_db, Path("."), "s1")
+
+
+def test_report_fails_a_trial_left_running_by_a_gone_runner(train_data_dir, sweep_file, tmp_path) -> None:
+    import optuna
+
+    from darts_sweep.stale import RUNNER_ATTR, runner_identity
+    from darts_sweep.study import storage_url
+
+    sweep_id = run_sweep(train_data_dir, sweep_file, tmp_path, n_trials=1)
+    artifacts = tmp_path / "artifacts"
+    study = optuna.load_study(study_name=sweep_id, storage=storage_url(None, artifacts, sweep_id))
+    orphan = study.ask({"learning_rate": optuna.distributions.FloatDistribution(1e-5, 1e-1, log=True)})
+    gone = {**runner_identity(grace_s=600), "start": "0"}  # this PID with another start time: exited
+    study._storage.set_trial_system_attr(orphan._trial_id, RUNNER_ATTR, gone)
+    report = sweep_report(None, sweep_id, tmp_path / "report", artifact_dir=artifacts, plots=False)
+    assert [row.state for row in report.trials] == ["COMPLETE", "FAIL", "WAITING"]
+    assert "runner lost" in report.trials[1].fail_reason

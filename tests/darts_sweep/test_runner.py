@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import time
 from pathlib import Path
 
 import optuna
@@ -57,6 +58,7 @@ def test_neither_creates_the_sweep_and_runs_nothing(train_data_dir, sweep_file, 
     outcome = optuna_sweep_smp(make_config(train_data_dir, sweep_file, tmp_path, device=None))
     assert outcome.created and outcome.trials_run == []
     assert f"--sweep-id {outcome.sweep_id}" in outcome.runner_command
+    assert "--max-epochs 1 " in outcome.runner_command  # every runner trains alike
     db = tmp_path / "artifacts" / outcome.sweep_id / "sweep.db"
     assert db.is_file()
     study = load(f"sqlite:///{db}", outcome.sweep_id)
@@ -217,3 +219,58 @@ def test_command_config_splits_sweep_and_training_options(tmp_path) -> None:
     assert (
         "fold" not in SweepCommandConfig.model_fields and "random_seed" not in SweepCommandConfig.model_fields
     )
+
+
+def _lr_trial(study: optuna.Study, runner: dict) -> optuna.trial.Trial:
+    """A RUNNING trial with one finished run, claimed by ``runner``."""
+    trial = study.ask({"learning_rate": optuna.distributions.FloatDistribution(1e-5, 1e-1, log=True)})
+    study._storage.set_trial_user_attr(trial._trial_id, "runs", [{"trial": trial.number, "fold": 0}])
+    study._storage.set_trial_system_attr(trial._trial_id, "darts_runner", runner)
+    return trial
+
+
+def _gone_runner() -> dict:
+    """The identity of a runner process of this host that has exited (its PID now names another one)."""
+    from darts_sweep.stale import runner_identity
+
+    return {**runner_identity(grace_s=600), "start": "0"}
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used")
+@pytest.mark.parametrize("backend", ["sqlite", "journal"])
+def test_trial_of_a_gone_runner_of_this_host_is_failed_at_once_and_retried_once(backend, tmp_path) -> None:
+    from darts_sweep.stale import fail_stale_trials, runner_identity
+    from darts_sweep.study import open_storage
+
+    url = f"sqlite:///{tmp_path / 's.db'}" if backend == "sqlite" else f"journal:{tmp_path / 's.journal'}"
+    study = optuna.create_study(storage=open_storage(url, 300, 600), study_name="s", direction="maximize")
+    alive = _lr_trial(study, runner_identity(grace_s=600))  # this process: alive, never failed
+    gone = _lr_trial(study, _gone_runner())
+    assert fail_stale_trials(study, grace_s=600) == [gone.number]
+    trials = study.get_trials()
+    assert [t.state for t in trials] == [TrialState.RUNNING, TrialState.FAIL, TrialState.WAITING]
+    assert "runner lost" in trials[1].user_attrs["fail_reason"]
+    queued = trials[2]
+    assert queued.params == trials[1].params and queued.user_attrs["runs"] == trials[1].user_attrs["runs"]
+    assert "darts_runner" not in queued.system_attrs and "fail_reason" not in queued.user_attrs
+    # the retry is claimed by a runner that dies too: failed, but not retried a second time
+    retry = study.ask()
+    assert retry.number == queued.number
+    study._storage.set_trial_system_attr(retry._trial_id, "darts_runner", _gone_runner())
+    assert fail_stale_trials(study, grace_s=600) == [retry.number]
+    assert [t.state for t in study.get_trials()] == [TrialState.RUNNING, TrialState.FAIL, TrialState.FAIL]
+    assert study.get_trials()[0].number == alive.number
+
+
+def test_journal_trial_of_another_host_fails_when_its_heartbeat_is_stale(tmp_path) -> None:
+    from darts_sweep.stale import HEARTBEAT_ATTR, fail_stale_trials
+    from darts_sweep.study import open_storage
+
+    study = optuna.create_study(storage=open_storage(f"journal:{tmp_path / 'j'}", 1, 2), study_name="s")
+    elsewhere = {"host": "another-host", "pid_ns": "pid:[1]", "pid": 1, "start": "1", "grace_s": 60}
+    fresh = _lr_trial(study, elsewhere)
+    stale = _lr_trial(study, elsewhere)
+    study._storage.set_trial_system_attr(fresh._trial_id, HEARTBEAT_ATTR, time.time() - 30)
+    study._storage.set_trial_system_attr(stale._trial_id, HEARTBEAT_ATTR, time.time() - 90)
+    assert fail_stale_trials(study, grace_s=2) == [stale.number]  # the runner's own grace (60 s) counts
+    assert [t.state for t in study.get_trials()] == [TrialState.RUNNING, TrialState.FAIL, TrialState.WAITING]

@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -125,15 +126,25 @@ def test_resume_appends_to_the_same_run(trained_run: Any, tiny_options: Any, tmp
 def test_final_retrain_in_a_trial_with_offline_wandb(tiny_options: Any, tmp_path: Path) -> None:
     assert os.environ.get("WANDB_MODE") == "offline"
     env_before = dict(os.environ)
-    result = train_smp(
-        TrainConfig(
-            **tiny_options(tmp_path, max_epochs=1),
-            final_retrain=True,
-            trial_name="trial-3",
-            wandb_project="darts-tests",
-            bands=("red", "green", "blue"),
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = train_smp(
+            TrainConfig(
+                **tiny_options(tmp_path, max_epochs=1, fold=3),  # fold is moot without validation
+                final_retrain=True,
+                trial_name="trial-3",
+                wandb_project="darts-tests",
+                bands=("red", "green", "blue"),
+            )
         )
-    )
+    # no validation loop at all: Lightning has nothing to warn about (val loader, monitor keys, ...)
+    user_warnings = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    assert user_warnings == []
+    assert result.final_retrain and not result.stopped_early
+    assert sorted(p.name for p in (result.run_dir / "checkpoints").iterdir()) == ["last.ckpt"]
+    assert not (result.run_dir / "folds.json").exists() and not (result.run_dir / "plots").exists()
+    header = (result.run_dir / "metrics.csv").read_text().splitlines()[0].split(",")
+    assert "train/JaccardIndex" in header and not any(c.startswith("val") for c in header)
     # darts sets nothing; wandb's own service token (for child processes) is wandb's business
     env_after = {k: v for k, v in os.environ.items() if k != "WANDB_SERVICE"}
     assert env_after == {k: v for k, v in env_before.items() if k != "WANDB_SERVICE"}

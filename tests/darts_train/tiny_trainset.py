@@ -83,3 +83,37 @@ def tiny_train_options(train_data_dir: Path, artifact_dir: Path, **overrides: ob
     }
     options.update(overrides)
     return options
+
+
+def write_reference_training_set(root: Path, seed: int = 2, patch: int = 32) -> Path:
+    """A set as the reference tool writes it: zarr format 2, Blosc-lz4, chunks n=1, only ``x`` and ``y``.
+
+    Its config.toml has no ``norm_factors`` (the band registry's apply) and no per-sample metadata
+    exists, so folds fall back to contiguous blocks and per-scene reports to one ``ALL`` row.
+    """
+    import numcodecs
+    import zarr
+
+    rng = np.random.default_rng(seed)
+    bands = ("blue", "green", "red", "nir")
+    blosc = numcodecs.Blosc(cname="lz4", clevel=5, shuffle=numcodecs.Blosc.SHUFFLE)
+    counts = {"cross-val": 8, "val-test": 2, "test": 2}
+    root.mkdir(parents=True, exist_ok=True)
+    for split, n in counts.items():
+        group = zarr.open_group(root / f"{split}.zarr", mode="w", zarr_format=2)
+        y = (rng.random((n, patch, patch)) < 0.05).astype(np.uint8)
+        y[::2, 8:20, 6:18] = 1
+        y[1::3, :, :3] = 2
+        x = rng.uniform(0.1, 0.3, size=(n, len(bands), patch, patch)).astype(np.float32)
+        x += 0.5 * (y == 1)[:, None]
+        for name, values, dtype in (("x", np.clip(x, 0, 1), "f4"), ("y", y, "u1")):
+            array = group.create_array(
+                name, shape=values.shape, chunks=(1, *values.shape[1:]), dtype=dtype, compressors=blosc
+            )
+            array[:] = values
+    names = ", ".join(f'"{b}"' for b in bands)
+    patches = ", ".join(f'"{k}" = {v}' for k, v in counts.items())
+    (root / "config.toml").write_text(
+        f"[darts]\nbands = [{names}]\npatch-size = {patch}\noverlap = 0\nn-patches = {{ {patches} }}\n"
+    )
+    return root

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -207,13 +208,16 @@ def test_s2_builds_a_valid_set(
 ) -> None:
     s2 = make_s2_samples(collection, tmp_path / "s2")
     out = tmp_path / "s2-set"
-    args = [a for a in planet_args(collection, out) if not a.startswith(("--data-dir", "--labels-dir"))]
+    # two local worker processes: the default (own LocalCluster) path of every multi-core machine
+    args = planet_args(collection, out, **{"dask-worker": 2})
+    args = [a for a in args if not a.startswith(("--data-dir", "--labels-dir"))]
     assert run_darts(tmp_path, "preprocess-s2-train-data", [*args, f"--sentinel2-dir={s2}"], monkeypatch) == 0
     assert_valid_set(out)
     scenes = split_scenes(out)
     assert len(scenes["test"]) == 2 and all(s.startswith("S2B_MSIL2A_") for s in scenes["test"])
     labels = gpd.read_file(out / "labels.geojson")
     assert (labels["status"] == "burned").sum() > 0 and labels.crs.to_epsg() == 3413
+    assert tomllib.loads((out / "config.toml").read_text())["darts"]["dask_worker"] == 2
 
 
 def _bad_input(c: SyntheticCollection, tmp_path: Path, kind: str) -> list[str]:
@@ -267,3 +271,31 @@ def test_bad_inputs_give_clear_messages(
     assert run_darts(tmp_path, "preprocess-planet-train-data", args, monkeypatch) == code
     captured = capsys.readouterr()
     assert message in captured.out + captured.err
+
+
+def test_config_toml_fed_back_warns_nothing_and_reproduces_the_set(
+    collection: SyntheticCollection,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A set's own config.toml is a valid darts config: no unknown keys, and it rebuilds the set."""
+    out, again = tmp_path / "set", tmp_path / "again"
+    assert run_darts(tmp_path, "preprocess-planet-train-data", planet_args(collection, out), monkeypatch) == 0
+    capsys.readouterr()
+    config_file = str(out / "config.toml")
+    validate = ["--config-file", config_file, "--train-data-dir", str(out), "--n-folds", "2"]
+    assert run_darts(tmp_path, "validate-train-data", validate, monkeypatch) == 0
+    rebuild = ["--config-file", config_file, "--train-data-dir", str(again)]
+    assert run_darts(tmp_path, "preprocess-planet-train-data", rebuild, monkeypatch) == 0
+    captured = capsys.readouterr()
+    logged = captured.out + captured.err + caplog.text
+    assert "label image id(s) match no scene" in logged  # warnings are captured here
+    assert "unknown key" not in logged, logged
+    assert_identical(out, again)
+    # the same file on the set itself: identical settings, so it re-assembles instead of refusing
+    assert (
+        run_darts(tmp_path, "preprocess-planet-train-data", ["--config-file", config_file], monkeypatch) == 0
+    )
+    assert_identical(again, out)

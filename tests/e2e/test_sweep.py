@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -54,11 +55,25 @@ def test_create_sweep_then_report(
         "art",
         "--n-folds",
         "3",
+        "--max-epochs",
+        "2",
+        "--no-augment",
+        "--bands",
+        "blue",
+        "red",
     )
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     assert code == 0, out
     sweep_id = re.search(r"sweep id: (\S+) \(created", out).group(1)
     assert (tmp_path / "art" / sweep_id / "sweep.db").is_file()
+    # the printed command of another runner parses and repeats the training options
+    command = re.search(r"start another runner with: (darts .*) --device <DEVICE>", captured.err).group(1)
+    tokens = shlex.split(command)
+    assert tokens[tokens.index("--max-epochs") + 1] == "2" and "--no-augment" in tokens
+    assert tokens[tokens.index("--bands") + 1 : tokens.index("--bands") + 3] == ["blue", "red"]
+    assert darts(tmp_path, *tokens[1:]) == 1  # parsed; a sweep-id without a device is the error
+    assert "was given without a device" in capsys.readouterr().err
     code = darts(
         tmp_path, "sweep-report", "--sweep-id", sweep_id, "--artifact-dir", "art", "--format", "json"
     )

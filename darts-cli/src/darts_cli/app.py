@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -75,10 +76,18 @@ def build_app(commands: Sequence[CommandInfo] = COMMANDS) -> App:
         if "ctx" in ignored:
             bound.arguments["ctx"] = ctx
         with command_logging(log_dir, name, verbose=verbose) as log_file:
-            logger.debug("darts %s (log file %s)", " ".join(tokens), log_file)
+            logger.debug("darts %s (log file %s)", " ".join(map(mask_password, tokens)), log_file)
             return _run(command, bound, log_file)
 
     return app
+
+
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^/\s]*@")
+
+
+def mask_password(text: str) -> str:
+    """``text`` with the password of any URL in it (``scheme://user:password@host``) shown as ``***``."""
+    return _URL_PASSWORD.sub(r"\1***@", text)
 
 
 def _models_of(commands: Sequence[CommandInfo]) -> tuple:

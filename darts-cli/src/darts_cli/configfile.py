@@ -181,3 +181,21 @@ class KnownKeys:
                 "%s: unknown key '%s' in [%s], ignored%s", config.path, entry.key, entry.table, hint
             )
         return unknown
+
+    def warn_unknown_env(
+        self, environ: Mapping[str, str], prefix: str, extra: Iterable[str] = ()
+    ) -> list[str]:
+        """Warn once per `<prefix>*` variable of `environ` whose key no command knows; returns them."""
+        allowed = set(self.keys) | {normalize_key(key) for key in extra}
+        unknown = []
+        for name in sorted(environ):
+            if not name.upper().startswith(prefix.upper()):
+                continue
+            key = normalize_key(name[len(prefix) :])
+            if key in allowed:
+                continue
+            unknown.append(name)
+            close = difflib.get_close_matches(key, list(self.keys), n=1, cutoff=0.6)
+            hint = f"; did you mean {prefix}{close[0].upper()}?" if close else ""
+            logger.warning("environment variable %s: unknown key '%s', ignored%s", name, key, hint)
+        return unknown

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 DARTS_LOGGERS = (
     "darts_cli",
@@ -25,14 +26,27 @@ DARTS_LOGGERS = (
 FILE_FORMAT = "%(asctime)s %(levelname)-8s %(name)s: %(message)s"
 
 
-def _console_handler() -> logging.Handler:
+class _NoTracebackFormatter(logging.Formatter):
+    """Console messages without tracebacks (those go to the log file; `--verbose` shows them)."""
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+        return ""
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802 - logging's name
+        return ""
+
+
+def _console_handler(verbose: bool = False) -> logging.Handler:
+    formatter_cls = logging.Formatter if verbose else _NoTracebackFormatter
     if sys.stderr.isatty():
         from rich.console import Console
         from rich.logging import RichHandler
 
-        return RichHandler(console=Console(stderr=True), show_path=False, markup=False)
+        rich = RichHandler(console=Console(stderr=True), show_path=False, markup=False)
+        rich.setFormatter(formatter_cls("%(message)s"))
+        return rich
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    handler.setFormatter(formatter_cls("%(levelname)s %(message)s"))
     return handler
 
 
@@ -51,7 +65,7 @@ def log_file_path(log_dir: Path, command: str) -> Path:
 def command_logging(log_dir: Path | None, command: str, *, verbose: bool = False) -> Iterator[Path | None]:
     """Install the console and file handlers for one command run; yields the log file (or None)."""
     root = logging.getLogger()
-    console = _console_handler()
+    console = _console_handler(verbose)
     console.setLevel(logging.DEBUG if verbose else logging.INFO)
     handlers: list[logging.Handler] = [console]
     log_file: Path | None = None
@@ -85,3 +99,14 @@ def command_logging(log_dir: Path | None, command: str, *, verbose: bool = False
             handler.close()
         for name, level in saved_levels.items():
             logging.getLogger(name).setLevel(level)
+
+
+def route_optuna_logs() -> None:
+    """Send Optuna's messages through the darts handlers (console without tracebacks, log file).
+
+    Optuna installs its own stderr handler, which would print a traceback for every failed trial.
+    """
+    import optuna
+
+    optuna.logging.disable_default_handler()
+    optuna.logging.enable_propagation()

@@ -5,10 +5,12 @@ Semantics (DESIGN.md §2):
 - Only the top-level `[darts]` table of the TOML file is read. Its sub-tables only group keys: they
   are flattened to their leaf keys (a sub-table whose name is itself a known table-valued key, such
   as `norm_factors`, stays one value). Keys match with dashes or underscores alike.
-- Precedence: command-line option > environment (`DARTS_<FIELD_NAME>`) > config file > default.
+- Precedence: command-line option > environment (`DARTS_<KEY>`: the field name or one of its
+  aliases, upper case) > config file > default.
 - Default file `config.toml` in the working directory (missing is fine); `--config-file` names
   another (missing is an error).
-- Keys no command knows: one warning each, with the closest known key. The same leaf key in two
+- Keys no command knows (in the file or as `DARTS_*` variables): one warning each, with the
+  closest known key. The same leaf key in two
   sub-tables with different values: a warning, the last one wins.
 - A file without `[darts]`, a TOML syntax error or a value of the wrong type: `ConfigError` naming
   file (or variable or option), key, value and the expected type; the CLI exits with code 2.
@@ -56,10 +58,13 @@ M = TypeVar("M", bound=BaseModel)
 
 DEFAULT_CONFIG_FILE = Path("config.toml")
 ENV_PREFIX = "DARTS_"
+GLOBAL_ENV_KEYS = ("config_file", "log_dir")
+"""Keys of the global options that `DARTS_*` variables set (read by the app, not by a command)."""
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
     "ENV_PREFIX",
+    "GLOBAL_ENV_KEYS",
     "ConfigFile",
     "FileEntry",
     "KnownKeys",
@@ -103,6 +108,7 @@ class RunContext:
                 path, explicit=self.config_file_explicit, table_keys=known.table_keys
             )
             known.warn_unknown(self._loaded)
+            known.warn_unknown_env(os.environ, ENV_PREFIX, GLOBAL_ENV_KEYS)
         return self._loaded
 
 
@@ -114,6 +120,8 @@ class _DartsSettings(BaseSettings):
     )
     darts_file_values: ClassVar[dict[str, Any]] = {}
     darts_cli_fields: ClassVar[frozenset[str]] = frozenset()
+    darts_env_keys: ClassVar[dict[str, list[str]]] = {}
+    """Field name -> the normalised keys (name and aliases) whose `DARTS_<KEY>` variable sets it."""
 
     @classmethod
     def settings_customise_sources(
@@ -124,16 +132,31 @@ class _DartsSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        env = _EnvSource(settings_cls, cls.darts_cli_fields)
+        env = _EnvSource(settings_cls, cls.darts_cli_fields, cls.darts_env_keys)
         return init_settings, env, _FileSource(settings_cls, cls.darts_file_values)
 
 
 class _EnvSource(EnvSettingsSource):
-    """`DARTS_<FIELD>` variables, except for fields given as options (no merging of tables)."""
+    """`DARTS_<KEY>` variables (the field name or an alias), except for fields given as options."""
 
-    def __init__(self, settings_cls: type[BaseSettings], skip: frozenset[str]) -> None:
+    def __init__(
+        self, settings_cls: type[BaseSettings], skip: frozenset[str], keys: Mapping[str, Sequence[str]]
+    ) -> None:
         super().__init__(settings_cls)
         self._skip = skip
+        self._keys = keys
+
+    def _extract_field_info(
+        self, field: FieldInfo, field_name: str, model_config: Mapping[str, Any] | None = None
+    ) -> list[tuple[str, str, bool]]:
+        info = super()._extract_field_info(field, field_name, model_config)
+        is_complex = info[0][2] if info else False
+        names = {env_name for _, env_name, _ in info}
+        for key in self._keys.get(field_name, ()):
+            env_name = self._apply_case_sensitive(env_var_name(key))
+            if env_name not in names:
+                info.append((field_name, env_name, is_complex))
+        return info
 
     def __call__(self) -> dict[str, Any]:
         return {k: v for k, v in super().__call__().items() if k not in self._skip}
@@ -180,13 +203,16 @@ def build_config(model_cls: type[M], cli_values: Mapping[str, Any], ctx: RunCont
     )
     settings_cls.darts_file_values = file_values
     settings_cls.darts_cli_fields = frozenset(cli_values)
+    fields = model_cls.model_fields
+    settings_cls.darts_env_keys = {name: sorted(field_keys(name, info)) for name, info in fields.items()}
     try:
         settings = settings_cls(**cli_values)
     except ValidationError as exc:
         raise ConfigError(sources.describe(exc)) from None
     except SettingsError as exc:
         found = re.search(r'field "(\w+)"', str(exc))
-        name = env_var_name(found.group(1)) if found else f"{ENV_PREFIX}*"
+        field_name = found.group(1) if found else None
+        name = (sources.env_name(field_name) or env_var_name(field_name)) if field_name else f"{ENV_PREFIX}*"
         raise ConfigError(f"environment variable {name}: not valid JSON ({exc.__cause__ or exc})") from None
     values = {name: getattr(settings, name) for name in settings.model_fields_set}
     values = resolve_relative_paths(model_cls, values, ctx.cwd)
@@ -236,14 +262,21 @@ class _Provenance:
         self.config = config
         self.environ = {k.upper(): v for k, v in os.environ.items()}
 
+    def env_name(self, name: str) -> str | None:
+        """The `DARTS_*` variable that sets field `name` (its name or an alias), if one is set."""
+        info = self.model_cls.model_fields.get(name)
+        keys = [name, *sorted(field_keys(name, info) - {name})] if info is not None else [name]
+        return next((env_var_name(k) for k in keys if env_var_name(k) in self.environ), None)
+
     def from_env(self, name: str) -> bool:
-        return env_var_name(name) in self.environ
+        return self.env_name(name) is not None
 
     def where(self, name: str) -> str:
         if name in self.cli_values:
             return f"option --{name.replace('_', '-')}"
-        if self.from_env(name):
-            return f"environment variable {env_var_name(name)}"
+        env = self.env_name(name)
+        if env is not None:
+            return f"environment variable {env}"
         info = self.model_cls.model_fields.get(name)
         for key in field_keys(name, info) if info is not None else ():
             if key in self.config.entries:

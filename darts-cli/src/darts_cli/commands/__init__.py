@@ -36,8 +36,8 @@ What `@darts_command(Model)` gives you:
   option > `DARTS_<FIELD_NAME>` environment > config file `[darts]` (flattened, dashes or
   underscores) > the model's default. Relative paths are made absolute against the working dir.
   Keys of the guide that differ from a field name: give the field
-  `validation_alias=AliasChoices("tpi_outer_radius_m", "tpi_outer_radius")`; the file then
-  accepts both (options and environment use the field name).
+  `validation_alias=AliasChoices("tpi_outer_radius_m", "tpi_outer_radius")`; the file and the
+  environment (`DARTS_TPI_OUTER_RADIUS`) then accept both (options use the field name).
 - Errors: raise the library's `DartsError` subclasses and let them propagate. The CLI prints one
   line and exits 1 (`DartsError`), 2 (`ConfigError`, pydantic `ValidationError`), 130 (Ctrl-C),
   1 for anything else (traceback in the log file of `--log-dir`).

@@ -15,8 +15,10 @@ def optuna_sweep_smp(config: SweepCommandConfig) -> int:
     """Create, resume or run a cross-validated Optuna hyperparameter sweep."""
     from rich.console import Console
 
+    from darts_cli.logs import route_optuna_logs
     from darts_sweep import optuna_sweep_smp as run
 
+    route_optuna_logs()
     outcome = run(config.to_sweep_config())
     console = Console(soft_wrap=True)
     verb = "created" if outcome.created else "continuing"

@@ -15,9 +15,11 @@ def sweep_report(config: SweepReportConfig) -> int:
     """Summarise a sweep: best trials, parameter importances and plots."""
     from rich.console import Console
 
+    from darts_cli.logs import route_optuna_logs
     from darts_sweep.report import render_report
     from darts_sweep.report import sweep_report as run
 
+    route_optuna_logs()
     out_dir = config.out_dir or config.artifact_dir / config.sweep_id / "report"
     report = run(
         config.sweep_db, config.sweep_id, out_dir, artifact_dir=config.artifact_dir, plots=config.plots

@@ -18,9 +18,13 @@ def train_smp(config: TrainConfig) -> int:
     from darts_train import train_smp as run
 
     result = run(config)
-    score = "n/a" if result.best_score is None else f"{result.best_score:.4f}"
+    if result.final_retrain:
+        outcome = "final retrain on all of cross-val, no validation (best = last checkpoint)"
+    else:
+        score = "n/a" if result.best_score is None else f"{result.best_score:.4f}"
+        outcome = f"best val/JaccardIndex {score}" + (" (stopped early)" if result.stopped_early else "")
     Console().print(
-        f"run [bold]{result.run_name}[/bold] / {result.run_id}: best val/JaccardIndex {score}\n"
+        f"run [bold]{result.run_name}[/bold] / {result.run_id}: {outcome}\n"
         f"  run folder      {result.run_dir}\n"
         f"  best checkpoint {result.best_checkpoint}\n"
         f"  last checkpoint {result.last_checkpoint}"

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
-from darts_preprocess.errors import DartsError
+from darts_preprocess.errors import DartsError, DartsInputError
 from darts_preprocess.labels import LabelMatching
 from darts_preprocess.patching import FILTERS
 from darts_preprocess.report import PreprocessResult, labels_frame, write_labels, write_report
@@ -64,7 +64,15 @@ def _client(config: Config) -> Iterator[Any]:
     from distributed import Client, LocalCluster
 
     if config.dask_scheduler:
-        with Client(config.dask_scheduler) as client:
+        try:
+            client = Client(config.dask_scheduler)
+        except (OSError, TimeoutError, ValueError) as err:
+            raise DartsInputError(
+                f"dask-scheduler {config.dask_scheduler!r}: no dask scheduler reachable there ({err}); "
+                "start one (`dask scheduler` plus `dask worker ADDRESS` on each host) or leave "
+                "dask-scheduler unset to use a local cluster"
+            ) from err
+        with client:
             yield client
         return
     with (
@@ -72,7 +80,7 @@ def _client(config: Config) -> Iterator[Any]:
             n_workers=config.n_workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: 8787 may be taken (None still binds it)
             silence_logs=logging.ERROR,
         ) as cluster,
         Client(cluster) as client,
@@ -176,7 +184,7 @@ def assemble_training_set(
         skipped=skipped,
         scene_reports=dict(sorted(done.items())),
         removed={f: sum(o.removed.get(f, 0) for o in done.values()) for f in FILTERS},
-        label_notes=list(label_notes),
+        label_notes=list(label_notes) + _labels_of_failed_scenes(matching, outcomes),
         unmatched_label_ids=list(matching.unmatched_label_ids),
     )
     used = {sid: assignment.split[sid] for sid in done}
@@ -186,6 +194,17 @@ def assemble_training_set(
     write_report(stage, result)
     _move_into_place(stage, root)
     return result
+
+
+def _labels_of_failed_scenes(matching: LabelMatching, outcomes: dict[str, SceneOutcome]) -> list[str]:
+    """A note (also logged) for every scene that failed with labels: those labels are not in the set."""
+    notes = []
+    for scene_id, outcome in sorted(outcomes.items()):
+        n_labels = len(matching.scenes[scene_id].labels)
+        if outcome.status != "done" and n_labels:
+            notes.append(f"{n_labels} label(s) of skipped scene {scene_id} not used ({outcome.reason})")
+            logger.warning("%s", notes[-1])
+    return notes
 
 
 def _move_into_place(stage: Path, root: Path) -> None:

@@ -36,7 +36,7 @@ class _PreprocessConfig(BaseModel):
     """Folder for per-scene patch caches (resume); default: a .cache folder inside train_data_dir,
     removed after a successful run."""
     bands: tuple[str, ...] = DEFAULT_BANDS
-    """Bands, in channel order (any subset of the band registry)."""
+    """Bands, in channel order (any subset of the band registry): `red nir` or `red,nir`."""
     device: str = "cpu"
     """Device for band engineering ('cpu', 'cuda', 'auto' or a GPU index); CPU is always supported."""
     dask_worker: int | None = Field(default=None, ge=1)
@@ -68,14 +68,19 @@ class _PreprocessConfig(BaseModel):
     seed: int = 42
     """Seed of the val-test choice."""
     overwrite: bool = False
-    """Rebuild: delete an existing set and this configuration's scene cache first."""
+    """Rebuild a finished set, also with other settings: its scene cache is cleared and the old set is
+    replaced once the new one is assembled (a killed run, rerun alike, resumes)."""
 
     @field_validator("bands", mode="before")
     @classmethod
     def _check_bands(cls, value: object) -> tuple[str, ...]:
         if isinstance(value, str):
-            value = [part.strip() for part in value.split(",") if part.strip()]
-        return check_bands(list(value))  # type: ignore[arg-type]
+            value = [value]
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"bands must be a list of band names, got {value!r}")
+        # "red,nir" (one string, e.g. from DARTS_BANDS or `--bands red,nir`) and ["red", "nir"] alike
+        parts = [part.strip() for v in value for part in str(v).split(",")]
+        return check_bands([part for part in parts if part])
 
     @model_validator(mode="after")
     def _check_geometry(self) -> _PreprocessConfig:

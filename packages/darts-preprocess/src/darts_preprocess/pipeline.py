@@ -17,6 +17,10 @@ new set, so an old complete set stays intact until the new one is fully assemble
 With ``dask_scheduler`` the workers must see the same file system (inputs and the cache).
 Settings vs an existing complete set: if they differ (other than ``overwrite``) the run stops with
 an error naming the differences — pass ``overwrite`` to rebuild; identical settings re-assemble it.
+``overwrite`` acts only once every up-front check has passed (a typo never costs the old set): it
+then unmarks the complete set (removes its config.toml) and clears this configuration's scene
+cache; the old arrays are replaced by the renames at the end. A killed ``overwrite`` run, rerun
+with the same arguments, finds no complete set and resumes from the cache like any other run.
 """
 
 from __future__ import annotations
@@ -30,10 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
-from darts_preprocess.errors import DartsInputError
+from darts_preprocess.errors import DartsFileNotFoundError, DartsInputError
 from darts_preprocess.labels import LabelFile, LabelMatching, load_label_collection, match_scenes
 from darts_preprocess.report import (
-    REPORT_FILE,
     PreprocessResult,
     option_record,
     training_set_settings,
@@ -43,7 +46,7 @@ from darts_preprocess.scene_cache import SceneCache
 from darts_preprocess.scene_job import SceneOutcome, SceneSettings
 from darts_preprocess.sensors import PLANET, SENSORS, SENTINEL2, Sensor, scene_extent
 from darts_preprocess.splits import assign_splits
-from darts_preprocess.trainset_layout import CONFIG_FILE, LABELS_FILE, SPLITS, split_path
+from darts_preprocess.trainset_layout import CONFIG_FILE
 
 logger = logging.getLogger(__name__)
 
@@ -99,19 +102,24 @@ def _load_test_regions(config: Config) -> dict[str, Any]:
     return select_test_regions(load_admin_regions(config.admin_dir), config.test_regions)
 
 
-def _check_existing_set(config: Config) -> None:
-    """Refuse to mix settings with a finished set; with ``overwrite`` remove it (and its cache)."""
-    root = config.train_data_dir
-    config_file = root / CONFIG_FILE
-    if config.overwrite:
-        for split in SPLITS:
-            for path in (split_path(root, split), split_path(root, split).with_name(f"{split}.zarr.partial")):
-                shutil.rmtree(path, ignore_errors=True)
-        for name in (CONFIG_FILE, LABELS_FILE, REPORT_FILE):
-            (root / name).unlink(missing_ok=True)
-        shutil.rmtree(root / ".assemble", ignore_errors=True)
-        return
+def _start_rebuild(config: Config, cache: SceneCache) -> None:
+    """``overwrite``: unmark a complete set and clear its scene cache (an unfinished set resumes)."""
+    config_file = config.train_data_dir / CONFIG_FILE
     if not config_file.is_file():
+        logger.info(
+            "overwrite: no complete set in %s; finished scenes in the cache are reused", config.train_data_dir
+        )
+        return
+    logger.info("overwrite: rebuilding the training set in %s from scratch", config.train_data_dir)
+    cache.clear()
+    config_file.unlink()
+
+
+def _check_existing_set(config: Config) -> None:
+    """Refuse to mix settings with a finished set (``overwrite`` skips this; see :func:`_start_rebuild`)."""
+    config_file = config.train_data_dir / CONFIG_FILE
+    root = config.train_data_dir
+    if config.overwrite or not config_file.is_file():
         return
     try:
         recorded = tomllib.loads(config_file.read_text()).get("darts", {})
@@ -217,6 +225,8 @@ def run_preprocessing(
 
     start = time.perf_counter()
     _check_aux(config)
+    if config.labels_dir is not None and not Path(config.labels_dir).is_dir():
+        raise DartsFileNotFoundError(f"labels-dir {config.labels_dir} does not exist or is not a folder")
     if config.device not in ("cpu", "auto"):
         logger.info("band engineering runs on the CPU (numpy/scipy); device %r is not used", config.device)
     test_regions = _load_test_regions(config)
@@ -236,7 +246,7 @@ def run_preprocessing(
     settings = _scene_settings(config, sensor)
     cache = SceneCache(config.cache_root, _cache_settings(settings, Path(scene_dir), labels))
     if config.overwrite:
-        cache.clear()
+        _start_rebuild(config, cache)
     cache.prepare()
     jobs, resumed = build_jobs(refs, matching, settings, cache)
     outcomes = run_jobs(jobs, config, progress=progress)

@@ -1,8 +1,7 @@
 """Heartbeat for journal-file storages (Optuna's own heartbeat covers only database storages).
 
-A runner writes the time into its running trial's system attributes every interval; a runner
-that starts (or finishes a trial) fails RUNNING trials whose heartbeat is older than the grace
-period and queues them for one retry, as RDBStorage + RetryHeartbeatStaleTrialCallback do.
+A runner writes the time into its running trial's system attributes every interval; runners fail
+RUNNING trials whose heartbeat is older than the grace period (`darts_sweep.stale`).
 """
 
 from __future__ import annotations
@@ -10,17 +9,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
+
+from darts_sweep.stale import HEARTBEAT_ATTR
 
 if TYPE_CHECKING:
     import optuna
 
 logger = logging.getLogger(__name__)
 
-HEARTBEAT_ATTR = "darts_heartbeat"
+__all__ = ["HEARTBEAT_ATTR", "TrialHeartbeat", "journal_heartbeat"]
 
 
 class TrialHeartbeat:
@@ -47,35 +47,6 @@ class TrialHeartbeat:
         while not self._stop.wait(self.interval_s):
             self.beat()
 
-    def fail_stale(self, study: optuna.Study) -> list[int]:
-        """Fail RUNNING trials whose heartbeat is older than the grace period; retry each once."""
-        import optuna
-        from optuna.trial import TrialState
-
-        now = time.time()
-        failed = []
-        for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-            last = trial.system_attrs.get(HEARTBEAT_ATTR)
-            if last is None and trial.datetime_start is not None:
-                last = trial.datetime_start.timestamp()
-            if last is None or now - last <= self.grace_s or trial._trial_id == self.trial_id:
-                continue
-            try:
-                if self.storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
-                    failed.append(trial._trial_id)
-            except optuna.exceptions.UpdateFinishedTrialError:
-                continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
-        for trial_id in failed:
-            frozen = self.storage.get_trial(trial_id)
-            logger.warning(
-                "trial %d had no heartbeat for %d s: failed, queued for a retry", frozen.number, self.grace_s
-            )
-            retry(study, frozen)
-        return failed
-
 
 @contextmanager
 def journal_heartbeat(
@@ -89,7 +60,6 @@ def journal_heartbeat(
         yield None
         return
     heartbeat = TrialHeartbeat(storage, interval_s, grace_s or 2 * interval_s)
-    heartbeat.fail_stale(study)
     thread = threading.Thread(target=heartbeat._loop, name="darts-sweep-heartbeat", daemon=True)
     thread.start()
     try:

@@ -86,6 +86,9 @@ def sweep_report(
 
     url = storage_url(sweep_db, artifact_dir, sweep_id)
     study = _load_study(url, sweep_id)
+    from darts_sweep.stale import fail_stale_trials
+
+    fail_stale_trials(study)  # trials of runners of this host that are gone: failed and queued again
     trials = study.get_trials(deepcopy=False)
     rows = [_row(trial) for trial in trials]
     complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shlex
 from typing import TYPE_CHECKING, Any
@@ -68,19 +69,25 @@ def optuna_sweep_smp(config: SweepConfig) -> SweepOutcome:
 
 
 def _run_trials(study: optuna.Study, objective: TrialObjective, n_trials: int, trials_run: list[int]) -> bool:
-    """Run the trials; True when SIGINT stopped the runner (the current trial is then marked FAIL)."""
+    """Run the trials; True when SIGINT stopped the runner (the current trial is then marked FAIL).
 
+    Trials left RUNNING by a runner that is gone are failed and queued for one retry before the
+    first trial, after each trial and at the end, so a restarted runner picks them up at once.
+    """
     from darts_sweep.heartbeat import journal_heartbeat
+    from darts_sweep.stale import fail_stale_trials
 
     config = objective.config
+    grace_s = config.grace_period_s or 2 * config.heartbeat_interval_s
+    fail_stale_trials(study, grace_s)
     try:
-        with journal_heartbeat(study, config.heartbeat_interval_s, config.grace_period_s) as heartbeat:
+        with journal_heartbeat(study, config.heartbeat_interval_s, grace_s) as heartbeat:
             objective.heartbeat = heartbeat
 
             def after_trial(_study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
                 trials_run.append(trial.number)
-                if heartbeat is not None:
-                    heartbeat.fail_stale(study)
+                objective.current_trial_id = None
+                fail_stale_trials(study, grace_s)
 
             study.optimize(
                 objective,
@@ -90,9 +97,29 @@ def _run_trials(study: optuna.Study, objective: TrialObjective, n_trials: int, t
                 gc_after_trial=True,
             )
     except KeyboardInterrupt:
-        logger.warning("interrupted: the current trial is marked failed; the runner stops")
+        _requeue_interrupted(study, objective.current_trial_id)
         return True
+    fail_stale_trials(study, grace_s)
     return False
+
+
+def _requeue_interrupted(study: optuna.Study, trial_id: int | None) -> None:
+    """Queue the trial that Ctrl-C failed again, so the next runner reuses its finished runs."""
+    from optuna.trial import TrialState
+
+    from darts_sweep.stale import retry_trial
+
+    trial = study._storage.get_trial(trial_id) if trial_id is not None else None
+    if trial is None or trial.state != TrialState.FAIL:
+        logger.warning("interrupted: the runner stops")
+        return
+    retry_trial(study, trial, counts=False)
+    logger.warning(
+        "interrupted: trial %d is marked failed and queued again; the next runner on this sweep reuses "
+        "its %d finished run(s)",
+        trial.number,
+        len(trial.user_attrs.get("runs", [])),
+    )
 
 
 def validate_train_options(config: SweepConfig, spec: SweepSpec) -> None:
@@ -124,7 +151,10 @@ def _try_config(cls: Any, options: dict[str, Any], what: str) -> None:
 
 
 def runner_command(config: SweepConfig, sweep_id: str, url: str) -> str:
-    """The command line that starts another runner on this sweep (password masked)."""
+    """The command line that starts another runner on this sweep (password masked).
+
+    It repeats the training options, so every runner trains its trials alike.
+    """
     parts = [
         "darts",
         "optuna-sweep-smp",
@@ -136,14 +166,30 @@ def runner_command(config: SweepConfig, sweep_id: str, url: str) -> str:
         mask_url(config.sweep_db) if config.sweep_db else str(config.artifact_dir / sweep_id / "sweep.db"),
         "--artifact-dir",
         str(config.artifact_dir),
+        "--n-trials",
+        str(config.n_trials),
         "--n-folds",
         str(config.n_folds),
         "--n-randoms",
         str(config.n_randoms),
+        *(["--prune"] if config.prune else []),
         "--sweep-id",
         sweep_id,
     ]
+    for name, value in sorted(config.train_options.items()):
+        parts.extend(_option_tokens(name, value))
     return shlex.join(parts) + " --device <DEVICE>"
+
+
+def _option_tokens(name: str, value: Any) -> list[str]:
+    option = "--" + name.replace("_", "-")
+    if isinstance(value, bool):
+        return [option if value else "--no-" + name.replace("_", "-")]
+    if isinstance(value, list | tuple):
+        return [option, *map(str, value)]
+    if isinstance(value, dict):
+        return [option, json.dumps(value)]
+    return [option, str(value)]
 
 
 def _outcome(

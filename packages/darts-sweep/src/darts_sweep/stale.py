@@ -19,6 +19,7 @@ import logging
 import os
 import socket
 import time
+import warnings
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -138,8 +139,11 @@ def fail_stale_trials(
     from optuna.trial import TrialState
 
     storage = study._storage
-    if grace_s is not None and not isinstance(storage, JournalStorage):
-        optuna.storages.fail_stale_trials(study)  # heartbeats; retries through RetryStaleTrial
+    journal = isinstance(storage, JournalStorage)
+    if grace_s is not None and not journal:
+        with warnings.catch_warnings():  # "experimental" in Optuna
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(study)  # heartbeats; retries through RetryStaleTrial
     now = time.time()
     stale = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
@@ -147,16 +151,16 @@ def fail_stale_trials(
             continue
         if runner_is_gone(trial.system_attrs.get(RUNNER_ATTR)):
             stale.append((trial, "its runner process on this host is gone"))
-        elif grace_s is not None and isinstance(storage, JournalStorage) and _heartbeat_too_old(trial, grace_s, now):
+        elif journal and grace_s is not None and _heartbeat_too_old(trial, grace_s, now):
             stale.append((trial, "it had no heartbeat for longer than the grace period"))
     failed = []
     for trial, why in stale:
         try:
+            storage.set_trial_user_attr(trial._trial_id, "fail_reason", f"runner lost: {why}")
             if not storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
                 continue
         except optuna.exceptions.UpdateFinishedTrialError:  # another runner failed (or finished) it
             continue
-        storage.set_trial_user_attr(trial._trial_id, "fail_reason", f"runner lost: {why}")
         logger.warning("trial %d was left RUNNING (%s): failed, queued for a retry", trial.number, why)
         retry_trial(study, storage.get_trial(trial._trial_id))
         failed.append(trial.number)

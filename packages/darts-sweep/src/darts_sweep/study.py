@@ -82,6 +82,8 @@ def open_storage(url: str, heartbeat_interval_s: int, grace_period_s: int) -> op
     """Open (create) the storage; RDB storages record heartbeats and retry stale trials once."""
     import optuna
 
+    from darts_sweep.stale import RetryStaleTrial
+
     if url.startswith("journal:"):
         from optuna.storages.journal import JournalFileBackend
 
@@ -102,7 +104,7 @@ def open_storage(url: str, heartbeat_interval_s: int, grace_period_s: int) -> op
                 engine_kwargs=engine_kwargs,
                 heartbeat_interval=heartbeat_interval_s,
                 grace_period=grace_period_s,
-                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1),
+                heartbeat_stale_trial_callback=RetryStaleTrial(),
             )
     except Exception as err:  # sqlalchemy / driver errors; never show the password
         message = str(err).split("\n", 1)[0]

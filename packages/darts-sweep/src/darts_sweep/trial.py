@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from darts_models.metric_keys import VAL_PREFIX, fold_metric_key, metric_key
 from darts_sweep.errors import TrainingRunError
 from darts_sweep.process import run_in_process
+from darts_sweep.stale import RUNNER_ATTR, runner_identity
 
 if TYPE_CHECKING:
     import optuna
@@ -93,10 +94,16 @@ class TrialObjective:
         self.trainings_started = 0
         self.heartbeat: TrialHeartbeat | None = None
         """Heartbeat of journal storages (database storages beat through Optuna)."""
+        self.current_trial_id: int | None = None
+        """Storage id of the trial being run (None between trials)."""
+        self.identity = runner_identity(config.grace_period_s or 2 * config.heartbeat_interval_s)
+        """This runner process, recorded on each trial so a restarted runner knows it is gone."""
 
     def __call__(self, trial: optuna.Trial) -> float:
         import optuna
 
+        self.current_trial_id = trial._trial_id
+        trial.study._storage.set_trial_system_attr(trial._trial_id, RUNNER_ATTR, self.identity)
         if self.heartbeat is not None:
             self.heartbeat.beat(trial._trial_id)
         params = suggest(trial, self.spec)

@@ -104,7 +104,7 @@ class TrainConfig(_Frozen):
 
     @model_validator(mode="after")
     def _fold_in_range(self) -> TrainConfig:
-        if self.fold >= self.n_folds:
+        if self.fold >= self.n_folds and not self.final_retrain:  # the final retrain uses no fold
             raise ValueError(
                 f"fold={self.fold} is out of range for n_folds={self.n_folds} (0..{self.n_folds - 1})"
             )

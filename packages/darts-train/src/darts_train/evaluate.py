@@ -39,7 +39,7 @@ THRESHOLD = 0.5
 """Probability above which a pixel counts as RTS (as in torchmetrics)."""
 BOUNDARY_DILATION_PX = 3
 OBJECT_IOU_THRESHOLD = 0.5
-"""Probability above which a pixel counts as RTS (as in torchmetrics)."""
+"""IoU at which a predicted object and a true object match (one-to-one)."""
 
 
 @dataclass(frozen=True)
@@ -156,13 +156,13 @@ class _SplitEvaluator:
     """Accumulates pixel metrics, curves, per-scene counts and sample patches of one split."""
 
     def __init__(self, scene_ids: np.ndarray | None, samples: set[int], device: torch.device) -> None:
-        from torchmetrics.classification import BinaryConfusionMatrix, BinaryPrecisionRecallCurve, BinaryROC
+        from torchmetrics.classification import BinaryConfusionMatrix
 
-        from darts_models import build_pixel_metrics
+        from darts_models.metrics import FastBinaryPrecisionRecallCurve, FastBinaryROC, build_pixel_metrics
 
         self.pixel = build_pixel_metrics().to(device)
-        self.roc = BinaryROC(thresholds=200, ignore_index=2).to(device)
-        self.pr = BinaryPrecisionRecallCurve(thresholds=200, ignore_index=2).to(device)
+        self.roc = FastBinaryROC(thresholds=200, ignore_index=2).to(device)
+        self.pr = FastBinaryPrecisionRecallCurve(thresholds=200, ignore_index=2).to(device)
         self.confusion = BinaryConfusionMatrix(threshold=THRESHOLD, ignore_index=2).to(device)
         self.scene_ids = scene_ids
         self.sample_indices = samples

@@ -54,9 +54,10 @@ class SegmentationTask(L.LightningModule):
             model_arch, model_encoder, model_encoder_weights, in_channels=len(bands), classes=1
         )
         self.loss_fn = FocalLoss(alpha=focal_loss_alpha, gamma=focal_loss_gamma, ignore_index=2)
-        metrics = build_pixel_metrics()
-        self.train_metrics = metrics.clone(prefix=f"{TRAIN_PREFIX}/")
-        self.val_metrics = metrics.clone(prefix=f"{VAL_PREFIX}/")
+        # every pixel counts in both stages (AUROC / AP binned, from a histogram); the training
+        # stage skips torchmetrics' per-batch check of the target values, which validation keeps
+        self.train_metrics = build_pixel_metrics(validate_args=False).clone(prefix=f"{TRAIN_PREFIX}/")
+        self.val_metrics = build_pixel_metrics().clone(prefix=f"{VAL_PREFIX}/")
         if channels_last:
             self.model.to(memory_format=torch.channels_last)
 

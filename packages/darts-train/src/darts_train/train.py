@@ -50,6 +50,8 @@ class TrainResult:
     trial_name: str | None = None
     epochs_trained: int = 0
     stopped_early: bool = False
+    final_retrain: bool = False
+    """Trained on all of cross-val without validation: no early stopping, best = last checkpoint."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -198,7 +200,9 @@ def _floats(metrics: dict[str, Any]) -> dict[str, float]:
     return {k: float(v) for k, v in metrics.items() if getattr(v, "numel", lambda: 1)() == 1}
 
 
-def _result(identity: RunIdentity, trainer: L.Trainer, stopped_early: bool) -> TrainResult:
+def _result(
+    identity: RunIdentity, trainer: L.Trainer, stopped_early: bool, final_retrain: bool
+) -> TrainResult:
     ckpt_cb = trainer.checkpoint_callback
     last = identity.run_dir / CHECKPOINT_DIR / LAST_CHECKPOINT
     best = Path(ckpt_cb.best_model_path) if ckpt_cb is not None and ckpt_cb.best_model_path else None
@@ -217,6 +221,7 @@ def _result(identity: RunIdentity, trainer: L.Trainer, stopped_early: bool) -> T
         trial_name=identity.trial_name,
         epochs_trained=trainer.current_epoch,
         stopped_early=stopped_early,
+        final_retrain=final_retrain,
     )
 
 
@@ -273,7 +278,7 @@ def train_smp(config: TrainConfig) -> TrainResult:
     finally:
         _finish_wandb(loggers)  # a failed run must not stay attached to the next one in a sweep
     stopped = any(isinstance(c, EarlyStopping) and c.stopped_epoch > 0 for c in callbacks)
-    result = _result(identity, trainer, stopped)
+    result = _result(identity, trainer, stopped, config.final_retrain)
     if trainer.is_global_zero:
         _write_json(identity.run_dir / RUN_FILE, result.to_json())
     return result

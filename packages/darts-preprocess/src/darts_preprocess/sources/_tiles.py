@@ -107,10 +107,13 @@ WARP_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 def _source_window(src: rasterio.DatasetReader, geobox: GeoBox) -> Window | None:
     """The tile pixels that can reach ``geobox`` (its extent plus a resampling margin), or None."""
-    dst = reproject_geom(geobox.extent.geom, geobox.crs, src.crs.to_wkt())
-    win = from_bounds(*dst.bounds, transform=src.transform)
+    full = Window(0, 0, src.width, src.height)
+    bounds = reproject_geom(geobox.extent.geom, geobox.crs, src.crs.to_wkt()).bounds
+    if not src.transform.is_rectilinear or not all(math.isfinite(v) for v in bounds):
+        return full
+    win = from_bounds(*bounds, transform=src.transform)
     src_px_per_dst_px = max(win.width / geobox.shape.x, win.height / geobox.shape.y, 1.0)
-    margin = math.ceil(2 * src_px_per_dst_px) + 4  # cubic / lanczos reach plus rounding
+    margin = math.ceil(4 * src_px_per_dst_px) + 4  # reach of cubic/lanczos kernels plus rounding
     col0, row0 = math.floor(win.col_off) - margin, math.floor(win.row_off) - margin
     col1 = math.ceil(win.col_off + win.width) + margin
     row1 = math.ceil(win.row_off + win.height) + margin

@@ -129,9 +129,10 @@ def test_histogram_curve_update_gives_torchmetrics_counts(thresholds: int | list
             fast_cls(thresholds=thresholds, ignore_index=2),
             ref_cls(thresholds=thresholds, ignore_index=2),
         )
-        for half in (probs[:2], probs[2:]):  # over 50,000 pixels: torchmetrics' per-threshold loop
-            fast.update(half, target[: len(half)])
-            ref.update(half, target[: len(half)])
+        # over 50,000 pixels each: torchmetrics' per-threshold loop; logits are squashed by both
+        for half, labels in ((probs[:2], target[:2]), (probs[2:] * 8 - 4, target[2:])):
+            fast.update(half, labels)
+            ref.update(half, labels)
         assert torch.equal(fast.confmat, ref.confmat), fast_cls.__name__
         assert fast.confmat.sum() > 0
 

@@ -104,12 +104,15 @@ def test_resume_appends_to_the_same_run(trained_run: Any, tiny_options: Any, tmp
     run_dir = tmp_path / "copy" / "shared" / "run00001"
     shutil.copytree(trained_run.run_dir, run_dir)
     before = (run_dir / "metrics.csv").read_text().splitlines()
-    result = train_smp(
-        TrainConfig(
-            **tiny_options(tmp_path / "copy", max_epochs=3, plot_every_n_val_epochs=0),
-            continue_from_checkpoint=run_dir / "checkpoints" / "last.ckpt",
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = train_smp(
+            TrainConfig(
+                **tiny_options(tmp_path / "copy", max_epochs=3, plot_every_n_val_epochs=0),
+                continue_from_checkpoint=run_dir / "checkpoints" / "last.ckpt",
+            )
         )
-    )
+    assert not [w for w in caught if "exists and is not empty" in str(w.message)]
     assert (result.run_dir, result.run_id) == (run_dir, "run00001")
     assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == ["shared"]
     rows = _rows(run_dir)

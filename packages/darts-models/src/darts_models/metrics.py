@@ -11,7 +11,6 @@ from torchmetrics.classification import (
     BinaryROC,
 )
 from torchmetrics.functional.classification.precision_recall_curve import (
-    _binary_precision_recall_curve_format,
     _binary_precision_recall_curve_tensor_validation,
 )
 from torchmetrics.utilities.data import _bincount
@@ -27,22 +26,27 @@ DEFAULT_CURVE_THRESHOLDS = 200
 """Bins of AUROC / AveragePrecision by default: constant memory over a whole validation epoch."""
 
 
-def binned_confusion(preds: torch.Tensor, target: torch.Tensor, thresholds: torch.Tensor) -> torch.Tensor:
+def binned_confusion(
+    preds: torch.Tensor, target: torch.Tensor, thresholds: torch.Tensor, valid: torch.Tensor | None = None
+) -> torch.Tensor:
     """Confusion matrix ``[T, 2, 2]`` (``[[tn, fp], [fn, tp]]``) of ``preds >= thresholds[t]`` per threshold.
 
     The same counts as torchmetrics' binned precision-recall curve update, from one histogram of the
     predictions over the sorted ``thresholds`` instead of one pass over all pixels per threshold:
     O(N log T) instead of O(N T), which made binned AUROC / AveragePrecision the most expensive part
-    of a training step. ``preds`` and ``target`` are flat (ignored pixels already removed);
-    ``target == 1`` is positive, NaN predictions are negative at every threshold (as ``>=`` says).
+    of a training step. ``target == 1`` is positive; pixels where ``valid`` is False count nowhere
+    (no boolean indexing, so no device-host sync); NaN predictions are negative at every threshold.
     """
+    preds, target = preds.flatten(), target.flatten()
     n_thresholds = len(thresholds)
     dtype = torch.promote_types(preds.dtype, thresholds.dtype)
     # number of thresholds <= p: p is predicted positive at thresholds[0 .. k-1]
-    k = torch.searchsorted(thresholds.to(dtype), preds.to(dtype).contiguous(), right=True)
+    k = torch.searchsorted(thresholds.to(dtype), preds.to(dtype), right=True)
     k = k.masked_fill(torch.isnan(preds), 0)
-    hist = _bincount(k * 2 + (target == 1).long(), minlength=2 * (n_thresholds + 1))
-    hist = hist.reshape(n_thresholds + 1, 2)
+    label = (target == 1).long()
+    if valid is not None:
+        label = label.masked_fill(~valid.flatten(), 2)
+    hist = _bincount(k * 3 + label, minlength=3 * (n_thresholds + 1)).reshape(n_thresholds + 1, 3)[:, :2]
     above = hist.flip(0).cumsum(0).flip(0)[1:]  # above[t] = predictions positive at thresholds[t]
     fp, tp = above[:, 0], above[:, 1]
     neg, pos = hist[:, 0].sum(), hist[:, 1].sum()
@@ -54,15 +58,25 @@ class _HistogramCurveUpdate:
 
     def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
         thresholds = self.thresholds
-        if thresholds is None or len(thresholds) < 2 or bool((thresholds.diff() < 0).any()):
+        if (
+            thresholds is None
+            or len(thresholds) < 2
+            or self.normalization not in (None, "sigmoid")
+            or bool((thresholds.diff() < 0).any())
+        ):
             super().update(preds, target)
             return
         if self.validate_args:
             _binary_precision_recall_curve_tensor_validation(preds, target, self.ignore_index)
-        preds, target, _ = _binary_precision_recall_curve_format(
-            preds, target, thresholds, self.ignore_index, self.normalization
-        )
-        self.confmat += binned_confusion(preds, target, thresholds)
+        valid = None if self.ignore_index is None else target != self.ignore_index
+        if self.normalization == "sigmoid":  # logits, not probabilities: as torchmetrics, on valid pixels
+            outside = (preds < 0) | (preds > 1)
+            outside = (outside if valid is None else outside & valid).any()
+            if preds.device.type == "cpu":
+                preds = preds.sigmoid() if outside else preds
+            else:
+                preds = torch.where(outside, preds.sigmoid(), preds)
+        self.confmat += binned_confusion(preds, target, thresholds, valid)
 
 
 class FastBinaryAUROC(_HistogramCurveUpdate, BinaryAUROC):

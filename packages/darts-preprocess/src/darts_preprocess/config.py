@@ -123,6 +123,26 @@ class S2PreprocessConfig(_PreprocessConfig):
     labels_dir: Path | None = None  # type: ignore[assignment]
     """Folder of TrainingLabel*.gpkg / ImageFootprints*.gpkg; optional when every sample folder holds
     its own labels file (<scene id>.gpkg / .shp). Footprints match scenes by overlap and date."""
+    s2_scene_ids: tuple[str, ...] = ()
+    """Sentinel-2 L2A scene ids as Earth Engine names them (``system:index``, e.g.
+    20200814T053649_20200814T053643_T45XVC) to fetch into sentinel2_dir when it lacks them
+    (`id1 id2` or `id1,id2`); samples already there are reused, never downloaded again."""
+    s2_date_window_days: int | None = Field(default=None, ge=0)
+    """With ee_project and labels_dir: search Earth Engine for scenes overlapping each footprint within
+    this many days of its date and fetch the missing ones; also the footprint-to-scene matching window
+    (unset: no search, matching within 30 days)."""
+    s2_max_cloud_percent: float = Field(default=50.0, ge=0.0, le=100.0)
+    """Largest scene cloud cover (CLOUDY_PIXEL_PERCENTAGE, %) the footprint search accepts."""
+
+    @field_validator("s2_scene_ids", mode="before")
+    @classmethod
+    def _split_scene_ids(cls, value: object) -> tuple[str, ...]:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"s2_scene_ids must be a list of Sentinel-2 product ids, got {value!r}")
+        parts = [part.strip() for v in value for part in str(v).split(",")]
+        return tuple(dict.fromkeys(part for part in parts if part))
 
 
 PreprocessConfig = PlanetPreprocessConfig | S2PreprocessConfig

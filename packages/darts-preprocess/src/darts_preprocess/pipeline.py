@@ -29,6 +29,7 @@ import logging
 import shutil
 import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ from darts_preprocess.report import (
     training_set_settings,
     write_config,
 )
+from darts_preprocess.s2_remote import S2RemoteSource
 from darts_preprocess.scene_cache import SceneCache
 from darts_preprocess.scene_job import SceneOutcome, SceneSettings
 from darts_preprocess.sensors import PLANET, SENSORS, SENTINEL2, Sensor, scene_extent
@@ -60,6 +62,8 @@ RUNTIME_OPTIONS = frozenset(
         "ee_use_highvolume",
         "preprocess_cache",
         "overwrite",
+        "s2_scene_ids",
+        "s2_max_cloud_percent",
     }
 )
 """Options that do not change the set: ignored when comparing with an existing set's config.toml."""
@@ -72,9 +76,21 @@ def preprocess_planet_train_data(
     return run_preprocessing(config, SENSORS[PLANET], config.data_dir, progress=progress)
 
 
-def preprocess_s2_train_data(config: S2PreprocessConfig, *, progress: bool = True) -> PreprocessResult:
-    """Build a training set from Sentinel-2 scenes (see the module docstring)."""
-    return run_preprocessing(config, SENSORS[SENTINEL2], config.sentinel2_dir, progress=progress)
+def preprocess_s2_train_data(
+    config: S2PreprocessConfig, *, progress: bool = True, s2_source: S2RemoteSource | None = None
+) -> PreprocessResult:
+    """Build a training set from Sentinel-2 scenes (see the module docstring).
+
+    With ``s2_scene_ids`` or the footprint search (``ee_project`` + ``labels_dir`` +
+    ``s2_date_window_days``), the scenes sentinel2-dir lacks are first fetched from ``s2_source``
+    (default: Earth Engine), after the up-front checks; see :mod:`darts_preprocess.s2_remote`.
+    """
+    from darts_preprocess.s2_remote import fill_sentinel2_dir
+
+    def fill() -> None:
+        fill_sentinel2_dir(config, s2_source)
+
+    return run_preprocessing(config, SENSORS[SENTINEL2], config.sentinel2_dir, progress=progress, fill=fill)
 
 
 def _check_aux(config: Config) -> None:
@@ -164,8 +180,12 @@ class _Labels:
     notes: list[str]
 
 
-def _cache_settings(settings: SceneSettings, scene_dir: Path, labels: _Labels) -> dict[str, Any]:
+def _cache_settings(
+    settings: SceneSettings, scene_dir: Path, labels: _Labels, window_days: int | None = None
+) -> dict[str, Any]:
     record = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(settings).items()}
+    if window_days is not None:  # footprint matching window: changes the labels of S2 scenes
+        record["s2_date_window_days"] = window_days
     record.pop("ee_project", None)
     record.pop("ee_use_highvolume", None)
     record["scene_dir"] = str(scene_dir.resolve())
@@ -185,7 +205,8 @@ def _match_labels(config: Config, sensor: Sensor, refs: list[Any]) -> _Labels:
     from darts_preprocess.s2_labels import match_s2_scenes
 
     extents = {r.scene_id: scene_extent(sensor, r) for r in refs}
-    matching, files, notes = match_s2_scenes(collection, refs, extents)
+    window_days = getattr(config, "s2_date_window_days", None)
+    matching, files, notes = match_s2_scenes(collection, refs, extents, window_days)
     if collection is not None:
         files, notes = list(collection.files) + files, list(collection.notes) + notes
     return _Labels(matching, files, notes)
@@ -218,9 +239,18 @@ def _usable(labels: _Labels, refs: list[Any], skipped: list[tuple[str, str]]) ->
 
 
 def run_preprocessing(
-    config: Config, sensor: Sensor, scene_dir: Path, *, progress: bool = True
+    config: Config,
+    sensor: Sensor,
+    scene_dir: Path,
+    *,
+    progress: bool = True,
+    fill: Callable[[], object] | None = None,
 ) -> PreprocessResult:
-    """The shared pipeline; ``sensor`` supplies discovery and scene loading."""
+    """The shared pipeline; ``sensor`` supplies discovery and scene loading.
+
+    ``fill`` (if given) runs after the up-front checks, before discovery: it may add scenes to
+    ``scene_dir`` (the Sentinel-2 remote fill).
+    """
     from darts_preprocess.assemble import assemble_training_set, build_jobs, run_jobs
 
     start = time.perf_counter()
@@ -231,12 +261,15 @@ def run_preprocessing(
         logger.info("band engineering runs on the CPU (numpy/scipy); device %r is not used", config.device)
     test_regions = _load_test_regions(config)
     _check_existing_set(config)
+    if fill is not None:
+        fill()
     discovery = sensor.discover(Path(scene_dir))
     skipped = list(discovery.skipped)
     if not discovery.refs:
         raise DartsInputError(
             f"no {sensor.label} scenes found under {scene_dir}"
             + (f"; skipped: {skipped[:5]}" if skipped else " (the folder holds no scene folders)")
+            + (f"; {sensor.empty_hint}" if sensor.empty_hint else "")
         )
     labels = _match_labels(config, sensor, discovery.refs)
     refs = _usable(labels, discovery.refs, skipped)
@@ -244,7 +277,8 @@ def run_preprocessing(
     footprints = {r.scene_id: matching.scenes[r.scene_id].footprint or scene_extent(sensor, r) for r in refs}
     assignment = assign_splits(footprints, config.test_val_split, config.seed, test_regions)
     settings = _scene_settings(config, sensor)
-    cache = SceneCache(config.cache_root, _cache_settings(settings, Path(scene_dir), labels))
+    window_days = getattr(config, "s2_date_window_days", None)
+    cache = SceneCache(config.cache_root, _cache_settings(settings, Path(scene_dir), labels, window_days))
     if config.overwrite:
         _start_rebuild(config, cache)
     cache.prepare()

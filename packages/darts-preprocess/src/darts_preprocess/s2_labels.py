@@ -5,8 +5,9 @@ Two sources, per scene:
 1. the sample folder holds ``<scene id>.gpkg`` / ``.shp`` (the reference layout): those polygons are
    the scene's labels, the image extent is its footprint;
 2. otherwise, with labels-dir: every footprint (ImageFootprints*.gpkg) that overlaps the scene
-   extent and was acquired within :data:`MATCH_WINDOW_DAYS` days of the scene is matched; the
-   scene's labels are those of the matched images and its footprint is their union.
+   extent and was acquired within :data:`MATCH_WINDOW_DAYS` days (or ``s2-date-window-days``) of
+   the scene is matched; the scene's labels are those of the matched images and its footprint is
+   their union.
 """
 
 from __future__ import annotations
@@ -53,12 +54,16 @@ def _empty_labels(collection: LabelCollection | None) -> gpd.GeoDataFrame:
 
 
 def _from_footprints(
-    collection: LabelCollection, scene_id: str, scene_date: str | None, extent: BaseGeometry
+    collection: LabelCollection,
+    scene_id: str,
+    scene_date: str | None,
+    extent: BaseGeometry,
+    window_days: int = MATCH_WINDOW_DAYS,
 ) -> SceneLabels:
     fps = collection.footprints
     hits = fps[
         fps.geometry.intersects(extent)
-        & fps["image_date"].map(lambda d: _days_apart(d, scene_date) <= MATCH_WINDOW_DAYS)
+        & fps["image_date"].map(lambda d: _days_apart(d, scene_date) <= window_days)
     ]
     if hits.empty:
         return SceneLabels(scene_id, _empty_labels(collection), None)
@@ -72,9 +77,16 @@ def _from_footprints(
 
 
 def match_s2_scenes(
-    collection: LabelCollection | None, refs: list[Any], extents: Mapping[str, BaseGeometry]
+    collection: LabelCollection | None,
+    refs: list[Any],
+    extents: Mapping[str, BaseGeometry],
+    window_days: int | None = None,
 ) -> tuple[LabelMatching, list[LabelFile], list[str]]:
-    """Labels of every Sentinel-2 scene; also the per-sample label files read and repair notes."""
+    """Labels of every Sentinel-2 scene; also the per-sample label files read and repair notes.
+
+    ``window_days``: largest footprint-to-scene date difference (None: :data:`MATCH_WINDOW_DAYS`).
+    """
+    window = MATCH_WINDOW_DAYS if window_days is None else window_days
     scenes: dict[str, SceneLabels] = {}
     files: list[LabelFile] = []
     notes: list[str] = []
@@ -86,7 +98,7 @@ def match_s2_scenes(
             scenes[ref.scene_id] = SceneLabels(ref.scene_id, labels, None)
         elif collection is not None:
             scenes[ref.scene_id] = _from_footprints(
-                collection, ref.scene_id, getattr(ref, "date", None), extents[ref.scene_id]
+                collection, ref.scene_id, getattr(ref, "date", None), extents[ref.scene_id], window
             )
         else:
             scenes[ref.scene_id] = SceneLabels(ref.scene_id, _empty_labels(None), None)

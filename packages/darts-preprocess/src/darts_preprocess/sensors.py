@@ -17,6 +17,8 @@ import xarray as xr
 from odc.geo.geobox import GeoBox
 from shapely.geometry.base import BaseGeometry
 
+from darts_preprocess.s2_remote import LOCAL_LAYOUT_HINT
+
 PLANET, SENTINEL2 = "planet", "s2"
 
 
@@ -66,11 +68,20 @@ class Sensor:
     arcticdem_collection: str
     discover: Callable[[Path], Discovery]
     load: Callable[[Any], xr.Dataset]
+    empty_hint: str = ""
+    """Appended to the error when no scene is found: where scenes come from."""
 
 
 SENSORS: dict[str, Sensor] = {
     PLANET: Sensor(PLANET, "PlanetScope", "arcticdem-mosaics-v4.1-2m", _discover_planet, _load_planet),
-    SENTINEL2: Sensor(SENTINEL2, "Sentinel-2", "arcticdem-mosaics-v4.1-10m", _discover_s2, _load_s2),
+    SENTINEL2: Sensor(
+        SENTINEL2,
+        "Sentinel-2",
+        "arcticdem-mosaics-v4.1-10m",
+        _discover_s2,
+        _load_s2,
+        empty_hint=LOCAL_LAYOUT_HINT,
+    ),
 }
 
 

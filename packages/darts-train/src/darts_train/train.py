@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 CHECKPOINT_DIR = "checkpoints"
 RUN_FILE = "run.json"
 LAST_CHECKPOINT = "last.ckpt"
+_SEED_ENV = ("PL_GLOBAL_SEED", "PL_SEED_WORKERS")
+"""Set by ``seed_everything`` for Lightning's worker seeding (and spawned DDP ranks) during fit."""
 
 
 @dataclass(frozen=True)
@@ -243,7 +246,22 @@ def train_smp(config: TrainConfig) -> TrainResult:
         else create_run_dir(config.artifact_dir, config.run_name, config.run_id, config.trial_name)
     )
     log.info("run %s/%s in %s", identity.run_name, identity.run_id, identity.run_dir)
-    L.seed_everything(config.random_seed, workers=True, verbose=False)
+    seed_env = {k: os.environ.get(k) for k in _SEED_ENV}
+    try:
+        L.seed_everything(config.random_seed, workers=True, verbose=False)
+        return _fit(config, training_set, datamodule, bands, identity, resume)
+    finally:
+        _restore_env(seed_env)
+
+
+def _fit(
+    config: TrainConfig,
+    training_set: Any,
+    datamodule: Any,
+    bands: list[str],
+    identity: RunIdentity,
+    resume: _Resume | None,
+) -> TrainResult:
     n_patches = {
         s: training_set.n_patches(s) for s in ("cross-val", "val-test", "test") if training_set.has_split(s)
     }
@@ -274,7 +292,10 @@ def train_smp(config: TrainConfig) -> TrainResult:
     callbacks = _callbacks(config, identity, datamodule, bands)
     trainer = _trainer(config, hw, callbacks, loggers)
     try:
-        trainer.fit(task, datamodule=datamodule, ckpt_path=resume.checkpoint if resume else None)
+        with warnings.catch_warnings():
+            if resume:  # continuing a run reuses its checkpoint folder on purpose
+                warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
+            trainer.fit(task, datamodule=datamodule, ckpt_path=resume.checkpoint if resume else None)
     finally:
         _finish_wandb(loggers)  # a failed run must not stay attached to the next one in a sweep
     stopped = any(isinstance(c, EarlyStopping) and c.stopped_epoch > 0 for c in callbacks)
@@ -282,6 +303,15 @@ def train_smp(config: TrainConfig) -> TrainResult:
     if trainer.is_global_zero:
         _write_json(identity.run_dir / RUN_FILE, result.to_json())
     return result
+
+
+def _restore_env(saved: dict[str, str | None]) -> None:
+    """Undo seed_everything's environment variables: a library call leaves the process as it found it."""
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 def _finish_wandb(loggers: list[Any]) -> None:

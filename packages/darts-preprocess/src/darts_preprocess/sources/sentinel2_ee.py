@@ -56,16 +56,21 @@ class Sentinel2EarthEngine:
         except Exception as err:
             raise RemoteSourceError(f"Earth Engine search of {self.collection} failed: {err}") from err
 
-    def _grid(self, ee: object, image: object, aoi: Geometry) -> GeoBox:
+    def _grid(self, ee: object, image: object, aoi: Geometry | None) -> GeoBox:
         try:
             projection = image.select("B2").projection().getInfo()  # type: ignore[attr-defined]
+            if aoi is None:  # the whole scene: its footprint
+                aoi = Geometry(image.geometry().getInfo(), crs="EPSG:4326")  # type: ignore[attr-defined]
         except Exception as err:
             raise RemoteSourceError(f"Earth Engine could not describe the scene: {err}") from err
         crs = CRS(projection["crs"])
         return GeoBox.from_bbox(aoi.to_crs(crs).boundingbox, crs, resolution=S2_RESOLUTION_M, tight=False)
 
-    def fetch_scene(self, scene_id: str, aoi: Geometry, sentinel2_dir: Path | str) -> S2SceneRef:
-        """Download one scene over ``aoi`` into ``sentinel2_dir/<scene_id>/`` (kept if already there)."""
+    def fetch_scene(self, scene_id: str, aoi: Geometry | None, sentinel2_dir: Path | str) -> S2SceneRef:
+        """Download one scene over ``aoi`` (None: the whole scene) into ``sentinel2_dir/<scene_id>/``.
+
+        Kept if already there.
+        """
         folder = Path(sentinel2_dir) / scene_id
         sr_path, scl_path = folder / f"{scene_id}_SR.tif", folder / f"{scene_id}_SCL.tif"
         if not (sr_path.is_file() and scl_path.is_file()):

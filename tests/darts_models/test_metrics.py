@@ -143,4 +143,9 @@ def test_training_metrics_skip_target_checks_only_when_asked() -> None:
     bad[0, 0, 0] = 5
     with pytest.raises(RuntimeError, match="values"):
         build_pixel_metrics().update(probs, bad)
-    build_pixel_metrics(validate_args=False).update(probs, target)
+    checked, unchecked = build_pixel_metrics(), build_pixel_metrics(validate_args=False)
+    checked.update(probs, target)
+    unchecked.update(probs, target)
+    assert {k: float(v) for k, v in unchecked.compute().items()} == {
+        k: float(v) for k, v in checked.compute().items()
+    }

@@ -109,9 +109,12 @@ def normalize_bands(
     missing = [b for b in bands if b not in values]
     if missing:
         raise UnknownBandError(f"band(s) {missing} requested but not present; present: {sorted(values)}")
-    out = []
-    for band in bands:
+    first = np.asarray(values[bands[0]])
+    out = np.empty((len(bands), *first.shape), dtype=np.float32)
+    for i, band in enumerate(bands):
         factor = BANDS[band].norm_factor if factors is None else float(factors[band])
         encoded = BANDS[band].encode(np.asarray(values[band], dtype=np.float32))
-        out.append(np.clip(encoded * np.float32(factor), 0.0, 1.0))
-    return np.stack(out).astype(np.float32, copy=False)
+        # Write each band into the preallocated stack (no list + np.stack copy of the whole scene).
+        np.multiply(encoded, np.float32(factor), out=out[i])
+        np.clip(out[i], 0.0, 1.0, out=out[i])
+    return out

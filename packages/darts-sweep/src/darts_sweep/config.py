@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 DEFAULT_TRAIN_FN = "darts_sweep._train_entry:train_smp_from_options"
 
 
-class SweepConfig(BaseModel):
-    """A sweep runner: which sweep, where it is stored, how each trial cross-validates."""
+class SweepOptions(BaseModel):
+    """The user-facing options of a sweep runner, shared by the CLI model and the runner config."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
@@ -36,6 +36,11 @@ class SweepConfig(BaseModel):
     """GPU index, cpu or auto; none = create the sweep (or check it) and run nothing."""
     prune: bool = False
     """Stop trials whose per-fold score falls below the median of earlier trials at that fold."""
+
+
+class SweepConfig(SweepOptions):
+    """A sweep runner: which sweep, where it is stored, how each trial cross-validates."""
+
     prune_startup_trials: int = Field(default=3, ge=0)
     """Trials that complete before the pruner may stop any."""
     sampler_seed: int = 42
@@ -86,34 +91,12 @@ class SweepOutcome(BaseModel):
     """True when SIGINT stopped the runner (the current trial is marked failed)."""
 
 
-class _SweepCommandBase(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
-
-    train_data_dir: Path
-    """Root of the preprocessed training set."""
-    sweep_config: Path
-    """The wandb sweep YAML file (method, metric, parameters)."""
-    n_trials: int = Field(default=10, ge=1)
-    """Trials this runner runs, one after another."""
-    sweep_db: str | None = None
-    """SQLAlchemy URL (postgresql://…, sqlite:///…) or a file (.db/.sqlite = SQLite, else an Optuna
-    journal); default: a SQLite file {artifact_dir}/{sweep_id}/sweep.db."""
-    sweep_id: str | None = None
-    """The sweep to continue; none = create a new sweep (its id is printed)."""
-    n_folds: int = Field(default=5, ge=2)
-    """Cross-validation folds; each trial trains on every fold."""
-    n_randoms: int = Field(default=3, ge=1)
-    """Trainings per fold with different seeds (42, 21, 69, …)."""
-    artifact_dir: Path = Path("lightning_logs")
-    """Runs are written to {artifact_dir}/{sweep_id}/{trial_name}/{run_name}-{run_id}."""
-    device: int | Literal["cpu", "auto"] | None = None
-    """GPU index (0), cpu or auto to run trials; none = only create the sweep."""
-    prune: bool = False
-    """Stop trials whose per-fold score falls below the median of earlier trials."""
+class _SweepCommandBase(SweepOptions):
+    """The sweep options of `darts optuna-sweep-smp`; the training options are added below."""
 
     def to_sweep_config(self) -> SweepConfig:
         """The runner configuration: training options = the training fields that are set."""
-        base = set(_SweepCommandBase.model_fields)
+        base = set(SweepOptions.model_fields)
         train = {k: v for k, v in self.model_dump(exclude_none=True).items() if k not in base}
         # model_encoder_weights=None is meaningful but indistinguishable from "not set"; keep train's default
         return SweepConfig(**{k: getattr(self, k) for k in base}, train_options=train)

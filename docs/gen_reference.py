@@ -1,4 +1,4 @@
-"""Generate the reference pages of the docs from the code: configuration keys, CLI help, bands, status.
+"""Generate the reference pages of the docs from the code: configuration keys, CLI help, bands.
 
 Run by the mkdocs hook ``docs/hooks/generate_reference.py`` on every build (so the pages always
 describe the checkout being built), and by ``tests/test_docs.py``. Standalone:
@@ -10,7 +10,6 @@ yet is listed as "not built yet" instead of failing the build.
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import importlib
 import importlib.util
@@ -38,57 +37,6 @@ LIBRARY_MODELS: tuple[str, ...] = (
     "darts_train:ConvertConfig",
     "darts_sweep:SweepConfig",
 )
-# Public API promised by the package contracts (HELPERS.md), for the status page.
-CONTRACT_API: dict[str, tuple[str, ...]] = {
-    "darts_preprocess": (
-        "bands.normalize_bands",
-        "trainset_layout.SplitWriter",
-        "sources.discover_planet_scenes",
-        "sources.load_planet_scene",
-        "sources.discover_s2_scenes",
-        "sources.load_s2_scene",
-        "sources.load_arcticdem",
-        "sources.load_tcvis",
-        "engineer_bands",
-        "sources.load_admin_regions",
-        "generate_planet_collection",
-        "PlanetPreprocessConfig",
-        "S2PreprocessConfig",
-        "preprocess_planet_train_data",
-        "preprocess_s2_train_data",
-    ),
-    "darts_dataset": (
-        "TrainingSet",
-        "PatchDataset",
-        "InMemoryPatchDataset",
-        "AugmentConfig",
-        "make_folds",
-        "validate_train_data",
-        "DataModuleConfig",
-        "DartsDataModule",
-    ),
-    "darts_models": (
-        "build_model",
-        "FocalLoss",
-        "build_pixel_metrics",
-        "object_metrics",
-        "boundary_iou",
-        "DeployableModelConfig",
-        "save_deployable_checkpoint",
-        "load_deployable_checkpoint",
-        "segment_scene",
-    ),
-    "darts_train": (
-        "TrainConfig",
-        "train_smp",
-        "TestConfig",
-        "test_smp",
-        "ConvertConfig",
-        "convert_lightning_checkpoint",
-    ),
-    "darts_sweep": ("parse_sweep_file", "SweepConfig", "optuna_sweep_smp", "sweep_report"),
-    "darts_cli": ("app.main", "settings.build_config", "quickstart.run_quickstart"),
-}
 NOT_BUILT = "*not built yet*"
 
 
@@ -323,77 +271,6 @@ def cli_page() -> str:
     return "\n".join(lines)
 
 
-def _defines(module_name: str, name: str) -> bool:
-    """True if ``module_name``'s source defines ``name`` at top level (read, not imported)."""
-    try:
-        spec = importlib.util.find_spec(module_name)
-    except (ImportError, ValueError):
-        return False
-    if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
-        return False
-    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == name:
-            return True
-        if isinstance(node, ast.ImportFrom) and any((a.asname or a.name) == name for a in node.names):
-            return True
-        if isinstance(node, ast.Assign | ast.AnnAssign):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
-                return True
-    return False
-
-
-def is_present(package: str, name: str) -> bool:
-    """Whether ``package.name`` exists, without importing heavy (lazily exported) modules.
-
-    Names a package exports lazily (PEP 562 ``_LAZY`` table) are checked in their module's source;
-    ``module.attr`` names are checked in the submodule's source.
-    """
-    try:
-        pkg = importlib.import_module(package)
-    except ImportError:
-        return False
-    head, _, attr = name.rpartition(".")
-    if head:
-        return _defines(f"{package}.{head}", attr)
-    lazy = getattr(pkg, "_LAZY", {})
-    if name in lazy:
-        module = lazy[name] if lazy[name].startswith(package) else f"{package}.{lazy[name]}"
-        return _defines(module, name)
-    return name in vars(pkg) or _defines(f"{package}.{name}", name) or _submodule(package, name)
-
-
-def _submodule(package: str, name: str) -> bool:
-    try:
-        return importlib.util.find_spec(f"{package}.{name}") is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def api_status() -> list[tuple[str, str, bool]]:
-    """(package, name, present) for every name the package contracts promise."""
-    return [(pkg, name, is_present(pkg, name)) for pkg, names in CONTRACT_API.items() for name in names]
-
-
-def status_page() -> str:
-    """Which parts of the public API this checkout provides."""
-    rows = api_status()
-    done = sum(present for _, _, present in rows)
-    lines = [
-        "# Implementation status",
-        "",
-        f"Generated when this site was built: {done} of {len(rows)} public names of the package",
-        "contracts are importable in this checkout. A command whose library is missing stops with",
-        "a clear message; `darts quickstart` stops at the first step that needs it.",
-        "",
-        "| Package | Name | Present |",
-        "|---------|------|---------|",
-    ]
-    lines += [f"| `{pkg}` | `{name}` | {'yes' if ok else 'no'} |" for pkg, name, ok in rows]
-    return "\n".join(lines) + "\n"
-
-
 def bands_table() -> str:
     """The band registry as a Markdown table."""
     from darts_preprocess.bands import BANDS
@@ -413,7 +290,6 @@ def bands_table() -> str:
 GENERATED_PAGES = {
     "reference/config-keys.md": config_keys_page,
     "reference/cli.md": cli_page,
-    "reference/status.md": status_page,
 }
 MARKERS = {"<!-- darts:bands-table -->": bands_table}
 

@@ -20,7 +20,7 @@ os.environ.setdefault("WANDB_SILENT", "true")
 def shared_data() -> Path:
     """The real RTS labels and rasters of ../shared/data (see its README)."""
     if not SHARED_DATA.is_dir():
-        pytest.fail(f"real test data not found at {SHARED_DATA}; the tests need ../shared/data beside the repo")
+        pytest.fail(f"real test data not found at {SHARED_DATA}; tests need ../shared/data beside the repo")
     return SHARED_DATA
 
 

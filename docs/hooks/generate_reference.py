@@ -24,7 +24,7 @@ def _generator() -> ModuleType:
 
 
 def on_files(files: Files, config: Any) -> Files:
-    """Add reference/config-keys.md, reference/cli.md and reference/status.md, built from the code."""
+    """Add reference/config-keys.md and reference/cli.md, built from the code."""
     gen = _generator()
     for src_uri, make in gen.GENERATED_PAGES.items():
         existing = files.get_file_from_path(src_uri)

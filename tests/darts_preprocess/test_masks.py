@@ -8,7 +8,7 @@ import shapely
 from rasterio.transform import Affine
 from scipy import ndimage
 
-from darts_preprocess.masks import build_target, erode
+from darts_preprocess.masks import _erode_blocks, build_target, erode
 from darts_preprocess.rasterize import burn_labels, geometry_mask
 
 # 10 m pixels, origin (1000, 2000): pixel (r, c) has its centre at (1005 + 10c, 1995 - 10r)
@@ -26,6 +26,16 @@ def test_erode_equals_binary_erosion_with_a_disk(radius: int) -> None:
     valid = ndimage.binary_opening(rng.random((80, 90)) > 0.2, iterations=2)
     expected = valid.copy() if radius == 0 else ndimage.binary_erosion(valid, _disk(radius), border_value=0)
     np.testing.assert_array_equal(erode(valid, radius), expected)
+
+
+@pytest.mark.parametrize(("radius", "block"), [(1, 8), (3, 8), (4, 8), (5, 16), (10, 24)])
+def test_blockwise_erode_equals_binary_erosion_with_a_disk(radius: int, block: int) -> None:
+    rng = np.random.default_rng(100 + radius)
+    valid = ndimage.binary_opening(rng.random((97, 83)) > 0.1, iterations=2)
+    valid[40:70, 10:60] = True  # blocks far from any invalid pixel
+    valid[:, 75:] = False  # blocks without a valid pixel
+    expected = ndimage.binary_erosion(valid, _disk(radius), border_value=0)
+    np.testing.assert_array_equal(_erode_blocks(valid, radius, block), expected)
 
 
 def test_burn_by_pixel_centre_with_constant_one() -> None:

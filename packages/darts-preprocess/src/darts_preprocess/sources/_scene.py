@@ -34,8 +34,9 @@ def build_scene_dataset(
     for arr in data.values():
         nodata |= np.isnan(arr)
     quality = np.where(nodata, QUALITY_INVALID, quality).astype(np.uint8)
+    invalid = quality == QUALITY_INVALID
     for arr in data.values():
-        arr[quality == QUALITY_INVALID] = np.nan
+        np.copyto(arr, np.float32(np.nan), where=invalid)
     coords = xr_coords(geobox, crs_coord_name="spatial_ref")
     variables = {name: (("y", "x"), arr) for name, arr in data.items()}
     variables["quality"] = (("y", "x"), quality)

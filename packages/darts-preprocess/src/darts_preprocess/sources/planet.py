@@ -191,7 +191,7 @@ def load_planet_scene(ref: PlanetSceneRef) -> xr.Dataset:
     bands = {}
     for i, name in enumerate(SR_BANDS):
         band = sr[i].astype(np.float32)
-        band[sr[i] == 0] = np.nan
+        np.copyto(band, np.float32(np.nan), where=sr[i] == 0)
         bands[name] = band
     attrs = {"scene_id": ref.scene_id, "date": ref.date, "sensor": "planetscope", "product": ref.product}
     return build_scene_dataset(bands, quality, geobox, attrs)

@@ -41,14 +41,13 @@ from darts_preprocess.report import (
     PreprocessResult,
     option_record,
     training_set_settings,
-    write_config,
 )
 from darts_preprocess.s2_remote import S2RemoteSource
 from darts_preprocess.scene_cache import SceneCache
 from darts_preprocess.scene_job import SceneOutcome, SceneSettings
 from darts_preprocess.sensors import PLANET, SENSORS, SENTINEL2, Sensor, scene_extent
 from darts_preprocess.splits import assign_splits
-from darts_preprocess.trainset_layout import CONFIG_FILE
+from darts_preprocess.trainset_layout import CONFIG_FILE, write_training_set_config
 
 logger = logging.getLogger(__name__)
 
@@ -287,7 +286,8 @@ def run_preprocessing(
     outcomes.update({sid: SceneOutcome.from_dict(cache.read_outcome(sid)) for sid in resumed})
     result = assemble_training_set(config, assignment, outcomes, cache, matching, labels.notes, skipped)
     result.n_processed, result.n_resumed = len(jobs), len(resumed)
-    write_config(config.train_data_dir, training_set_settings(config, sensor.name, result, labels.files))
+    settings = training_set_settings(config, sensor.name, result, labels.files)
+    write_training_set_config(config.train_data_dir, settings)
     if config.preprocess_cache is None:
         shutil.rmtree(config.cache_root, ignore_errors=True)
     result.seconds = round(time.perf_counter() - start, 2)

@@ -20,7 +20,7 @@ from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
 from darts_preprocess.labels import LabelFile
 from darts_preprocess.patching import FILTERS
 from darts_preprocess.scene_job import SceneOutcome
-from darts_preprocess.trainset_layout import LABELS_FILE, LAYOUT_VERSION, SPLITS, write_training_set_config
+from darts_preprocess.trainset_layout import LABELS_FILE, LAYOUT_VERSION, SPLITS
 
 LABELS_CRS = "EPSG:3413"
 REPORT_FILE = "preprocess-report.json"
@@ -115,11 +115,6 @@ def training_set_settings(
         }
     )
     return settings
-
-
-def write_config(train_data_dir: Path, settings: Mapping[str, Any]) -> Path:
-    """config.toml via the layout's writer (atomic)."""
-    return write_training_set_config(train_data_dir, settings)
 
 
 def labels_frame(

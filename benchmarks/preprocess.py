@@ -9,7 +9,9 @@ Scenes are generated once (synthetic PlanetScope on the real label sites, all te
 2 m UTM and TCVIS 30 m lon/lat caches); with ``--work-dir`` an earlier generation of the same size
 is reused. Every repeat times, in this order:
 
-- ``1 worker``: the whole pipeline in-process (``dask_worker=1``), discovery to ``config.toml``;
+- ``1 worker``: the whole pipeline in-process (``dask_worker=1``), discovery to ``config.toml``,
+  with the default ``dask_threads`` (2 scenes at once on a machine with 2 or more CPUs);
+- ``1 thread``: the same, one scene at a time (``dask_threads=1``);
 - ``2 workers``: the same with a dask LocalCluster of two worker processes; the cluster start-up
   (measured apart, an empty LocalCluster of two processes) is included in this figure;
 - ``I/O floor``: only reading what the pipeline reads and writing what it writes: every SR and
@@ -53,7 +55,7 @@ LABELS = REPO / ".." / "shared" / "data" / "rts-labels"
 
 
 def _config(
-    c: SyntheticCollection, out: Path, workers: int, args: argparse.Namespace
+    c: SyntheticCollection, out: Path, workers: int, args: argparse.Namespace, threads: int | None = None
 ) -> PlanetPreprocessConfig:
     return PlanetPreprocessConfig(
         data_dir=c.data_dir,
@@ -68,6 +70,7 @@ def _config(
         exclude_nan=False,
         test_val_split=0.3,
         dask_worker=workers,
+        dask_threads=threads,
         overwrite=True,
     )
 
@@ -157,7 +160,7 @@ def _cluster_startup_s() -> float:
 
 
 def _floor(coll: SyntheticCollection, work: Path, bands: list[str], args: argparse.Namespace) -> float:
-    batches = _load_set(work / "set-1")
+    batches = _load_set(work / "set-1-worker")
     shutil.rmtree(work / "floor", ignore_errors=True)
     start = time.perf_counter()
     _read_inputs(coll)
@@ -184,17 +187,25 @@ def main() -> None:
     coll = _collection(work, args)
     bands = list(_config(coll, work, 1, args).bands)
     preprocess_planet_train_data(_config(coll, work / "warm", 1, args), progress=False)  # imports, caches
-    names = ("1 worker", "2 workers", "I/O floor", "cluster start", "1 worker cpu", "I/O floor cpu")
+    names = (
+        "1 worker",
+        "1 thread",
+        "2 workers",
+        "I/O floor",
+        "cluster start",
+        "1 worker cpu",
+        "I/O floor cpu",
+    )
     t: dict[str, list[float]] = {name: [] for name in names}
+    runs = (("1 worker", 1, None), ("1 thread", 1, 1), ("2 workers", 2, None))
     for _ in range(args.repeats):
-        for workers in (1, 2):
-            shutil.rmtree(work / f"set-{workers}", ignore_errors=True)  # not part of the timing
+        for name, workers, threads in runs:
+            out = work / f"set-{name.replace(' ', '-')}"
+            shutil.rmtree(out, ignore_errors=True)  # not part of the timing
             start, cpu = time.perf_counter(), time.process_time()
-            result = preprocess_planet_train_data(
-                _config(coll, work / f"set-{workers}", workers, args), progress=False
-            )
-            t[f"{workers} worker{'s' if workers > 1 else ''}"].append(time.perf_counter() - start)
-            if workers == 1:
+            result = preprocess_planet_train_data(_config(coll, out, workers, args, threads), progress=False)
+            t[name].append(time.perf_counter() - start)
+            if name == "1 worker":
                 t["1 worker cpu"].append(time.process_time() - cpu)
         cpu = time.process_time()
         t["I/O floor"].append(_floor(coll, work, bands, args))
@@ -206,6 +217,9 @@ def main() -> None:
     for name, values in t.items():
         print(f"{name:>14s} total {_fmt(values)}   per scene {statistics.median(values) / n:.2f}")
     one, two, floor = (statistics.median(t[k]) for k in ("1 worker", "2 workers", "I/O floor"))
+    threads = _config(coll, work, 1, args).n_threads
+    single = statistics.median(t["1 thread"]) / floor
+    print(f"1 worker runs {threads} scene(s) at once; 1 thread / I/O floor: {single:.2f}x")
     cpu_ratio = statistics.median(t["1 worker cpu"]) / statistics.median(t["I/O floor cpu"])
     print(f"ratio 1 worker / I/O floor: {one / floor:.2f}x wall, {cpu_ratio:.2f}x CPU time (goal <= 2x)")
     print(f"ratio 2 workers / I/O floor: {two / floor:.2f}x")

@@ -76,7 +76,7 @@ def assert_same_set(a: dict[str, Any], b: dict[str, Any]) -> None:
 @pytest.fixture(scope="module")
 def built(collection: SyntheticCollection, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     out = tmp_path_factory.mktemp("set") / "train"
-    result = preprocess_planet_train_data(make_config(collection, out), progress=False)
+    result = preprocess_planet_train_data(make_config(collection, out, dask_threads=2), progress=False)
     return out, result
 
 
@@ -168,6 +168,8 @@ def test_resume_from_cache_gives_the_same_set(
     first = preprocess_planet_train_data(config, progress=False)
     assert first.n_processed == N_SCENES and first.n_resumed == 0
     first_set = read_set(out)
+    # the kept cache lends no chunk file to the set (a hard link would share later changes)
+    assert all(f.stat().st_nlink == 1 for f in (out / "cross-val.zarr" / "x").rglob("*") if f.is_file())
     # same arrays, labels and attrs as the reference set; config.toml differs only in paths
     assert_same_set(first_set, reference | {"config": first_set["config"]})
     # simulate an interrupted run: two scenes lost from the cache, the set never finished
@@ -199,10 +201,26 @@ def test_dask_scheduler_gives_the_same_set(
     other = read_set(out)
     config_ref = tomllib.loads(reference.pop("config"))["darts"]
     config_new = tomllib.loads(other.pop("config"))["darts"]
-    ignored = ("train_data_dir", "dask_scheduler")
+    ignored = ("train_data_dir", "dask_scheduler", "dask_threads")
     assert {k: v for k, v in config_new.items() if k not in ignored} == {
         k: v for k, v in config_ref.items() if k not in ignored
     }
+    assert_same_set(other, reference)
+
+
+def test_one_scene_at_a_time_gives_the_same_set(
+    built: tuple[Path, Any], collection: SyntheticCollection, tmp_path: Path
+) -> None:
+    reference = read_set(built[0])
+    result = preprocess_planet_train_data(make_config(collection, tmp_path, dask_threads=1), progress=False)
+    assert result.n_processed == N_SCENES
+    other = read_set(tmp_path)
+    ignored = ("train_data_dir", "dask_threads")
+    ref_config, new_config = (tomllib.loads(s.pop("config"))["darts"] for s in (reference, other))
+    assert (ref_config["dask_threads"], new_config["dask_threads"]) == (2, 1)
+    for key in ignored:
+        del ref_config[key], new_config[key]
+    assert new_config == ref_config
     assert_same_set(other, reference)
 
 

@@ -6,6 +6,7 @@ import logging
 import shutil
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -14,13 +15,14 @@ import pandas as pd
 
 from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
 from darts_preprocess.errors import DartsError, DartsInputError
+from darts_preprocess.helper_threads import helper_threads_for
 from darts_preprocess.labels import LabelMatching
 from darts_preprocess.patching import FILTERS
 from darts_preprocess.report import PreprocessResult, labels_frame, write_labels, write_report
 from darts_preprocess.scene_cache import SceneCache
 from darts_preprocess.scene_job import SceneJob, SceneOutcome, SceneSettings, run_scene_job
 from darts_preprocess.splits import SplitAssignment
-from darts_preprocess.trainset_layout import CONFIG_FILE, SPLITS, PatchBatch, SceneInfo, SplitWriter
+from darts_preprocess.trainset_layout import CONFIG_FILE, SPLITS, SceneInfo, SplitWriter
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +33,11 @@ Config = PlanetPreprocessConfig | S2PreprocessConfig
 
 
 def build_jobs(
-    refs: list[Any], matching: LabelMatching, settings: SceneSettings, cache: SceneCache
+    refs: list[Any],
+    matching: LabelMatching,
+    settings: SceneSettings,
+    cache: SceneCache,
+    helper_threads: int | None = None,
 ) -> tuple[list[SceneJob], list[str]]:
     """Jobs for scenes not in the cache, and the ids of cached (resumed) scenes."""
     jobs, resumed = [], []
@@ -51,6 +57,7 @@ def build_jobs(
                 settings=settings,
                 cache_root=cache.folder.parent,
                 cache_settings=cache.settings,
+                helper_threads=helper_threads,
             )
         )
     if resumed:
@@ -78,7 +85,7 @@ def _client(config: Config) -> Iterator[Any]:
     with (
         LocalCluster(
             n_workers=config.n_workers,
-            threads_per_worker=1,
+            threads_per_worker=config.n_threads,
             processes=True,
             dashboard_address=":0",  # any free port: 8787 may be taken (None still binds it)
             silence_logs=logging.ERROR,
@@ -88,21 +95,43 @@ def _client(config: Config) -> Iterator[Any]:
         yield client
 
 
+def helper_threads_of(config: Config) -> int | None:
+    """Warp/FFT threads per scene: this machine's CPUs shared by the scenes in flight (None: remote)."""
+    if config.dask_scheduler:
+        return None  # the workers' machines are unknown here: each uses its own default
+    return helper_threads_for(config.n_workers * config.n_threads)
+
+
 def _iter_outcomes(jobs: list[SceneJob], config: Config) -> Iterator[SceneOutcome]:
     if not jobs:
         return
     if config.dask_scheduler is None and config.n_workers <= 1:
-        for job in jobs:
-            yield run_scene_job(job)
+        yield from _iter_in_process(jobs, config.n_threads)
         return
-    from distributed import as_completed
+    from distributed import as_completed as dask_completed
 
     with _client(config) as client:
         token = uuid.uuid4().hex[:8]  # keys unique per run, also on a long-lived scheduler
         futures = client.map(run_scene_job, jobs, key=[f"darts-scene-{j.scene_id}-{token}" for j in jobs])
-        for future in as_completed(futures):
+        for future in dask_completed(futures):
             yield future.result()
             future.release()
+
+
+def _iter_in_process(jobs: list[SceneJob], n_threads: int) -> Iterator[SceneOutcome]:
+    """Run the jobs in this process, ``n_threads`` scenes at once (the heavy steps release the GIL)."""
+    if n_threads <= 1:
+        for job in jobs:
+            yield run_scene_job(job)
+        return
+    with ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="darts-scene") as pool:
+        futures = [pool.submit(run_scene_job, job) for job in jobs]  # n_threads run, the rest wait
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:  # an error or Ctrl-C: start no further scene, let the running ones end
+            for future in futures:
+                future.cancel()
 
 
 def run_jobs(jobs: list[SceneJob], config: Config, *, progress: bool = True) -> dict[str, SceneOutcome]:
@@ -139,18 +168,18 @@ def _write_split(
     cache: SceneCache,
 ) -> int:
     writer = SplitWriter(stage, split, config.bands, config.patch_size)
+    # a cache that is removed after this run lends its chunk files (hard links); a kept one is copied
+    link = config.preprocess_cache is None
     for scene_id in scene_ids:
         outcome = outcomes[scene_id]
-        x, y, meta = cache.read_patches(scene_id)
-        writer.append(
-            PatchBatch(
-                scene=SceneInfo(id=scene_id, region=outcome.region, crs=outcome.crs),
-                x=x,
-                y=y,
-                patch_row=meta["patch_row"],
-                patch_col=meta["patch_col"],
-                geotransform=meta["geotransform"],
-            )
+        meta = cache.read_meta(scene_id)
+        writer.append_stored(
+            SceneInfo(id=scene_id, region=outcome.region, crs=outcome.crs),
+            cache.patch_store(scene_id),
+            meta["patch_row"],
+            meta["patch_col"],
+            meta["geotransform"],
+            link=link,
         )
     writer.finish()
     return writer.n

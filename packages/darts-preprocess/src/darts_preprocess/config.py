@@ -41,6 +41,9 @@ class _PreprocessConfig(BaseModel):
     """Device for band engineering ('cpu', 'cuda', 'auto' or a GPU index); CPU is always supported."""
     dask_worker: int | None = Field(default=None, ge=1)
     """Number of local dask worker processes; default min(16, CPUs - 1), at least 1. 1 runs in-process."""
+    dask_threads: int | None = Field(default=None, ge=1)
+    """Scenes each worker processes at once (threads); default 2 when one worker runs on a machine with
+    at least 2 CPUs (in-process), else 1. Each scene in flight holds its own memory."""
     dask_scheduler: str | None = None
     """Address of a running dask.distributed scheduler (e.g. tcp://host:8786); overrides dask_worker."""
     ee_project: str | None = None
@@ -99,6 +102,13 @@ class _PreprocessConfig(BaseModel):
         if self.dask_worker is not None:
             return self.dask_worker
         return max(1, min(16, (os.cpu_count() or 2) - 1))
+
+    @property
+    def n_threads(self) -> int:
+        """Resolved number of scenes each worker processes at once."""
+        if self.dask_threads is not None:
+            return self.dask_threads
+        return 2 if self.n_workers == 1 and (os.cpu_count() or 1) >= 2 else 1
 
     @property
     def cache_root(self) -> Path:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,13 +18,12 @@ from scipy import fft as sfft
 
 from darts_preprocess.bands import OPTICAL_BANDS, check_bands
 from darts_preprocess.errors import DartsInputError
+from darts_preprocess.helper_threads import helper_threads
 from darts_preprocess.sources.tcvis import TCVIS_VARS
 
 logger = logging.getLogger(__name__)
 
 TERRAIN_BANDS: tuple[str, ...] = ("relative_elevation", "slope")
-FFT_WORKERS = max(1, min(4, os.cpu_count() or 1))
-"""Threads of the TPI FFTs (results do not depend on it)."""
 
 
 def _work_dtype(*arrays: np.ndarray) -> np.dtype:
@@ -66,13 +64,41 @@ def _in_bounds(n: int, k: int) -> np.ndarray:
     return ((shifted >= 0) & (shifted < n)).astype(np.float64)
 
 
+def _distinct_lines(n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """In-bounds indicators of the distinct lines along an axis of ``n`` pixels, and each pixel's line.
+
+    Pixels farther than the kernel's reach from both edges all see every tap: they share one line.
+    """
+    top, bottom = k // 2, k - 1 - k // 2  # pixels that reach past the start / end edge
+    lines = _in_bounds(n, k)
+    if n < k:
+        return lines, np.arange(n)
+    picked = np.r_[0 : top + 1, n - bottom : n]  # the start edge, one interior pixel, the end edge
+    index = np.full(n, top)
+    index[:top] = np.arange(top)
+    index[n - bottom :] = np.arange(top + 1, top + 1 + bottom)
+    return lines[picked], index
+
+
+def _in_bounds_counts(shape: tuple[int, int], kernel: np.ndarray) -> np.ndarray:
+    """Kernel taps of every pixel that fall inside the array: ``rows @ kernel @ cols.T``.
+
+    Computed on the distinct rows and columns only (a few kernel sizes each way), then spread: exact
+    (sums of small integers), and small enough that the products never wake BLAS threads.
+    """
+    rows, row_of = _distinct_lines(shape[0], kernel.shape[0])
+    cols, col_of = _distinct_lines(shape[1], kernel.shape[1])
+    distinct = np.einsum("ia,ab,jb->ij", rows, kernel, cols)  # plain C loops, no BLAS
+    return distinct[row_of[:, None], col_of[None, :]]
+
+
 @functools.lru_cache(maxsize=4)
 def _kernel_fft(
     outer_m: float, inner_m: float, res_x_m: float, res_y_m: float, shape: tuple[int, int]
 ) -> np.ndarray:
     """rFFT of the annulus kernel zero-padded to ``shape`` (scenes of one size share it)."""
     kernel = annulus_kernel(outer_m, inner_m, res_x_m, res_y_m).astype(np.float64)
-    spectrum = sfft.rfft2(kernel, shape, workers=FFT_WORKERS)
+    spectrum = sfft.rfft2(kernel, shape, workers=helper_threads())
     spectrum.flags.writeable = False
     return spectrum
 
@@ -83,9 +109,9 @@ def _convolve_same(
     """``scipy.signal.convolve(image, kernel, mode="same")`` for the annulus kernel, by FFT in float64."""
     (h, w), (kh, kw) = image.shape, kernel_shape
     shape = (sfft.next_fast_len(h + kh - 1, real=True), sfft.next_fast_len(w + kw - 1, real=True))
-    spectrum = sfft.rfft2(image, shape, workers=FFT_WORKERS)
+    spectrum = sfft.rfft2(image, shape, workers=helper_threads())
     spectrum *= _kernel_fft(*radii_res, shape)
-    full = sfft.irfft2(spectrum, shape, workers=FFT_WORKERS)
+    full = sfft.irfft2(spectrum, shape, workers=helper_threads())
     r0, c0 = (kh - 1) // 2, (kw - 1) // 2
     return full[r0 : r0 + h, c0 : c0 + w]
 
@@ -113,8 +139,7 @@ def tpi(
     relative = np.subtract(dem, offset, dtype=np.float64)
     if all_valid:
         sums = _convolve_same(relative, kernel.shape, radii_res)
-        rows, cols = _in_bounds(dem.shape[0], kernel.shape[0]), _in_bounds(dem.shape[1], kernel.shape[1])
-        counts = rows @ kernel @ cols.T
+        counts = _in_bounds_counts(dem.shape, kernel)
     else:
         sums = _convolve_same(np.where(valid, relative, 0.0), kernel.shape, radii_res)
         counts = _convolve_same(valid.astype(np.float64), kernel.shape, radii_res)

@@ -130,7 +130,8 @@ def make_patches(
         px[i] = x[:, r : r + s, c : c + s]
         py[i] = y[r : r + s, c : c + s]
         gts[i] = tuple(transform @ Affine.translation(c, r))[:6]
-    np.putmask(px, np.isnan(px), np.float32(0.0))
+        if nan[r : r + s, c : c + s].any():  # NaN only where the no-data mask says so
+            np.putmask(px[i], np.isnan(px[i]), np.float32(0.0))
     return ScenePatches(
         x=px,
         y=py,

@@ -56,6 +56,7 @@ RUNTIME_OPTIONS = frozenset(
     {
         "device",
         "dask_worker",
+        "dask_threads",
         "dask_scheduler",
         "ee_project",
         "ee_use_highvolume",
@@ -250,7 +251,7 @@ def run_preprocessing(
     ``fill`` (if given) runs after the up-front checks, before discovery: it may add scenes to
     ``scene_dir`` (the Sentinel-2 remote fill).
     """
-    from darts_preprocess.assemble import assemble_training_set, build_jobs, run_jobs
+    from darts_preprocess.assemble import assemble_training_set, build_jobs, helper_threads_of, run_jobs
 
     start = time.perf_counter()
     _check_aux(config)
@@ -281,7 +282,7 @@ def run_preprocessing(
     if config.overwrite:
         _start_rebuild(config, cache)
     cache.prepare()
-    jobs, resumed = build_jobs(refs, matching, settings, cache)
+    jobs, resumed = build_jobs(refs, matching, settings, cache, helper_threads_of(config))
     outcomes = run_jobs(jobs, config, progress=progress)
     outcomes.update({sid: SceneOutcome.from_dict(cache.read_outcome(sid)) for sid in resumed})
     result = assemble_training_set(config, assignment, outcomes, cache, matching, labels.notes, skipped)

@@ -1,12 +1,13 @@
 """Per-scene patch cache: what makes a preprocessing run resumable.
 
 Each finished scene is one folder ``{cache_root}/patches-{fingerprint}/{scene_id}/`` holding
-``x.npy``, ``y.npy``, ``meta.npz`` (patch rows, cols, geotransforms) and ``outcome.json`` (the
-scene's report). It is written under a temporary name and renamed into place, so a folder that
-exists is complete. The fingerprint hashes every setting that changes a scene's patches (bands,
-patch size, overlap, filters, erosion, TPI radii, input folders, label-file hashes); changing any
-of them uses a new folder, i.e. rebuilds. Split settings (test regions, test-val-split, seed) are
-not part of it: changing them only re-assembles the splits from the cache.
+``patches.zarr`` (x and y, encoded exactly like the split arrays, so the assembly moves their chunk
+files instead of encoding the patches again), ``meta.npz`` (patch rows, cols, geotransforms) and
+``outcome.json`` (the scene's report). It is written under a temporary name and renamed into
+place, so a folder that exists is complete. The fingerprint hashes every setting that changes a
+scene's patches (bands, patch size, overlap, filters, erosion, TPI radii, input folders, label-file
+hashes); changing any of them uses a new folder, i.e. rebuilds. Split settings (test regions,
+test-val-split, seed) are not part of it: changing them only re-assembles the splits from the cache.
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ from typing import Any
 
 import numpy as np
 
-CACHE_FORMAT_VERSION = 1
+from darts_preprocess.trainset_layout import X_ARRAY, Y_ARRAY, write_scene_patches
+
+PATCH_STORE = "patches.zarr"
+
+CACHE_FORMAT_VERSION = 2
 _TMP_PREFIX = ".tmp-"
 
 
@@ -68,8 +73,7 @@ class SceneCache:
         """Write one scene atomically (temporary folder, then rename)."""
         tmp = self.folder / f"{_TMP_PREFIX}{scene_id}-{uuid.uuid4().hex[:8]}"
         tmp.mkdir(parents=True)
-        np.save(tmp / "x.npy", np.ascontiguousarray(x, dtype=np.float32))
-        np.save(tmp / "y.npy", np.ascontiguousarray(y, dtype=np.uint8))
+        write_scene_patches(tmp / PATCH_STORE, x, y)
         np.savez(tmp / "meta.npz", **{k: np.asarray(v) for k, v in meta.items()})
         (tmp / "outcome.json").write_text(json.dumps(outcome, sort_keys=True, default=str))
         final = self.scene_dir(scene_id)
@@ -82,13 +86,21 @@ class SceneCache:
         """The stored report of a finished scene."""
         return json.loads((self.scene_dir(scene_id) / "outcome.json").read_text())
 
+    def patch_store(self, scene_id: str) -> Path:
+        """The zarr group (x, y) of a finished scene."""
+        return self.scene_dir(scene_id) / PATCH_STORE
+
+    def read_meta(self, scene_id: str) -> dict[str, np.ndarray]:
+        """Patch rows, cols and geotransforms of a finished scene."""
+        with np.load(self.scene_dir(scene_id) / "meta.npz") as meta:
+            return {k: meta[k] for k in meta.files}
+
     def read_patches(self, scene_id: str) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        """``(x, y, meta)`` of a finished scene; x and y memory-mapped (read lazily)."""
-        folder = self.scene_dir(scene_id)
-        x = np.load(folder / "x.npy", mmap_mode="r")
-        y = np.load(folder / "y.npy", mmap_mode="r")
-        with np.load(folder / "meta.npz") as meta:
-            return x, y, {k: meta[k] for k in meta.files}
+        """``(x, y, meta)`` of a finished scene, read into memory."""
+        import zarr
+
+        group = zarr.open_group(self.patch_store(scene_id), mode="r")
+        return np.asarray(group[X_ARRAY][:]), np.asarray(group[Y_ARRAY][:]), self.read_meta(scene_id)
 
     def clear(self) -> None:
         """Delete this fingerprint's folder."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 from darts_preprocess.bands import BANDS, BandKind, normalize_bands
 from darts_preprocess.errors import DartsError
+from darts_preprocess.helper_threads import limit_helper_threads
 from darts_preprocess.masks import build_target
 from darts_preprocess.patching import make_patches
 from darts_preprocess.rasterize import LabelBurnReport, burn_labels, geometry_mask
@@ -63,6 +65,8 @@ class SceneJob:
     settings: SceneSettings
     cache_root: Path
     cache_settings: dict[str, Any]
+    helper_threads: int | None = None
+    """Threads the scene's warps and FFTs may use; None = the default of the machine it runs on."""
 
 
 @dataclass
@@ -146,6 +150,11 @@ def _label_status(job: SceneJob, outside: np.ndarray, too_small: np.ndarray) -> 
 
 def process_scene(job: SceneJob) -> SceneOutcome:
     """Process one scene and write its cache; raises on any error."""
+    with limit_helper_threads(job.helper_threads):
+        return _process_scene(job)
+
+
+def _process_scene(job: SceneJob) -> SceneOutcome:
     start = time.perf_counter()
     settings = job.settings
     scene = SENSORS[settings.sensor].load(job.ref)
@@ -199,8 +208,23 @@ def process_scene(job: SceneJob) -> SceneOutcome:
     return outcome
 
 
+def _ignore_spurious_rasterio_warnings() -> None:
+    """Silence rasterio's NotGeoreferencedWarning about its own in-memory datasets.
+
+    ``rasterize`` and ``reproject`` wrap arrays (given with an explicit transform) in GDAL MEM
+    datasets and suppress this warning with ``warnings.catch_warnings``, which is not thread-safe:
+    with scenes in threads it leaks. Only warnings raised from ``rasterio.features`` and
+    ``rasterio.warp`` are silenced; opening a file without a geotransform still warns. Called per
+    job (an identical filter replaces the earlier one), as callers may reset the filter list.
+    """
+    from rasterio.errors import NotGeoreferencedWarning
+
+    warnings.filterwarnings("ignore", category=NotGeoreferencedWarning, module=r"rasterio\.(features|warp)$")
+
+
 def run_scene_job(job: SceneJob) -> SceneOutcome:
     """Worker entry point: like :func:`process_scene`, but a darts input error skips the scene."""
+    _ignore_spurious_rasterio_warnings()
     try:
         return process_scene(job)
     except DartsError as err:

@@ -18,6 +18,8 @@ of the patch), ``positive_fraction`` float32. Group attributes: ``scenes`` = lis
 
 from __future__ import annotations
 
+import logging
+import os
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +44,8 @@ METADATA_ARRAYS: tuple[str, ...] = (
 )
 LAYOUT_VERSION = 1
 PARTIAL_SUFFIX = ".partial"
+
+logger = logging.getLogger(__name__)
 
 LABEL_BACKGROUND = 0
 LABEL_RTS = 1
@@ -103,44 +107,97 @@ class SplitWriter:
         if self.partial_path.exists():
             shutil.rmtree(self.partial_path)
         self.bands = list(bands)
-        c, s = len(self.bands), patch_size
         self.group = zarr.open_group(self.partial_path, mode="w", zarr_format=3)
-        # x is stored uncompressed: model-ready float32 barely compresses (ratio 0.7-0.9) while decoding
-        # zstd costs ~20x in random-access read speed (benchmarks/loader.py).
-        self.group.create_array(
-            X_ARRAY, shape=(0, c, s, s), chunks=(1, c, s, s), dtype="float32", compressors=None
-        )
-        self.group.create_array(Y_ARRAY, shape=(0, s, s), chunks=(1, s, s), dtype="uint8")
+        create_patch_arrays(self.group, 0, len(self.bands), patch_size)
         for name, dtype in (("scene_index", "int32"), ("patch_row", "int32"), ("patch_col", "int32")):
             self.group.create_array(name, shape=(0,), chunks=(4096,), dtype=dtype)
         self.group.create_array("geotransform", shape=(0, 6), chunks=(4096, 6), dtype="float64")
         self.group.create_array("positive_fraction", shape=(0,), chunks=(4096,), dtype="float32")
         self.scenes: list[SceneInfo] = []
+        self._metadata: dict[str, list[np.ndarray]] = {name: [] for name in METADATA_ARRAYS}
         self.n = 0
 
     def append(self, batch: PatchBatch) -> None:
         """Append all patches of one scene (a scene with zero patches is still recorded)."""
-        if batch.x.ndim != 4 or batch.x.shape[1] != len(self.bands):
+        self._check_bands(batch.scene, batch.x.shape)
+        n = len(batch.x)
+        if n:
+            self.group[X_ARRAY].append(batch.x.astype(np.float32, copy=False), axis=0)
+            self.group[Y_ARRAY].append(batch.y.astype(np.uint8, copy=False), axis=0)
+        self._append_metadata(batch)
+
+    def append_stored(
+        self,
+        scene: SceneInfo,
+        source: Path | str,
+        patch_row: np.ndarray,
+        patch_col: np.ndarray,
+        geotransform: np.ndarray,
+        *,
+        link: bool,
+    ) -> None:
+        """Append the patches of a zarr group written by :func:`write_scene_patches`, moving chunk files.
+
+        The chunk files of ``x`` and ``y`` are hard-linked (``link``) or copied into this split under
+        their new index, so the patches are not decoded and encoded again; only ``y`` is read (for
+        the positive fraction). Link only from a store that is deleted afterwards or never written
+        again: a linked file is shared. A source with another encoding, or a file system without
+        hard links, falls back to copying (re-encoding in the first case).
+        """
+        src = zarr.open_group(source, mode="r")
+        x_src, y_src = src[X_ARRAY], src[Y_ARRAY]
+        self._check_bands(scene, x_src.shape)
+        y = np.asarray(y_src[:])
+        batch = PatchBatch(
+            scene, np.empty((len(y), 0, 0, 0), np.float32), y, patch_row, patch_col, geotransform
+        )
+        if not all(_same_encoding(a, self.group[a.basename]) for a in (x_src, y_src)):
+            self.append(PatchBatch(scene, np.asarray(x_src[:]), y, patch_row, patch_col, geotransform))
+            return
+        for array in (x_src, y_src):
+            self._move_chunks(array, Path(source) / array.basename, link)
+        self._append_metadata(batch)
+
+    def _move_chunks(self, src: zarr.Array, src_dir: Path, link: bool) -> None:
+        dst = self.group[src.basename]
+        dst_dir = self.partial_path / src.basename
+        tail = (0,) * (src.ndim - 1)
+        for i in range(src.shape[0]):
+            source_file = src_dir / src.metadata.encode_chunk_key((i, *tail))
+            if not source_file.is_file():  # zarr writes no chunk that is all fill value: same here
+                continue
+            target = dst_dir / dst.metadata.encode_chunk_key((self.n + i, *tail))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _link_or_copy(source_file, target, link)
+        dst.resize((self.n + src.shape[0], *dst.shape[1:]))
+
+    def _check_bands(self, scene: SceneInfo, x_shape: tuple[int, ...]) -> None:
+        if len(x_shape) != 4 or x_shape[1] != len(self.bands):
             raise ValueError(
-                f"x of scene {batch.scene.id} has shape {batch.x.shape}, "
-                f"expected [n, {len(self.bands)}, h, w]"
+                f"x of scene {scene.id} has shape {x_shape}, expected [n, {len(self.bands)}, h, w]"
             )
+
+    def _append_metadata(self, batch: PatchBatch) -> None:
+        """Record the per-sample metadata of a scene; written once, by :meth:`finish`."""
         scene_index = len(self.scenes)
         self.scenes.append(batch.scene)
-        n = len(batch.x)
-        if n == 0:
-            return
-        self.group[X_ARRAY].append(batch.x.astype(np.float32, copy=False), axis=0)
-        self.group[Y_ARRAY].append(batch.y.astype(np.uint8, copy=False), axis=0)
-        self.group["scene_index"].append(np.full(n, scene_index, dtype=np.int32), axis=0)
-        self.group["patch_row"].append(np.asarray(batch.patch_row, dtype=np.int32), axis=0)
-        self.group["patch_col"].append(np.asarray(batch.patch_col, dtype=np.int32), axis=0)
-        self.group["geotransform"].append(np.asarray(batch.geotransform, dtype=np.float64), axis=0)
-        self.group["positive_fraction"].append(np.asarray(batch.positive_fraction, dtype=np.float32), axis=0)
+        n = len(batch.y)
+        columns = {
+            "scene_index": np.full(n, scene_index, dtype=np.int32),
+            "patch_row": np.asarray(batch.patch_row, dtype=np.int32),
+            "patch_col": np.asarray(batch.patch_col, dtype=np.int32),
+            "geotransform": np.asarray(batch.geotransform, dtype=np.float64).reshape(n, 6),
+            "positive_fraction": np.asarray(batch.positive_fraction, dtype=np.float32),
+        }
+        for name, values in columns.items():
+            self._metadata[name].append(values)
         self.n += n
 
     def finish(self) -> Path:
-        """Write the group attributes and move the split into place atomically."""
+        """Write the metadata arrays and group attributes, then move the split into place atomically."""
+        for name, parts in self._metadata.items():
+            if self.n:
+                self.group[name].append(np.concatenate(parts), axis=0)
         self.group.attrs.update(
             {
                 "bands": self.bands,
@@ -152,6 +209,51 @@ class SplitWriter:
             shutil.rmtree(self.final_path)
         self.partial_path.rename(self.final_path)
         return self.final_path
+
+
+def create_patch_arrays(group: zarr.Group, n: int, n_bands: int, patch_size: int) -> None:
+    """Create the ``x`` and ``y`` arrays (one patch per chunk) of a split or of a scene's patch store.
+
+    Both use this one encoding, so :meth:`SplitWriter.append_stored` can move chunk files between them.
+    x is stored uncompressed: model-ready float32 barely compresses (ratio 0.7-0.9) while decoding
+    zstd costs ~20x in random-access read speed (benchmarks/loader.py).
+    """
+    c, s = n_bands, patch_size
+    group.create_array(X_ARRAY, shape=(n, c, s, s), chunks=(1, c, s, s), dtype="float32", compressors=None)
+    group.create_array(Y_ARRAY, shape=(n, s, s), chunks=(1, s, s), dtype="uint8")
+
+
+def write_scene_patches(path: Path | str, x: np.ndarray, y: np.ndarray) -> Path:
+    """Write one scene's patches (x float32 [n, c, s, s], y uint8 [n, s, s]) as a zarr group at ``path``."""
+    if x.ndim != 4 or y.shape != (len(x), *x.shape[2:]):
+        raise ValueError(
+            f"patch arrays do not match: x {x.shape}, y {y.shape}; expected [n, c, s, s] and [n, s, s]"
+        )
+    group = zarr.open_group(path, mode="w", zarr_format=3)
+    create_patch_arrays(group, len(x), x.shape[1], x.shape[2])
+    if len(x):
+        group[X_ARRAY][:] = x.astype(np.float32, copy=False)
+        group[Y_ARRAY][:] = y.astype(np.uint8, copy=False)
+    return Path(path)
+
+
+def _same_encoding(a: zarr.Array, b: zarr.Array) -> bool:
+    """True when chunk files of ``a`` can be used as chunk files of ``b`` (all but the length agree)."""
+    da, db = a.metadata.to_dict(), b.metadata.to_dict()
+    for meta in (da, db):
+        meta.pop("attributes", None)
+        meta["shape"] = tuple(meta["shape"])[1:]
+    return da == db
+
+
+def _link_or_copy(source: Path, target: Path, link: bool) -> None:
+    if link:
+        try:
+            os.link(source, target)
+            return
+        except OSError as err:  # another file system, or one without hard links
+            logger.debug("cannot hard-link %s (%s); copying", source, err)
+    shutil.copyfile(source, target)
 
 
 def write_training_set_config(train_data_dir: Path | str, settings: Mapping[str, Any]) -> Path:

@@ -33,6 +33,8 @@ from rasterio.warp import Resampling, reproject
 from rasterio.windows import Window, from_bounds
 from shapely.geometry.base import BaseGeometry
 
+from darts_preprocess.helper_threads import helper_threads
+
 logger = logging.getLogger(__name__)
 
 COVERAGE_TOLERANCE = 1e-4
@@ -101,10 +103,6 @@ def describe_extent(geom: Geometry) -> str:
     )
 
 
-WARP_THREADS = max(1, min(4, os.cpu_count() or 1))
-"""GDAL warp threads per reprojection (results do not depend on it)."""
-
-
 def _source_window(src: rasterio.DatasetReader, geobox: GeoBox) -> Window | None:
     """The tile pixels that can reach ``geobox`` (its extent plus a resampling margin), or None."""
     full = Window(0, 0, src.width, src.height)
@@ -138,7 +136,7 @@ def _warp_tile(
         "dst_transform": geobox.affine,
         "dst_crs": geobox.crs.to_wkt(),
         "resampling": Resampling[resampling],
-        "num_threads": WARP_THREADS,
+        "num_threads": helper_threads(),
     }
     masked = any(MaskFlags.per_dataset in f or MaskFlags.alpha in f for f in src.mask_flag_enums)
     if masked:  # a mask band or alpha: let GDAL read the dataset and apply its masks

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,12 @@ import zarr
 from darts_dataset import validate_train_data
 from darts_preprocess.bands import norm_factors
 from darts_preprocess.trainset_layout import write_training_set_config
+
+
+def _x_chunk(split: Path, i: int) -> Path:
+    """The chunk file of patch ``i`` of a split's x (named by the array's own chunk-key encoding)."""
+    x = zarr.open_array(split / "x", mode="r")
+    return split / "x" / x.metadata.encode_chunk_key((i, 0, 0, 0))
 
 
 def test_good_set_counts(tiny_set):
@@ -62,11 +69,11 @@ def _mismatched_n(path):
 
 
 def _missing_chunk(path):
-    (path / "cross-val.zarr" / "x" / "c" / "4" / "0" / "0" / "0").unlink()
+    _x_chunk(path / "cross-val.zarr", 4).unlink()
 
 
 def _truncated_chunk(path):
-    chunk = path / "val-test.zarr" / "x" / "c" / "0" / "0" / "0" / "0"
+    chunk = _x_chunk(path / "val-test.zarr", 0)
     chunk.write_bytes(chunk.read_bytes()[:100])
 
 

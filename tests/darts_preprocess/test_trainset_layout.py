@@ -35,8 +35,8 @@ def _meta(n: int, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _chunk_file(store: Path, array: str, index: int) -> Path:
-    tail = "/0/0/0" if array == X_ARRAY else "/0/0"
-    return store / array / f"c/{index}{tail}"
+    tail = ".0.0.0" if array == X_ARRAY else ".0.0"
+    return store / array / f"c.{index}{tail}"
 
 
 @pytest.mark.parametrize("link", [True, False])

@@ -6,12 +6,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import zarr
 
 from darts_cli.app import main
 from darts_preprocess.bands import norm_factors
 from darts_preprocess.trainset_layout import PatchBatch, SceneInfo, SplitWriter, write_training_set_config
 
 BANDS = ("red", "green", "blue", "slope")
+
+
+def _x_chunk(split: Path, i: int) -> Path:
+    """The chunk file of patch ``i`` of a split's x (named by the array's own chunk-key encoding)."""
+    x = zarr.open_array(split / "x", mode="r")
+    return split / "x" / x.metadata.encode_chunk_key((i, 0, 0, 0))
 
 
 def _write_set(path: Path) -> None:
@@ -65,7 +72,7 @@ def test_broken_set_exits_nonzero_listing_violations(tmp_path, monkeypatch, caps
     monkeypatch.chdir(tmp_path)
     _write_set(tmp_path / "train")
     shutil.rmtree(tmp_path / "train" / "test.zarr")
-    (tmp_path / "train" / "val-test.zarr" / "x" / "c" / "1" / "0" / "0" / "0").unlink()
+    _x_chunk(tmp_path / "train" / "val-test.zarr", 1).unlink()
     assert _run(tmp_path, tmp_path / "train") == 1
     out = " ".join(capsys.readouterr().out.split())
     assert "missing group test.zarr" in out

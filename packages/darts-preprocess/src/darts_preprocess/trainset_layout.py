@@ -216,11 +216,21 @@ def create_patch_arrays(group: zarr.Group, n: int, n_bands: int, patch_size: int
 
     Both use this one encoding, so :meth:`SplitWriter.append_stored` can move chunk files between them.
     x is stored uncompressed: model-ready float32 barely compresses (ratio 0.7-0.9) while decoding
-    zstd costs ~20x in random-access read speed (benchmarks/loader.py).
+    zstd costs ~20x in random-access read speed (benchmarks/loader.py). Chunk keys use the ``.``
+    separator (``c.17.0.0.0``): one file per patch in the array folder, not four nested folders,
+    which shared file systems handle far better.
     """
     c, s = n_bands, patch_size
-    group.create_array(X_ARRAY, shape=(n, c, s, s), chunks=(1, c, s, s), dtype="float32", compressors=None)
-    group.create_array(Y_ARRAY, shape=(n, s, s), chunks=(1, s, s), dtype="uint8")
+    flat = {"name": "default", "separator": "."}  # chunk files c.<i>.0.0.0: no folder per patch
+    group.create_array(
+        X_ARRAY,
+        shape=(n, c, s, s),
+        chunks=(1, c, s, s),
+        dtype="float32",
+        compressors=None,
+        chunk_key_encoding=flat,
+    )
+    group.create_array(Y_ARRAY, shape=(n, s, s), chunks=(1, s, s), dtype="uint8", chunk_key_encoding=flat)
 
 
 def write_scene_patches(path: Path | str, x: np.ndarray, y: np.ndarray) -> Path:

@@ -15,6 +15,7 @@ from darts_preprocess.trainset_layout import (
     Y_ARRAY,
     SceneInfo,
     SplitWriter,
+    positive_fractions,
     split_path,
     write_scene_patches,
 )
@@ -60,7 +61,10 @@ def test_append_stored_equals_the_concatenation(tmp_path: Path, link: bool) -> N
     scenes = [SceneInfo(s, "r", "EPSG:32633") for s in ("a", "empty", "b")]
     writer.append_stored(scenes[0], store_a, *_meta(3, 0), link=link)
     writer.append_stored(scenes[1], store_empty, *_meta(0, 3), link=link)
-    writer.append_stored(scenes[2], store_b, *_meta(2, 3), link=link)
+    # given fractions (as the scene cache stores them) are used as they are; else y is read
+    writer.append_stored(
+        scenes[2], store_b, *_meta(2, 3), link=link, positive_fraction=positive_fractions(yb)
+    )
     path = writer.finish()
     assert path == split_path(tmp_path / "set", "cross-val")
     group = zarr.open_group(path, mode="r")
@@ -105,3 +109,15 @@ def test_write_scene_patches_checks_shapes(tmp_path: Path) -> None:
     x, y = _patches(np.random.default_rng(3), 2)
     with pytest.raises(ValueError, match="patch arrays do not match"):
         write_scene_patches(tmp_path / "s.zarr", x, y[:1])
+
+
+def test_append_stored_checks_metadata_rows_before_moving_anything(tmp_path: Path) -> None:
+    x, y = _patches(np.random.default_rng(4), 3)
+    store = write_scene_patches(tmp_path / "s.zarr", x, y)
+    writer = SplitWriter(tmp_path / "set", "test", BANDS, SIZE)
+    rows, cols, gts = _meta(3, 0)
+    with pytest.raises(ValueError, match="patch_col of scene s has 2 rows, expected 3"):
+        writer.append_stored(SceneInfo("s", "", "EPSG:4326"), store, rows, cols[:2], gts, link=True)
+    assert writer.n == 0 and not (writer.partial_path / X_ARRAY / "c.0.0.0.0").exists()
+    writer.append_stored(SceneInfo("s", "", "EPSG:4326"), store, rows, cols, gts, link=True)
+    np.testing.assert_array_equal(zarr.open_group(writer.finish(), mode="r")[X_ARRAY][:], x)

@@ -180,6 +180,7 @@ def _write_split(
             meta["patch_col"],
             meta["geotransform"],
             link=link,
+            positive_fraction=meta["positive_fraction"],
         )
     writer.finish()
     return writer.n

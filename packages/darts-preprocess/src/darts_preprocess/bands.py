@@ -8,7 +8,7 @@ between the two.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -28,50 +28,52 @@ class BandKind(StrEnum):
 
 @dataclass(frozen=True)
 class BandSpec:
-    """One band: how its physical value is encoded and scaled to [0, 1]."""
+    """One band: how its physical value is encoded and scaled to [0, 1].
+
+    Every encoding is affine, ``encoded = (value + offset) * scale``; normalised values are
+    ``clip(encoded * norm_factor, 0, 1)``.
+    """
 
     name: str
     kind: BandKind
     unit: str
     encoding: str
     """Human-readable encoding formula (for docs and the training set's config.toml)."""
-    encode: Callable[[np.ndarray], np.ndarray]
     norm_factor: float
+    offset: float = 0.0
+    scale: float = 1.0
 
-
-def _identity(values: np.ndarray) -> np.ndarray:
-    return values
-
-
-def _encode_ndvi(values: np.ndarray) -> np.ndarray:
-    return (values + 1.0) * 1e4
-
-
-def _encode_tpi(values: np.ndarray) -> np.ndarray:
-    return (values + 50.0) * 300.0
+    def encode(self, values: np.ndarray) -> np.ndarray:
+        """Encoded values ``(values + offset) * scale`` (float32 for float32 or integer input)."""
+        values = np.asarray(values, dtype=np.result_type(np.asarray(values).dtype, np.float32))
+        return (values + self.offset) * self.scale if self.offset or self.scale != 1.0 else values
 
 
 _OPTICAL_UNIT = "surface reflectance DN (reflectance x 10000)"
+_TCVIS_UNIT = "TCVIS trend, uint8 0..255"
 BANDS: dict[str, BandSpec] = {
     spec.name: spec
     for spec in (
-        BandSpec("blue", BandKind.OPTICAL, _OPTICAL_UNIT, "dn", _identity, 1 / 3000),
-        BandSpec("green", BandKind.OPTICAL, _OPTICAL_UNIT, "dn", _identity, 1 / 3000),
-        BandSpec("red", BandKind.OPTICAL, _OPTICAL_UNIT, "dn", _identity, 1 / 3000),
-        BandSpec("nir", BandKind.OPTICAL, _OPTICAL_UNIT, "dn", _identity, 1 / 3000),
-        BandSpec("ndvi", BandKind.INDEX, "NDVI in [-1, 1]", "(ndvi + 1) * 1e4", _encode_ndvi, 1 / 20000),
-        BandSpec("tc_brightness", BandKind.TCVIS, "TCVIS trend, uint8 0..255", "dn", _identity, 1 / 255),
-        BandSpec("tc_greenness", BandKind.TCVIS, "TCVIS trend, uint8 0..255", "dn", _identity, 1 / 255),
-        BandSpec("tc_wetness", BandKind.TCVIS, "TCVIS trend, uint8 0..255", "dn", _identity, 1 / 255),
+        BandSpec("blue", BandKind.OPTICAL, _OPTICAL_UNIT, "dn", 1 / 3000),
+        BandSpec("green", BandKind.OPTICAL, _OPTICAL_UNIT, "dn", 1 / 3000),
+        BandSpec("red", BandKind.OPTICAL, _OPTICAL_UNIT, "dn", 1 / 3000),
+        BandSpec("nir", BandKind.OPTICAL, _OPTICAL_UNIT, "dn", 1 / 3000),
+        BandSpec(
+            "ndvi", BandKind.INDEX, "NDVI in [-1, 1]", "(ndvi + 1) * 1e4", 1 / 20000, offset=1.0, scale=1e4
+        ),
+        BandSpec("tc_brightness", BandKind.TCVIS, _TCVIS_UNIT, "dn", 1 / 255),
+        BandSpec("tc_greenness", BandKind.TCVIS, _TCVIS_UNIT, "dn", 1 / 255),
+        BandSpec("tc_wetness", BandKind.TCVIS, _TCVIS_UNIT, "dn", 1 / 255),
         BandSpec(
             "relative_elevation",
             BandKind.TERRAIN,
             "TPI in metres",
             "(tpi + 50) * 300",
-            _encode_tpi,
             1 / 30000,
+            offset=50.0,
+            scale=300.0,
         ),
-        BandSpec("slope", BandKind.TERRAIN, "degrees", "degrees", _identity, 1 / 90),
+        BandSpec("slope", BandKind.TERRAIN, "degrees", "degrees", 1 / 90),
     )
 }
 OPTICAL_BANDS: tuple[str, ...] = tuple(n for n, s in BANDS.items() if s.kind is BandKind.OPTICAL)
@@ -112,9 +114,14 @@ def normalize_bands(
     first = np.asarray(values[bands[0]])
     out = np.empty((len(bands), *first.shape), dtype=np.float32)
     for i, band in enumerate(bands):
-        factor = BANDS[band].norm_factor if factors is None else float(factors[band])
-        encoded = BANDS[band].encode(np.asarray(values[band], dtype=np.float32))
-        # Write each band into the preallocated stack (no list + np.stack copy of the whole scene).
-        np.multiply(encoded, np.float32(factor), out=out[i])
-        np.clip(out[i], 0.0, 1.0, out=out[i])
+        spec = BANDS[band]
+        factor = spec.norm_factor if factors is None else float(factors[band])
+        # (value + offset) * (scale * factor), written straight into the stack: no temporaries
+        dst = out[i]
+        if spec.offset:
+            np.add(values[band], np.float32(spec.offset), out=dst, casting="unsafe")
+            np.multiply(dst, np.float32(spec.scale * factor), out=dst)
+        else:
+            np.multiply(values[band], np.float32(spec.scale * factor), out=dst, casting="unsafe")
+        np.clip(dst, np.float32(0.0), np.float32(1.0), out=dst)
     return out

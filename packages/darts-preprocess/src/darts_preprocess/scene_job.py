@@ -27,6 +27,7 @@ from darts_preprocess.patching import make_patches
 from darts_preprocess.rasterize import LabelBurnReport, burn_labels, geometry_mask
 from darts_preprocess.scene_cache import SceneCache
 from darts_preprocess.sensors import SENSORS
+from darts_preprocess.trainset_layout import positive_fractions
 
 logger = logging.getLogger(__name__)
 
@@ -201,7 +202,12 @@ def _process_scene(job: SceneJob) -> SceneOutcome:
         label_status=_label_status(job, outside, too_small),
     )
     outcome.seconds = round(time.perf_counter() - start, 3)
-    meta = {"patch_row": patches.rows, "patch_col": patches.cols, "geotransform": patches.geotransforms}
+    meta = {
+        "patch_row": patches.rows,
+        "patch_col": patches.cols,
+        "geotransform": patches.geotransforms,
+        "positive_fraction": positive_fractions(patches.y),
+    }
     cache = SceneCache(job.cache_root, job.cache_settings)
     stored = outcome.to_dict() | {"seconds": 0.0}
     cache.write(job.scene_id, patches.x, patches.y, meta, stored)

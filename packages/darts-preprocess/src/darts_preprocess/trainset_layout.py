@@ -69,6 +69,13 @@ class SceneInfo:
     """CRS as an authority string (``EPSG:32633``) or WKT."""
 
 
+def positive_fractions(y: np.ndarray) -> np.ndarray:
+    """RTS pixels / valid (not ignored) pixels of each patch of ``y`` [n, h, w]; 0 without valid pixels."""
+    valid = (y != LABEL_IGNORE).sum(axis=(1, 2))
+    pos = (y == LABEL_RTS).sum(axis=(1, 2))
+    return np.where(valid > 0, pos / np.maximum(valid, 1), 0.0).astype(np.float32)
+
+
 @dataclass
 class PatchBatch:
     """Patches of one scene, ready to append to a split."""
@@ -87,9 +94,7 @@ class PatchBatch:
     def __post_init__(self) -> None:
         n = len(self.x)
         if self.positive_fraction is None:
-            valid = (self.y != LABEL_IGNORE).sum(axis=(1, 2))
-            pos = (self.y == LABEL_RTS).sum(axis=(1, 2))
-            self.positive_fraction = np.where(valid > 0, pos / np.maximum(valid, 1), 0.0).astype(np.float32)
+            self.positive_fraction = positive_fractions(self.y)
         for name in ("y", "patch_row", "patch_col", "geotransform", "positive_fraction"):
             if len(getattr(self, name)) != n:
                 raise ValueError(f"PatchBatch.{name} has {len(getattr(self, name))} rows, x has {n}")
@@ -119,12 +124,14 @@ class SplitWriter:
 
     def append(self, batch: PatchBatch) -> None:
         """Append all patches of one scene (a scene with zero patches is still recorded)."""
-        self._check_bands(batch.scene, batch.x.shape)
-        n = len(batch.x)
+        b = batch
+        self._check_bands(b.scene, b.x.shape)
+        n = len(b.x)
+        columns = self._columns(b.scene, n, b.patch_row, b.patch_col, b.geotransform, b.positive_fraction)
         if n:
-            self.group[X_ARRAY].append(batch.x.astype(np.float32, copy=False), axis=0)
-            self.group[Y_ARRAY].append(batch.y.astype(np.uint8, copy=False), axis=0)
-        self._append_metadata(batch)
+            self.group[X_ARRAY].append(b.x.astype(np.float32, copy=False), axis=0)
+            self.group[Y_ARRAY].append(b.y.astype(np.uint8, copy=False), axis=0)
+        self._record(b.scene, columns)
 
     def append_stored(
         self,
@@ -135,39 +142,44 @@ class SplitWriter:
         geotransform: np.ndarray,
         *,
         link: bool,
+        positive_fraction: np.ndarray | None = None,
     ) -> None:
         """Append the patches of a zarr group written by :func:`write_scene_patches`, moving chunk files.
 
         The chunk files of ``x`` and ``y`` are hard-linked (``link``) or copied into this split under
-        their new index, so the patches are not decoded and encoded again; only ``y`` is read (for
-        the positive fraction). Link only from a store that is deleted afterwards or never written
-        again: a linked file is shared. A source with another encoding, or a file system without
-        hard links, falls back to copying (re-encoding in the first case).
+        their new index, so the patches are not decoded and encoded again (``y`` is read only when
+        ``positive_fraction``, see :func:`positive_fractions`, is not given). Link only from a store
+        that is deleted afterwards or never written again: a linked file is shared. A source with
+        another encoding is re-encoded; a file system without hard links gets copies.
         """
         src = zarr.open_group(source, mode="r")
         x_src, y_src = src[X_ARRAY], src[Y_ARRAY]
         self._check_bands(scene, x_src.shape)
-        y = np.asarray(y_src[:])
-        batch = PatchBatch(
-            scene, np.empty((len(y), 0, 0, 0), np.float32), y, patch_row, patch_col, geotransform
-        )
         if not all(_same_encoding(a, self.group[a.basename]) for a in (x_src, y_src)):
-            self.append(PatchBatch(scene, np.asarray(x_src[:]), y, patch_row, patch_col, geotransform))
+            x, y = np.asarray(x_src[:]), np.asarray(y_src[:])
+            self.append(PatchBatch(scene, x, y, patch_row, patch_col, geotransform, positive_fraction))
             return
+        if positive_fraction is None:
+            positive_fraction = positive_fractions(np.asarray(y_src[:]))
+        n = x_src.shape[0]
+        columns = self._columns(scene, n, patch_row, patch_col, geotransform, positive_fraction)
         for array in (x_src, y_src):
             self._move_chunks(array, Path(source) / array.basename, link)
-        self._append_metadata(batch)
+        self._record(scene, columns)
 
     def _move_chunks(self, src: zarr.Array, src_dir: Path, link: bool) -> None:
         dst = self.group[src.basename]
         dst_dir = self.partial_path / src.basename
         tail = (0,) * (src.ndim - 1)
+        folders: set[Path] = set()
         for i in range(src.shape[0]):
             source_file = src_dir / src.metadata.encode_chunk_key((i, *tail))
             if not source_file.is_file():  # zarr writes no chunk that is all fill value: same here
                 continue
             target = dst_dir / dst.metadata.encode_chunk_key((self.n + i, *tail))
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(target.parent)
             _link_or_copy(source_file, target, link)
         dst.resize((self.n + src.shape[0], *dst.shape[1:]))
 
@@ -177,20 +189,35 @@ class SplitWriter:
                 f"x of scene {scene.id} has shape {x_shape}, expected [n, {len(self.bands)}, h, w]"
             )
 
-    def _append_metadata(self, batch: PatchBatch) -> None:
-        """Record the per-sample metadata of a scene; written once, by :meth:`finish`."""
-        scene_index = len(self.scenes)
-        self.scenes.append(batch.scene)
-        n = len(batch.y)
+    @staticmethod
+    def _columns(
+        scene: SceneInfo,
+        n: int,
+        patch_row: np.ndarray,
+        patch_col: np.ndarray,
+        geotransform: np.ndarray,
+        positive_fraction: np.ndarray,
+    ) -> dict[str, np.ndarray]:
+        """The per-sample metadata of a scene's ``n`` patches, checked (scene_index is added later)."""
         columns = {
-            "scene_index": np.full(n, scene_index, dtype=np.int32),
-            "patch_row": np.asarray(batch.patch_row, dtype=np.int32),
-            "patch_col": np.asarray(batch.patch_col, dtype=np.int32),
-            "geotransform": np.asarray(batch.geotransform, dtype=np.float64).reshape(n, 6),
-            "positive_fraction": np.asarray(batch.positive_fraction, dtype=np.float32),
+            "patch_row": np.asarray(patch_row, dtype=np.int32),
+            "patch_col": np.asarray(patch_col, dtype=np.int32),
+            "geotransform": np.asarray(geotransform, dtype=np.float64),
+            "positive_fraction": np.asarray(positive_fraction, dtype=np.float32),
         }
         for name, values in columns.items():
+            if len(values) != n:
+                raise ValueError(f"{name} of scene {scene.id} has {len(values)} rows, expected {n}")
+        columns["geotransform"] = columns["geotransform"].reshape(n, 6)
+        return columns
+
+    def _record(self, scene: SceneInfo, columns: dict[str, np.ndarray]) -> None:
+        """Record a scene and its metadata columns (written once, by :meth:`finish`)."""
+        n = len(columns["patch_row"])
+        columns = {"scene_index": np.full(n, len(self.scenes), dtype=np.int32), **columns}
+        for name, values in columns.items():
             self._metadata[name].append(values)
+        self.scenes.append(scene)
         self.n += n
 
     def finish(self) -> Path:

@@ -20,6 +20,7 @@ from darts_dataset import (
     make_folds,
     write_folds_json,
 )
+from darts_dataset.training_set import open_split_group, read_split_metadata
 
 
 def _metadata(sizes: list[int], positive: list[bool]) -> SplitMetadata:
@@ -81,7 +82,7 @@ def test_seed_changes_assignment():
 
 def test_too_many_or_too_few_folds():
     meta = _metadata([2, 3, 1], [True, False, True])
-    with pytest.raises(FoldError, match=r"n_folds=4 exceeds the 3 scenes"):
+    with pytest.raises(FoldError, match=r"n_folds=4 exceeds the 3 scene groups"):
         make_folds(meta, 4, 0)
     with pytest.raises(FoldError, match=">= 2"):
         make_folds(meta, 1, 0)
@@ -111,7 +112,7 @@ def test_json_round_trip_on_a_real_set(tiny_set, tmp_path):
     meta = TrainingSet(tiny_set.path).split_metadata("cross-val")
     folds = make_folds(meta, 4, seed=42)
     data = json.loads(folds_to_json(meta, folds, 4, 42))
-    assert data["grouping"] == "scene" and data["n_folds"] == 4 and data["seed"] == 42
+    assert data["grouping"] == "overlap group" and data["n_folds"] == 4 and data["seed"] == 42
     assert sum(f["n_patches"] for f in data["folds"]) == meta.n
     assert sorted(s for f in data["folds"] for s in f["scenes"]) == sorted(set(meta.scene_ids))
     path = write_folds_json(tmp_path / "run" / "folds.json", meta, folds, 4, 42)
@@ -119,3 +120,36 @@ def test_json_round_trip_on_a_real_set(tiny_set, tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["folds.json"]
     with pytest.raises(FoldError):
         folds_from_json("{}")
+
+
+def test_overlapping_scenes_share_a_fold():
+    """Scenes of one overlap group (the same slopes on other days) never straddle folds."""
+    meta = _metadata([5, 4, 6, 3, 5, 4], [True, True, False, True, False, True])
+    groups = np.where(np.isin(meta.scene_ids, ["scene01", "scene03"]), "scene01", meta.scene_ids)
+    grouped = SplitMetadata(**{**meta.__dict__, "groups": groups})
+    for seed in range(20):
+        folds = make_folds(grouped, 3, seed)
+        assert len(np.unique(folds[np.isin(meta.scene_ids, ["scene01", "scene03"])])) == 1
+        assert set(folds.tolist()) == {0, 1, 2}
+    with pytest.raises(FoldError, match="scene groups"):
+        make_folds(SplitMetadata(**{**meta.__dict__, "groups": np.full(meta.n, "g")}), 2, 0)
+
+
+def test_groups_read_from_a_written_set(tmp_path):
+    """The scenes attribute's "group" reaches SplitMetadata.groups; a scene without one is its own."""
+    from darts_preprocess.trainset_layout import PatchBatch, SceneInfo, SplitWriter
+
+    rng = np.random.default_rng(0)
+    writer = SplitWriter(tmp_path, "cross-val", ["red"], 4)
+    for scene, group in (("a", "a"), ("b", "a"), ("c", ""), ("d", "d")):
+        x = rng.random((2, 1, 4, 4), dtype=np.float32)
+        y = np.zeros((2, 4, 4), np.uint8)
+        rows = np.zeros(2, np.int32)
+        writer.append(
+            PatchBatch(SceneInfo(scene, "r", "EPSG:32633", group), x, y, rows, rows, np.zeros((2, 6)))
+        )
+    writer.finish()
+    meta = read_split_metadata(open_split_group(tmp_path, "cross-val"), "cross-val")
+    assert meta.groups.tolist() == ["a", "a", "a", "a", "c", "c", "d", "d"]
+    folds = make_folds(meta, 3, 0)
+    assert len(set(folds[:4].tolist())) == 1  # a and b overlap: one fold

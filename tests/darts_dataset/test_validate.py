@@ -145,7 +145,7 @@ def test_damage_is_reported(broken_copy, damage, expected):
 
 def test_too_many_folds_is_a_violation(tiny_set):
     report = validate_train_data(tiny_set.path, n_folds=9)
-    assert any("n_folds=9 exceeds the 8 scenes" in v for v in report.violations)
+    assert any("n_folds=9 exceeds the 8 scene groups" in v for v in report.violations)
 
 
 def test_not_a_folder(tmp_path):

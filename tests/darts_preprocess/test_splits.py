@@ -114,7 +114,10 @@ def test_overlapping_footprints_share_a_split() -> None:
     assert len(result.groups) == 200
     for chain in range(200):
         assert len({result.split[f"c{chain:03d}-{j}"] for j in range(3)}) == 1
+        # the group (recorded in the training set for the folds) is the chain's smallest id
+        assert {result.group_of(f"c{chain:03d}-{j}") for j in range(3)} == {f"c{chain:03d}-0"}
     assert 0 < len(result.scenes_of(VAL_TEST)) < 600
+    assert result.group_of("not-a-scene") == "not-a-scene"
 
 
 def test_touching_footprints_are_not_grouped() -> None:

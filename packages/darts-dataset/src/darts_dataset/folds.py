@@ -1,12 +1,15 @@
 """Cross-validation folds over the patches of a split, grouped by scene and stratified by positives.
 
 Scenes, not patches, are assigned to folds, so overlapping patches of one scene never sit in both
-training and validation. Scenes with RTS are dealt out first (most positive patches first, each to
-the fold holding the fewest positive patches so far), then scenes without RTS (largest first, to
-the fold holding the fewest patches), so positive patches spread over the folds and every fold
-gets a positive scene when there are at least as many positive scenes as folds. The seed breaks
-ties and numbers the folds, so one seed always gives the same assignment. Sets without per-sample
-metadata (written by the reference tool) fall back to contiguous blocks of patches, with a warning.
+training and validation; scenes whose footprints overlap (the same slopes imaged on other days)
+share an overlap group recorded by preprocessing and go to one fold together. Below, "scene" means
+such a group (a scene alone in sets that record none). Scenes with RTS are dealt out first (most
+positive patches first, each to the fold holding the fewest positive patches so far), then scenes
+without RTS (largest first, to the fold holding the fewest patches), so positive patches spread
+over the folds and every fold gets a positive scene when there are at least as many positive
+scenes as folds. The seed breaks ties and numbers the folds, so one seed always gives the same
+assignment. Sets without per-sample metadata (written by the reference tool) fall back to
+contiguous blocks of patches, with a warning.
 """
 
 from __future__ import annotations
@@ -52,8 +55,9 @@ def _deal(sizes: np.ndarray, loads: np.ndarray, rng: np.random.Generator) -> np.
 def make_folds(metadata: SplitMetadata, n_folds: int, seed: int) -> np.ndarray:
     """Fold index (0..n_folds-1) of every patch of a split.
 
-    Grouped by scene (no scene in two folds), stratified by whether a scene has positive
-    patches, deterministic for a seed. Needs ``2 <= n_folds <= number of scenes``.
+    Grouped by overlap group (no scene, and no two overlapping scenes, in two folds), stratified
+    by whether a group has positive patches, deterministic for a seed. Needs
+    ``2 <= n_folds <= number of groups``.
     """
     if not metadata.has_metadata or metadata.scene_ids is None:
         _check_n_folds(n_folds, metadata.n, "patches")
@@ -64,8 +68,9 @@ def make_folds(metadata: SplitMetadata, n_folds: int, seed: int) -> np.ndarray:
             n_folds,
         )
         return np.repeat(np.arange(n_folds), [len(b) for b in np.array_split(np.arange(metadata.n), n_folds)])
-    scenes, scene_of_sample = np.unique(metadata.scene_ids, return_inverse=True)
-    _check_n_folds(n_folds, len(scenes), "scenes")
+    grouping = metadata.groups if metadata.groups is not None else metadata.scene_ids
+    scenes, scene_of_sample = np.unique(grouping, return_inverse=True)
+    _check_n_folds(n_folds, len(scenes), "scene groups (overlapping scenes count as one)")
     sizes = np.bincount(scene_of_sample, minlength=len(scenes)).astype(np.float64)
     positive_patches = np.zeros(len(scenes))
     if metadata.positive_fraction is not None:
@@ -115,7 +120,7 @@ def folds_to_dict(metadata: SplitMetadata, folds: np.ndarray, n_folds: int, seed
         "split": metadata.split,
         "n_folds": int(n_folds),
         "seed": int(seed),
-        "grouping": "scene" if metadata.has_metadata else "contiguous",
+        "grouping": "overlap group" if metadata.has_metadata else "contiguous",
         "folds": summary,
         "assignment": [int(f) for f in folds],
     }

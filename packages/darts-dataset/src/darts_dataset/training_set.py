@@ -43,6 +43,9 @@ class SplitMetadata:
     has_metadata: bool
     scene_ids: np.ndarray | None = None
     """str, the scene each patch comes from."""
+    groups: np.ndarray | None = None
+    """str, the overlap group of that scene (scenes whose footprints overlap share one; the scene id
+    where the set records none)."""
     regions: np.ndarray | None = None
     """str, the admin region of that scene."""
     crs: np.ndarray | None = None
@@ -228,11 +231,13 @@ def read_split_metadata(group: zarr.Group, split: str) -> SplitMetadata:
         table = np.array([str(s.get(key, "")) for s in scenes] or [""], dtype=str)
         return table[scene_index]
 
+    scene_ids, groups = per_sample("id"), per_sample("group")
     return SplitMetadata(
         split=split,
         n=n,
         has_metadata=True,
-        scene_ids=per_sample("id"),
+        scene_ids=scene_ids,
+        groups=np.where(groups == "", scene_ids, groups),
         regions=per_sample("region"),
         crs=per_sample("crs"),
         positive_fraction=arrays["positive_fraction"].astype(np.float32),

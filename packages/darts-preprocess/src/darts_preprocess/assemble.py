@@ -166,6 +166,7 @@ def _write_split(
     scene_ids: list[str],
     outcomes: dict[str, SceneOutcome],
     cache: SceneCache,
+    groups: dict[str, str],
 ) -> int:
     writer = SplitWriter(stage, split, config.bands, config.patch_size)
     # a cache that is removed after this run lends its chunk files (hard links); a kept one is copied
@@ -174,7 +175,7 @@ def _write_split(
         outcome = outcomes[scene_id]
         meta = cache.read_meta(scene_id)
         writer.append_stored(
-            SceneInfo(id=scene_id, region=outcome.region, crs=outcome.crs),
+            SceneInfo(id=scene_id, region=outcome.region, crs=outcome.crs, group=groups[scene_id]),
             cache.patch_store(scene_id),
             meta["patch_row"],
             meta["patch_col"],
@@ -206,7 +207,8 @@ def assemble_training_set(
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
     scenes = {s: [sid for sid in assignment.scenes_of(s) if sid in done] for s in SPLITS}
-    n_patches = {s: _write_split(config, stage, s, scenes[s], done, cache) for s in SPLITS}
+    groups = {sid: assignment.group_of(sid) for sid in done}
+    n_patches = {s: _write_split(config, stage, s, scenes[s], done, cache, groups) for s in SPLITS}
     result = PreprocessResult(
         train_data_dir=Path(root),
         n_patches=n_patches,

@@ -46,6 +46,13 @@ class SplitAssignment:
     fallback: list[str] = field(default_factory=list)
     """Scenes put in val-test only because the hash threshold chose none."""
 
+    def group_of(self, scene_id: str) -> str:
+        """The overlap group of a scene: the smallest scene id of its group (its own id when alone)."""
+        for group in self.groups:
+            if scene_id in group:
+                return group[0]
+        return scene_id
+
     def scenes_of(self, split: str) -> list[str]:
         """Sorted scene ids of one split."""
         return sorted(s for s, v in self.split.items() if v == split)

@@ -13,7 +13,8 @@ Per-sample metadata arrays (all length n, absent in sets written by the referenc
 ``scene_index`` int32 (into the group attribute ``scenes``), ``patch_row`` / ``patch_col`` int32
 (pixel offset of the patch in its scene), ``geotransform`` float64 [n, 6] (affine a, b, c, d, e, f
 of the patch), ``positive_fraction`` float32. Group attributes: ``scenes`` = list of
-``{"id", "region", "crs"}``, ``bands`` = band names in channel order, ``darts_layout_version``.
+``{"id", "region", "crs", "group"}`` (``group``, the overlap group, optional), ``bands`` = band
+names in channel order, ``darts_layout_version``.
 """
 
 from __future__ import annotations
@@ -67,6 +68,9 @@ class SceneInfo:
     region: str
     crs: str
     """CRS as an authority string (``EPSG:32633``) or WKT."""
+    group: str = ""
+    """Overlap group: scenes whose footprints overlap share one (the smallest scene id among them), so
+    cross-validation keeps them in one fold. Empty = not recorded (the scene counts as its own group)."""
 
 
 def positive_fractions(y: np.ndarray) -> np.ndarray:
@@ -228,7 +232,7 @@ class SplitWriter:
         self.group.attrs.update(
             {
                 "bands": self.bands,
-                "scenes": [{"id": s.id, "region": s.region, "crs": s.crs} for s in self.scenes],
+                "scenes": [_scene_attr(s) for s in self.scenes],
                 "darts_layout_version": LAYOUT_VERSION,
             }
         )
@@ -236,6 +240,13 @@ class SplitWriter:
             shutil.rmtree(self.final_path)
         self.partial_path.rename(self.final_path)
         return self.final_path
+
+
+def _scene_attr(scene: SceneInfo) -> dict[str, str]:
+    attr = {"id": scene.id, "region": scene.region, "crs": scene.crs}
+    if scene.group:
+        attr["group"] = scene.group
+    return attr
 
 
 def create_patch_arrays(group: zarr.Group, n: int, n_bands: int, patch_size: int) -> None:

@@ -2,12 +2,13 @@
 
 Each finished scene is one folder ``{cache_root}/patches-{fingerprint}/{scene_id}/`` holding
 ``patches.zarr`` (x and y, encoded exactly like the split arrays, so the assembly moves their chunk
-files instead of encoding the patches again), ``meta.npz`` (patch rows, cols, geotransforms) and
-``outcome.json`` (the scene's report). It is written under a temporary name and renamed into
-place, so a folder that exists is complete. The fingerprint hashes every setting that changes a
-scene's patches (bands, patch size, overlap, filters, erosion, TPI radii, input folders, label-file
-hashes); changing any of them uses a new folder, i.e. rebuilds. Split settings (test regions,
-test-val-split, seed) are not part of it: changing them only re-assembles the splits from the cache.
+files instead of encoding the patches again), ``meta.npz`` (patch rows, cols, geotransforms,
+positive fractions) and ``outcome.json`` (the scene's report). It is written under a temporary
+name and renamed into place, so a folder that exists is complete. The fingerprint hashes every
+setting that changes a scene's patches (bands, patch size, overlap, filters, erosion, TPI radii,
+input folders, label-file hashes); changing any of them uses a new folder, i.e. rebuilds. Split
+settings (test regions, test-val-split, seed) are not part of it: changing them only re-assembles
+the splits from the cache.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from darts_preprocess.trainset_layout import X_ARRAY, Y_ARRAY, write_scene_patches
+from darts_preprocess.trainset_layout import write_scene_patches
 
 PATCH_STORE = "patches.zarr"
 
@@ -91,16 +92,9 @@ class SceneCache:
         return self.scene_dir(scene_id) / PATCH_STORE
 
     def read_meta(self, scene_id: str) -> dict[str, np.ndarray]:
-        """Patch rows, cols and geotransforms of a finished scene."""
+        """Patch rows, cols, geotransforms and positive fractions of a finished scene."""
         with np.load(self.scene_dir(scene_id) / "meta.npz") as meta:
             return {k: meta[k] for k in meta.files}
-
-    def read_patches(self, scene_id: str) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        """``(x, y, meta)`` of a finished scene, read into memory."""
-        import zarr
-
-        group = zarr.open_group(self.patch_store(scene_id), mode="r")
-        return np.asarray(group[X_ARRAY][:]), np.asarray(group[Y_ARRAY][:]), self.read_meta(scene_id)
 
     def clear(self) -> None:
         """Delete this fingerprint's folder."""

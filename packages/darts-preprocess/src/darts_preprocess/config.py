@@ -43,7 +43,8 @@ class _PreprocessConfig(BaseModel):
     """Number of local dask worker processes; default min(16, CPUs - 1), at least 1. 1 runs in-process."""
     dask_threads: int | None = Field(default=None, ge=1)
     """Scenes each worker processes at once (threads); default 2 when one worker runs on a machine with
-    at least 2 CPUs (in-process), else 1. Each scene in flight holds its own memory."""
+    at least 2 CPUs (in-process), else 1. Each scene in flight holds its own memory. With
+    dask_scheduler the workers' own thread count (`dask worker --nthreads`) applies instead."""
     dask_scheduler: str | None = None
     """Address of a running dask.distributed scheduler (e.g. tcp://host:8786); overrides dask_worker."""
     ee_project: str | None = None

@@ -16,15 +16,18 @@ is reused. Every repeat times, in this order:
   (measured apart, an empty LocalCluster of two processes) is included in this figure;
 - ``I/O floor``: only reading what the pipeline reads and writing what it writes: every SR and
   udm2 file, the DEM and TCVIS tiles (each fully decoded), the label, footprint and admin files,
-  plus writing the same patches with the same writer (``SplitWriter``: zarr v3, chunks n=1); the
-  patch arrays are taken from the 1-worker set before that clock starts.
+  plus writing every output file: the same patches with the same writer (``SplitWriter``: zarr v3,
+  chunks n=1), labels.geojson with the same writer, config.toml and preprocess-report.json; what
+  is written is taken from the 1-worker set before that clock starts.
 
 Printed: medians over the repeats (each repeat listed too, as the machine may be shared), seconds
 per scene, the ratio ``1 worker / I/O floor`` (goal <= 2x) in wall-clock and in CPU time of this
 process (``1 worker cpu``, ``I/O floor cpu``: steadier than wall-clock when other jobs share the
 cores; includes GDAL/FFT threads), and ``2 workers / 1 worker``. ``--json`` keeps the raw figures.
-Compare figures from the same machine only. The previous output set is removed and the page cache
-flushed (``os.sync``) before each clock starts, so no run pays for the write-back of an earlier one.
+The script tunes the allocator at its start as the ``darts preprocess-*`` commands do
+(:mod:`darts_preprocess.allocator`). Compare figures from the same machine only. The previous
+output set is removed and the page cache flushed (``os.sync``) before each clock starts, so no run
+pays for the write-back of an earlier one.
 """
 
 from __future__ import annotations
@@ -44,12 +47,22 @@ import numpy as np
 import rasterio
 import zarr
 
+from darts_preprocess.allocator import tune_allocator_for_scenes
 from darts_preprocess.config import PlanetPreprocessConfig
 from darts_preprocess.labels import load_label_collection
 from darts_preprocess.pipeline import preprocess_planet_train_data
+from darts_preprocess.report import REPORT_FILE, write_labels
 from darts_preprocess.sources import discover_planet_scenes
 from darts_preprocess.synthetic import TEST_REGION, SyntheticCollection, generate_planet_collection
-from darts_preprocess.trainset_layout import SPLITS, PatchBatch, SceneInfo, SplitWriter, split_path
+from darts_preprocess.trainset_layout import (
+    CONFIG_FILE,
+    LABELS_FILE,
+    SPLITS,
+    PatchBatch,
+    SceneInfo,
+    SplitWriter,
+    split_path,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 LABELS = REPO / ".." / "shared" / "data" / "rts-labels"
@@ -161,12 +174,18 @@ def _cluster_startup_s() -> float:
 
 
 def _floor(coll: SyntheticCollection, work: Path, bands: list[str], args: argparse.Namespace) -> float:
-    batches = _load_set(work / "set-1-worker")
+    source = work / "set-1-worker"
+    batches = _load_set(source)
+    labels = gpd.read_file(source / LABELS_FILE)
+    texts = {name: (source / name).read_text() for name in (CONFIG_FILE, REPORT_FILE)}
     shutil.rmtree(work / "floor", ignore_errors=True)
     os.sync()  # no write-back of earlier runs pending on this clock
     start = time.perf_counter()
     _read_inputs(coll)
     _write_outputs(batches, work / "floor", bands, args.patch_size)
+    write_labels(work / "floor", labels)
+    for name, text in texts.items():
+        (work / "floor" / name).write_text(text)
     return time.perf_counter() - start
 
 
@@ -183,6 +202,7 @@ def main() -> None:
     parser.add_argument("--work-dir", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None, help="also write the raw timings here")
     args = parser.parse_args()
+    tune_allocator_for_scenes()  # as the darts preprocess-* commands do, before any thread starts
     logging.basicConfig(level=logging.WARNING)
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="darts-bench-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -36,6 +36,9 @@ def render_preprocess_result(result: Any) -> None:
 @darts_command(S2PreprocessConfig)
 def preprocess_s2_train_data(config: S2PreprocessConfig) -> int:
     """Build a training set (cross-val, val-test, test) from Sentinel-2 scenes and label polygons."""
+    from darts_preprocess.allocator import tune_allocator_for_scenes
+
+    tune_allocator_for_scenes()  # before any thread allocates: see darts_preprocess.allocator
     from darts_preprocess.pipeline import preprocess_s2_train_data as run
 
     render_preprocess_result(run(config))

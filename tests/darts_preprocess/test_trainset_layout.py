@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -121,3 +122,23 @@ def test_append_stored_checks_metadata_rows_before_moving_anything(tmp_path: Pat
     assert writer.n == 0 and not (writer.partial_path / X_ARRAY / "c.0.0.0.0").exists()
     writer.append_stored(SceneInfo("s", "", "EPSG:4326"), store, rows, cols, gts, link=True)
     np.testing.assert_array_equal(zarr.open_group(writer.finish(), mode="r")[X_ARRAY][:], x)
+
+
+@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="needs a second file system (/dev/shm)")
+def test_link_across_file_systems_falls_back_to_copies(tmp_path: Path) -> None:
+    import shutil
+    import tempfile
+
+    x, y = _patches(np.random.default_rng(5), 2)
+    other_fs = Path(tempfile.mkdtemp(dir="/dev/shm"))
+    try:
+        if os.stat(other_fs).st_dev == os.stat(tmp_path).st_dev:
+            pytest.skip("/dev/shm is on the same file system here")
+        store = write_scene_patches(other_fs / "s.zarr", x, y)
+        writer = SplitWriter(tmp_path / "set", "test", BANDS, SIZE)
+        writer.append_stored(SceneInfo("s", "", "EPSG:4326"), store, *_meta(2, 0), link=True)
+        path = writer.finish()
+        np.testing.assert_array_equal(zarr.open_group(path, mode="r")[X_ARRAY][:], x)
+        assert _chunk_file(path, X_ARRAY, 0).stat().st_nlink == 1
+    finally:
+        shutil.rmtree(other_fs, ignore_errors=True)

@@ -26,28 +26,31 @@ def confusion_matrix_figure(matrix: np.ndarray, title: str) -> Figure:
     return fig
 
 
-def roc_figure(fpr: np.ndarray, tpr: np.ndarray, auroc: float, title: str) -> Figure:
+def _curve_figure(
+    x: np.ndarray, y: np.ndarray, label: str, axes: tuple[str, str], title: str, legend: str
+) -> tuple[Figure, object]:
+    """A square 0..1 line plot of ``y`` over ``x`` (ROC and precision-recall curves share it)."""
     fig = Figure(figsize=(5, 5), layout="constrained")
     ax = fig.subplots()
-    ax.plot(fpr, tpr, label=f"AUROC {auroc:.3f}")
-    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=0.8)
+    ax.plot(x, y, label=label)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.01)
-    ax.set_xlabel("false positive rate")
-    ax.set_ylabel("true positive rate")
+    ax.set_xlabel(axes[0])
+    ax.set_ylabel(axes[1])
     ax.set_title(title)
-    ax.legend(loc="lower right")
+    ax.legend(loc=legend)
+    return fig, ax
+
+
+def roc_figure(fpr: np.ndarray, tpr: np.ndarray, auroc: float, title: str) -> Figure:
+    """ROC curve with the chance diagonal."""
+    axes = ("false positive rate", "true positive rate")
+    fig, ax = _curve_figure(fpr, tpr, f"AUROC {auroc:.3f}", axes, title, "lower right")
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=0.8)
     return fig
 
 
 def pr_figure(precision: np.ndarray, recall: np.ndarray, average_precision: float, title: str) -> Figure:
-    fig = Figure(figsize=(5, 5), layout="constrained")
-    ax = fig.subplots()
-    ax.plot(recall, precision, label=f"AP {average_precision:.3f}")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.01)
-    ax.set_xlabel("recall")
-    ax.set_ylabel("precision")
-    ax.set_title(title)
-    ax.legend(loc="lower left")
-    return fig
+    """Precision-recall curve."""
+    label = f"AP {average_precision:.3f}"
+    return _curve_figure(recall, precision, label, ("recall", "precision"), title, "lower left")[0]

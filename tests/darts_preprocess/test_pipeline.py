@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -313,6 +314,8 @@ def test_labels_matching_no_scene(
     )
     with pytest.raises(DartsInputError, match="none of the 1 scene"):
         preprocess_planet_train_data(config, progress=False)
+    # the scene threads had started loading before the labels were matched: all of them ended
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("darts-scene")]
 
 
 def test_bad_scenes_are_skipped_with_reasons(collection: SyntheticCollection, tmp_path: Path) -> None:

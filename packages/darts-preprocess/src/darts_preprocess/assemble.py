@@ -6,7 +6,6 @@ import logging
 import shutil
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from darts_preprocess.patching import FILTERS
 from darts_preprocess.report import PreprocessResult, labels_frame, write_labels, write_report
 from darts_preprocess.scene_cache import SceneCache
 from darts_preprocess.scene_job import SceneJob, SceneOutcome, SceneSettings, run_scene_job
+from darts_preprocess.scene_threads import SceneThreads
 from darts_preprocess.splits import SplitAssignment
 from darts_preprocess.trainset_layout import CONFIG_FILE, SPLITS, SceneInfo, SplitWriter
 
@@ -102,11 +102,27 @@ def helper_threads_of(config: Config) -> int | None:
     return helper_threads_for(config.n_workers * config.n_threads)
 
 
-def _iter_outcomes(jobs: list[SceneJob], config: Config) -> Iterator[SceneOutcome]:
+def runs_in_process(config: Config) -> bool:
+    """True when the scenes run in threads of this process (one worker, no dask scheduler)."""
+    return config.dask_scheduler is None and config.n_workers <= 1
+
+
+def scene_threads_for(config: Config, settings: SceneSettings) -> SceneThreads:
+    """The in-process scene threads of ``config`` (``dask_threads`` scenes at once)."""
+    return SceneThreads(config.n_threads, settings, helper_threads_of(config))
+
+
+def _iter_outcomes(
+    jobs: list[SceneJob], config: Config, threads: SceneThreads | None
+) -> Iterator[SceneOutcome]:
     if not jobs:
         return
-    if config.dask_scheduler is None and config.n_workers <= 1:
-        yield from _iter_in_process(jobs, config.n_threads)
+    if runs_in_process(config):
+        if threads is not None:
+            yield from threads.run(jobs)
+            return
+        with scene_threads_for(config, jobs[0].settings) as own:
+            yield from own.run(jobs)
         return
     from distributed import as_completed as dask_completed
 
@@ -118,31 +134,21 @@ def _iter_outcomes(jobs: list[SceneJob], config: Config) -> Iterator[SceneOutcom
             future.release()
 
 
-def _iter_in_process(jobs: list[SceneJob], n_threads: int) -> Iterator[SceneOutcome]:
-    """Run the jobs in this process, ``n_threads`` scenes at once (the heavy steps release the GIL)."""
-    if n_threads <= 1:
-        for job in jobs:
-            yield run_scene_job(job)
-        return
-    with ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="darts-scene") as pool:
-        futures = [pool.submit(run_scene_job, job) for job in jobs]  # n_threads run, the rest wait
-        try:
-            for future in as_completed(futures):
-                yield future.result()
-        finally:  # an error or Ctrl-C: start no further scene, let the running ones end
-            for future in futures:
-                future.cancel()
+def run_jobs(
+    jobs: list[SceneJob], config: Config, *, progress: bool = True, threads: SceneThreads | None = None
+) -> dict[str, SceneOutcome]:
+    """Process scenes in parallel; returns the outcome of each (skipped scenes carry a reason).
 
-
-def run_jobs(jobs: list[SceneJob], config: Config, *, progress: bool = True) -> dict[str, SceneOutcome]:
-    """Process scenes in parallel; returns the outcome of each (skipped scenes carry a reason)."""
+    ``threads``: in-process scene threads that may have started loading scenes already (see
+    :mod:`.scene_threads`); without them, in-process runs make their own.
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     outcomes: dict[str, SceneOutcome] = {}
     columns = (TextColumn("preprocessing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, disable=not progress or not jobs, transient=False) as bar:
         task = bar.add_task("scenes", total=len(jobs))
-        for outcome in _iter_outcomes(jobs, config):
+        for outcome in _iter_outcomes(jobs, config, threads):
             outcomes[outcome.scene_id] = outcome
             if outcome.status == "skipped":
                 logger.warning("scene %s skipped: %s", outcome.scene_id, outcome.reason)

@@ -65,31 +65,41 @@ def _in_bounds(n: int, k: int) -> np.ndarray:
 
 
 def _distinct_lines(n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """In-bounds indicators of the distinct lines along an axis of ``n`` pixels, and each pixel's line.
+    """In-bounds indicators of the distinct lines along an axis of ``n`` pixels, and how many pixels
+    in a row use each (``np.repeat`` counts, in pixel order).
 
     Pixels farther than the kernel's reach from both edges all see every tap: they share one line.
     """
     top, bottom = k // 2, k - 1 - k // 2  # pixels that reach past the start / end edge
     lines = _in_bounds(n, k)
     if n < k:
-        return lines, np.arange(n)
+        return lines, np.ones(n, dtype=np.intp)
     picked = np.r_[0 : top + 1, n - bottom : n]  # the start edge, one interior pixel, the end edge
-    index = np.full(n, top)
-    index[:top] = np.arange(top)
-    index[n - bottom :] = np.arange(top + 1, top + 1 + bottom)
-    return lines[picked], index
+    repeats = np.ones(len(picked), dtype=np.intp)
+    repeats[top] = n - top - bottom  # every interior pixel uses the one interior line
+    return lines[picked], repeats
 
 
-def _in_bounds_counts(shape: tuple[int, int], kernel: np.ndarray) -> np.ndarray:
-    """Kernel taps of every pixel that fall inside the array: ``rows @ kernel @ cols.T``.
+def _in_bounds_profiles(shape: tuple[int, int], kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kernel taps of every pixel that fall inside the array, as distinct row profiles.
 
-    Computed on the distinct rows and columns only (a few kernel sizes each way), then spread: exact
-    (sums of small integers), and small enough that the products never wake BLAS threads.
+    Returns ``profiles [m, w]`` and ``repeats [m]``: the counts of the next ``repeats[i]`` rows are
+    ``profiles[i]`` (``np.repeat(profiles, repeats, axis=0)`` is the full ``[h, w]`` count array).
+    Computed from the distinct rows and columns only, ``rows @ kernel @ cols.T``: exact (sums of
+    small integers), and small enough that the products never wake BLAS threads.
     """
-    rows, row_of = _distinct_lines(shape[0], kernel.shape[0])
-    cols, col_of = _distinct_lines(shape[1], kernel.shape[1])
+    rows, row_repeats = _distinct_lines(shape[0], kernel.shape[0])
+    cols, col_repeats = _distinct_lines(shape[1], kernel.shape[1])
     distinct = np.einsum("ia,ab,jb->ij", rows, kernel, cols)  # plain C loops, no BLAS
-    return distinct[row_of[:, None], col_of[None, :]]
+    return np.repeat(distinct, col_repeats, axis=1), row_repeats
+
+
+def _divide_by_profiles(sums: np.ndarray, profiles: np.ndarray, repeats: np.ndarray) -> None:
+    """``sums /= np.repeat(profiles, repeats, axis=0)`` in place, without building the full array."""
+    start = 0
+    for profile, n in zip(profiles, repeats, strict=True):
+        sums[start : start + n] /= profile
+        start += n
 
 
 @functools.lru_cache(maxsize=4)
@@ -139,7 +149,12 @@ def tpi(
     relative = np.subtract(dem, offset, dtype=np.float64)
     if all_valid:
         sums = _convolve_same(relative, kernel.shape, radii_res)
-        counts = _in_bounds_counts(dem.shape, kernel)
+        profiles, repeats = _in_bounds_profiles(dem.shape, kernel)
+        if profiles.min() > 0.5:  # every cell has neighbours inside the array (the usual case)
+            _divide_by_profiles(sums, profiles, repeats)
+            relative -= sums
+            return relative.astype(np.float32)
+        counts = np.repeat(profiles, repeats, axis=0)
     else:
         sums = _convolve_same(np.where(valid, relative, 0.0), kernel.shape, radii_res)
         counts = _convolve_same(valid.astype(np.float64), kernel.shape, radii_res)

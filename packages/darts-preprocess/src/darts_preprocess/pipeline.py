@@ -29,7 +29,8 @@ import logging
 import shutil
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ from darts_preprocess.report import (
     training_set_settings,
 )
 from darts_preprocess.s2_remote import S2RemoteSource
-from darts_preprocess.scene_cache import SceneCache
+from darts_preprocess.scene_cache import SceneCache, has_finished_scenes
 from darts_preprocess.scene_job import SceneOutcome, SceneSettings
 from darts_preprocess.sensors import PLANET, SENSORS, SENTINEL2, Sensor, scene_extent
 from darts_preprocess.splits import assign_splits
@@ -238,6 +239,23 @@ def _usable(labels: _Labels, refs: list[Any], skipped: list[tuple[str, str]]) ->
     return usable
 
 
+@contextmanager
+def _early_scene_threads(config: Config, settings: SceneSettings, refs: list[Any]) -> Iterator[Any]:
+    """In-process scene threads that start loading ``refs`` now, while the labels are read.
+
+    Only for a fresh run: with finished scenes in the cache (a resume) the jobs are known first,
+    so no cached scene is loaded again. Yields None when the scenes run on dask workers.
+    """
+    from darts_preprocess.assemble import runs_in_process, scene_threads_for
+
+    if not runs_in_process(config) or has_finished_scenes(config.cache_root):
+        yield None
+        return
+    with scene_threads_for(config, settings) as threads:
+        threads.start(refs)
+        yield threads
+
+
 def run_preprocessing(
     config: Config,
     sensor: Sensor,
@@ -271,24 +289,27 @@ def run_preprocessing(
             + (f"; skipped: {skipped[:5]}" if skipped else " (the folder holds no scene folders)")
             + (f"; {sensor.empty_hint}" if sensor.empty_hint else "")
         )
-    labels = _match_labels(config, sensor, discovery.refs)
-    refs = _usable(labels, discovery.refs, skipped)
-    matching = labels.matching
-    footprints = {r.scene_id: matching.scenes[r.scene_id].footprint or scene_extent(sensor, r) for r in refs}
-    assignment = assign_splits(footprints, config.test_val_split, config.seed, test_regions)
     settings = _scene_settings(config, sensor)
-    window_days = getattr(config, "s2_date_window_days", None)
-    cache = SceneCache(config.cache_root, _cache_settings(settings, Path(scene_dir), labels, window_days))
-    if config.overwrite:
-        _start_rebuild(config, cache)
-    cache.prepare()
-    jobs, resumed = build_jobs(refs, matching, settings, cache, helper_threads_of(config))
-    outcomes = run_jobs(jobs, config, progress=progress)
+    with _early_scene_threads(config, settings, discovery.refs) as threads:
+        labels = _match_labels(config, sensor, discovery.refs)
+        refs = _usable(labels, discovery.refs, skipped)
+        matching = labels.matching
+        footprints = {
+            r.scene_id: matching.scenes[r.scene_id].footprint or scene_extent(sensor, r) for r in refs
+        }
+        assignment = assign_splits(footprints, config.test_val_split, config.seed, test_regions)
+        window_days = getattr(config, "s2_date_window_days", None)
+        cache = SceneCache(config.cache_root, _cache_settings(settings, Path(scene_dir), labels, window_days))
+        if config.overwrite:
+            _start_rebuild(config, cache)
+        cache.prepare()
+        jobs, resumed = build_jobs(refs, matching, settings, cache, helper_threads_of(config))
+        outcomes = run_jobs(jobs, config, progress=progress, threads=threads)
     outcomes.update({sid: SceneOutcome.from_dict(cache.read_outcome(sid)) for sid in resumed})
     result = assemble_training_set(config, assignment, outcomes, cache, matching, labels.notes, skipped)
     result.n_processed, result.n_resumed = len(jobs), len(resumed)
-    settings = training_set_settings(config, sensor.name, result, labels.files)
-    write_training_set_config(config.train_data_dir, settings)
+    recorded = training_set_settings(config, sensor.name, result, labels.files)
+    write_training_set_config(config.train_data_dir, recorded)
     if config.preprocess_cache is None:
         shutil.rmtree(config.cache_root, ignore_errors=True)
     result.seconds = round(time.perf_counter() - start, 2)

@@ -30,12 +30,19 @@ PATCH_STORE = "patches.zarr"
 
 CACHE_FORMAT_VERSION = 2
 _TMP_PREFIX = ".tmp-"
+OUTCOME_FILE = "outcome.json"
+"""Written last into a scene folder (which is then renamed into place): marks a finished scene."""
 
 
 def fingerprint(settings: Mapping[str, Any]) -> str:
     """Stable hex digest of JSON-serialisable settings."""
     payload = json.dumps({"cache_format": CACHE_FORMAT_VERSION, **settings}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def has_finished_scenes(cache_root: Path) -> bool:
+    """True when any settings fingerprint under ``cache_root`` holds a finished scene."""
+    return any(Path(cache_root).glob(f"patches-*/*/{OUTCOME_FILE}"))
 
 
 class SceneCache:
@@ -61,7 +68,7 @@ class SceneCache:
 
     def has(self, scene_id: str) -> bool:
         """True when the scene finished in an earlier (or this) run."""
-        return (self.scene_dir(scene_id) / "outcome.json").is_file()
+        return (self.scene_dir(scene_id) / OUTCOME_FILE).is_file()
 
     def write(
         self,
@@ -76,7 +83,7 @@ class SceneCache:
         tmp.mkdir(parents=True)
         write_scene_patches(tmp / PATCH_STORE, x, y)
         np.savez(tmp / "meta.npz", **{k: np.asarray(v) for k, v in meta.items()})
-        (tmp / "outcome.json").write_text(json.dumps(outcome, sort_keys=True, default=str))
+        (tmp / OUTCOME_FILE).write_text(json.dumps(outcome, sort_keys=True, default=str))
         final = self.scene_dir(scene_id)
         if final.exists():  # another worker (or an earlier run) finished it meanwhile
             shutil.rmtree(final)
@@ -85,7 +92,7 @@ class SceneCache:
 
     def read_outcome(self, scene_id: str) -> dict[str, Any]:
         """The stored report of a finished scene."""
-        return json.loads((self.scene_dir(scene_id) / "outcome.json").read_text())
+        return json.loads((self.scene_dir(scene_id) / OUTCOME_FILE).read_text())
 
     def patch_store(self, scene_id: str) -> Path:
         """The zarr group (x, y) of a finished scene."""

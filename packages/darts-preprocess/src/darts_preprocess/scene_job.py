@@ -2,7 +2,8 @@
 
 :func:`run_scene_job` runs inside a dask worker (or in-process). It holds one scene in memory,
 writes the patches to the scene cache and returns only a small report, so memory stays bounded by
-the number of workers.
+the number of workers. Its two halves are public for the in-process scene threads
+(:mod:`.scene_threads`): :func:`load_scene_inputs` needs no labels, :func:`finish_scene` does.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import xarray as xr
+from odc.geo.geobox import GeoBox
 from shapely.geometry.base import BaseGeometry
 
 from darts_preprocess.bands import BANDS, BandKind, normalize_bands
@@ -149,26 +151,50 @@ def _label_status(job: SceneJob, outside: np.ndarray, too_small: np.ndarray) -> 
     return status
 
 
+@dataclass
+class SceneInputs:
+    """The label-independent part of a scene (reads, warps, band engineering: most of its work)."""
+
+    x: np.ndarray
+    """Normalised model input, float32 ``[c, h, w]``, NaN where a band has no data."""
+    nan: np.ndarray
+    """bool ``[h, w]``: any band of x is NaN."""
+    quality: np.ndarray
+    """uint8 ``[h, w]``: 0 invalid, 1 low, 2 high."""
+    geobox: GeoBox
+    seconds: float = 0.0
+
+
+def load_scene_inputs(ref: Any, settings: SceneSettings, helper_threads: int | None = None) -> SceneInputs:
+    """Load a scene and engineer its bands (no labels needed); raises on any error."""
+    start = time.perf_counter()
+    with limit_helper_threads(helper_threads):
+        scene = SENSORS[settings.sensor].load(ref)
+        geobox = scene.odc.geobox
+        x = _model_input(scene, settings)
+    quality = np.asarray(scene["quality"].values)
+    del scene
+    nan = np.isnan(x[0])
+    for band in x[1:]:  # band by band: no [c, h, w] temporary
+        nan |= np.isnan(band)
+    return SceneInputs(x, nan, quality, geobox, time.perf_counter() - start)
+
+
 def process_scene(job: SceneJob) -> SceneOutcome:
     """Process one scene and write its cache; raises on any error."""
-    with limit_helper_threads(job.helper_threads):
-        return _process_scene(job)
+    return finish_scene(job, load_scene_inputs(job.ref, job.settings, job.helper_threads))
 
 
-def _process_scene(job: SceneJob) -> SceneOutcome:
+def finish_scene(job: SceneJob, inputs: SceneInputs) -> SceneOutcome:
+    """Burn the labels into the loaded scene, cut the patches and write the scene cache."""
     start = time.perf_counter()
     settings = job.settings
-    scene = SENSORS[settings.sensor].load(job.ref)
-    geobox = scene.odc.geobox
+    geobox, x, nan = inputs.geobox, inputs.x, inputs.nan
     transform, shape = geobox.affine, geobox.shape.yx
-    x = _model_input(scene, settings)
-    nan = np.isnan(x).any(axis=0)
     geoms, footprint = _labels_in_scene_crs(job, geobox.crs)
     burned, outside, too_small = burn_labels(geoms, transform, shape, footprint)
     inside = geometry_mask(footprint, transform, shape)
-    quality = np.asarray(scene["quality"].values)
-    del scene
-    y = build_target(burned, quality, inside, nan, None, settings.mask_erosion_size)
+    y = build_target(burned, inputs.quality, inside, nan, None, settings.mask_erosion_size)
     patches = make_patches(
         x,
         y,
@@ -201,7 +227,7 @@ def _process_scene(job: SceneJob) -> SceneOutcome:
         positive_pixels=int((y == 1).sum()),
         label_status=_label_status(job, outside, too_small),
     )
-    outcome.seconds = round(time.perf_counter() - start, 3)
+    outcome.seconds = round(inputs.seconds + time.perf_counter() - start, 3)
     meta = {
         "patch_row": patches.rows,
         "patch_col": patches.cols,
@@ -214,7 +240,7 @@ def _process_scene(job: SceneJob) -> SceneOutcome:
     return outcome
 
 
-def _ignore_spurious_rasterio_warnings() -> None:
+def ignore_spurious_rasterio_warnings() -> None:
     """Silence rasterio's NotGeoreferencedWarning about its own in-memory datasets.
 
     ``rasterize`` and ``reproject`` wrap arrays (given with an explicit transform) in GDAL MEM
@@ -228,10 +254,15 @@ def _ignore_spurious_rasterio_warnings() -> None:
     warnings.filterwarnings("ignore", category=NotGeoreferencedWarning, module=r"rasterio\.(features|warp)$")
 
 
+def skipped_outcome(scene_id: str, err: DartsError) -> SceneOutcome:
+    """The report of a scene that a darts input error stopped."""
+    return SceneOutcome(scene_id=scene_id, status="skipped", reason=f"{type(err).__name__}: {err}")
+
+
 def run_scene_job(job: SceneJob) -> SceneOutcome:
     """Worker entry point: like :func:`process_scene`, but a darts input error skips the scene."""
-    _ignore_spurious_rasterio_warnings()
+    ignore_spurious_rasterio_warnings()
     try:
         return process_scene(job)
     except DartsError as err:
-        return SceneOutcome(scene_id=job.scene_id, status="skipped", reason=f"{type(err).__name__}: {err}")
+        return skipped_outcome(job.scene_id, err)

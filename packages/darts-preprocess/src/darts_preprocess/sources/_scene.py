@@ -3,21 +3,36 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import rasterio
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 from odc.geo.geobox import GeoBox
 from odc.geo.xr import xr_coords
 
 from darts_preprocess.sources._tiles import crs_string
+from darts_preprocess.sources.errors import SceneFormatError
 
 QUALITY_INVALID = 0
 QUALITY_LOW = 1
 QUALITY_HIGH = 2
 OPTICAL_VARS: tuple[str, ...] = ("blue", "green", "red", "nir")
+
+
+@contextmanager
+def open_scene_raster(path: Path) -> Iterator[rasterio.DatasetReader]:
+    """Open a scene raster; a file GDAL cannot open or read (corrupt, truncated) is a
+    :class:`SceneFormatError` naming it, so the run skips that scene with the reason."""
+    try:
+        with rasterio.open(path) as src:
+            yield src
+    except rasterio.errors.RasterioIOError as err:
+        raise SceneFormatError(f"{path} cannot be read as a raster: {err}") from err
 
 
 def build_scene_dataset(
@@ -41,7 +56,7 @@ def build_scene_dataset(
     variables = {name: (("y", "x"), arr) for name, arr in data.items()}
     variables["quality"] = (("y", "x"), quality)
     ds = xr.Dataset(variables, coords=coords, attrs=dict(attrs))
-    return ds.rio.write_crs(crs_string(geobox.crs), grid_mapping_name="spatial_ref")
+    return ds.rio.write_crs(crs_string(geobox.crs), grid_mapping_name="spatial_ref", inplace=True)
 
 
 _DATE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (

@@ -113,4 +113,4 @@ def load_arcticdem(
     data = read_mosaic(cache, grid, 1, "cubic")[0]
     coords = xr_coords(grid, crs_coord_name="spatial_ref")
     dem = xr.DataArray(data, dims=("y", "x"), coords=coords, name="dem", attrs={"units": "m"})
-    return dem.rio.write_crs(crs_string(grid.crs), grid_mapping_name="spatial_ref")
+    return dem.rio.write_crs(crs_string(grid.crs), grid_mapping_name="spatial_ref", inplace=True)

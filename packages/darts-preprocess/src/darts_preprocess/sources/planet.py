@@ -17,11 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import rasterio
 import xarray as xr
 from odc.geo.geobox import GeoBox
 
-from darts_preprocess.sources._scene import QUALITY_HIGH, QUALITY_INVALID, QUALITY_LOW, build_scene_dataset
+from darts_preprocess.sources._scene import (
+    QUALITY_HIGH,
+    QUALITY_INVALID,
+    QUALITY_LOW,
+    build_scene_dataset,
+    open_scene_raster,
+)
 from darts_preprocess.sources.errors import SceneFileNotFoundError, SceneFormatError
 
 logger = logging.getLogger(__name__)
@@ -171,14 +176,14 @@ def load_planet_scene(ref: PlanetSceneRef) -> xr.Dataset:
     for path in (ref.sr_path, ref.udm2_path):
         if not path.is_file():
             raise SceneFileNotFoundError(f"scene {ref.scene_id}: file {path} does not exist")
-    with rasterio.open(ref.sr_path) as src:
+    with open_scene_raster(ref.sr_path) as src:
         if src.count != 4:
             raise SceneFormatError(f"{ref.sr_path} has {src.count} bands; expected 4 (blue, green, red, nir)")
         if src.crs is None:
             raise SceneFormatError(f"{ref.sr_path} has no CRS")
         sr = src.read()
         geobox = GeoBox((src.height, src.width), src.transform, src.crs)
-    with rasterio.open(ref.udm2_path) as src:
+    with open_scene_raster(ref.udm2_path) as src:
         if src.count != 8:
             raise SceneFormatError(f"{ref.udm2_path} has {src.count} bands; expected the 8 udm2 bands")
         if (src.height, src.width) != geobox.shape.yx or not src.transform.almost_equals(geobox.affine):

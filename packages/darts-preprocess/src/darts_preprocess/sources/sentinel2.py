@@ -35,6 +35,7 @@ from darts_preprocess.sources._scene import (
     QUALITY_LOW,
     build_scene_dataset,
     date_from_name,
+    open_scene_raster,
 )
 from darts_preprocess.sources.errors import SceneFileNotFoundError, SceneFormatError
 
@@ -144,7 +145,7 @@ def discover_s2_scenes(sentinel2_dir: Path | str) -> S2Discovery:
 
 
 def _read_scl(path: Path, geobox: GeoBox) -> np.ndarray:
-    with rasterio.open(path) as src:
+    with open_scene_raster(path) as src:
         if (src.height, src.width) == geobox.shape.yx and src.transform.almost_equals(geobox.affine):
             return src.read(1)
         scl = np.zeros(geobox.shape.yx, dtype=np.uint8)
@@ -160,7 +161,7 @@ def _read_scl(path: Path, geobox: GeoBox) -> np.ndarray:
 
 
 def _load_geotiff(ref: S2SceneRef) -> tuple[dict[str, np.ndarray], np.ndarray, GeoBox, float | None]:
-    with rasterio.open(ref.sr_path) as src:
+    with open_scene_raster(ref.sr_path) as src:
         if src.count < 4:
             raise SceneFormatError(f"{ref.sr_path} has {src.count} bands; expected 4 (blue, green, red, nir)")
         if src.crs is None:

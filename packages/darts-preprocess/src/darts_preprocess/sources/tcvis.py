@@ -70,4 +70,4 @@ def load_tcvis(
     np.clip(data, 0.0, 255.0, out=data)
     coords = xr_coords(geobox, crs_coord_name="spatial_ref")
     ds = xr.Dataset({name: (("y", "x"), data[i]) for i, name in enumerate(TCVIS_VARS)}, coords=coords)
-    return ds.rio.write_crs(crs_string(geobox.crs), grid_mapping_name="spatial_ref")
+    return ds.rio.write_crs(crs_string(geobox.crs), grid_mapping_name="spatial_ref", inplace=True)

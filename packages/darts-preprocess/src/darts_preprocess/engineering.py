@@ -164,6 +164,25 @@ def tpi(
     return relative.astype(np.float32)
 
 
+def _horn_sum(
+    p1: np.ndarray,
+    m1: np.ndarray,
+    p2: np.ndarray,
+    m2: np.ndarray,
+    p3: np.ndarray,
+    m3: np.ndarray,
+    tmp: np.ndarray,
+) -> np.ndarray:
+    """``((p1 - m1) + 2 * (p2 - m2)) + (p3 - m3)``, evaluated in that order into a new array."""
+    out = np.subtract(p1, m1)
+    np.subtract(p2, m2, out=tmp)
+    tmp *= 2
+    out += tmp
+    np.subtract(p3, m3, out=tmp)
+    out += tmp
+    return out
+
+
 def slope_degrees(dem: np.ndarray, res_x_m: float, res_y_m: float) -> np.ndarray:
     """Slope in degrees by Horn's 3x3 method; the array edge is padded by replication.
 
@@ -174,9 +193,13 @@ def slope_degrees(dem: np.ndarray, res_x_m: float, res_y_m: float) -> np.ndarray
     a, b, c = z[:-2, :-2], z[:-2, 1:-1], z[:-2, 2:]
     d, f = z[1:-1, :-2], z[1:-1, 2:]
     g, h, i = z[2:, :-2], z[2:, 1:-1], z[2:, 2:]
-    # neighbour differences first: exact for close elevations, so float32 loses nothing to the sums
-    dzdx = ((c - a) + 2 * (f - d) + (i - g)) / dtype.type(8 * abs(res_x_m))
-    dzdy = ((g - a) + 2 * (h - b) + (i - c)) / dtype.type(8 * abs(res_y_m))
+    # neighbour differences first: exact for close elevations, so float32 loses nothing to the sums;
+    # ((c - a) + 2 (f - d)) + (i - g) in that order, in place (two work arrays instead of a dozen)
+    tmp = np.empty_like(b)
+    dzdx = _horn_sum(c, a, f, d, i, g, tmp)
+    np.divide(dzdx, dtype.type(8 * abs(res_x_m)), out=dzdx)
+    dzdy = _horn_sum(g, a, h, b, i, c, tmp)
+    np.divide(dzdy, dtype.type(8 * abs(res_y_m)), out=dzdy)
     out = np.hypot(dzdx, dzdy, out=dzdx)
     np.arctan(out, out=out)
     return np.degrees(out, out=out).astype(np.float32, copy=False)

@@ -161,13 +161,26 @@ def test_scene_reports(built: tuple[Path, Any]) -> None:
 
 
 def test_resume_from_cache_gives_the_same_set(
-    built: tuple[Path, Any], collection: SyntheticCollection, tmp_path: Path
+    built: tuple[Path, Any], collection: SyntheticCollection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from darts_preprocess.scene_threads import SceneThreads
+
+    started: list[str] = []
+    start = SceneThreads.start
+
+    def recording_start(self: SceneThreads, refs: Any) -> None:
+        refs = list(refs)
+        started.extend(r.scene_id for r in refs)
+        start(self, refs)
+
+    monkeypatch.setattr(SceneThreads, "start", recording_start)
     reference = read_set(built[0])
     out, cache = tmp_path / "train", tmp_path / "cache"
     config = make_config(collection, out, preprocess_cache=cache)
     first = preprocess_planet_train_data(config, progress=False)
     assert first.n_processed == N_SCENES and first.n_resumed == 0
+    assert len(started) == N_SCENES  # a fresh run loads every scene, from before the labels are read
+    started.clear()
     first_set = read_set(out)
     # the kept cache lends no chunk file to the set (a hard link would share later changes)
     assert all(f.stat().st_nlink == 1 for f in (out / "cross-val.zarr" / "x").rglob("*") if f.is_file())
@@ -180,6 +193,7 @@ def test_resume_from_cache_gives_the_same_set(
         shutil.rmtree(lost)
     again = preprocess_planet_train_data(config, progress=False)
     assert (again.n_processed, again.n_resumed) == (2, N_SCENES - 2)
+    assert sorted(started) == sorted(p.name for p in scene_dirs[:2])  # cached scenes are not loaded
     assert_same_set(read_set(out), first_set)  # byte-identical config.toml included
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from darts_dataset.augment import AugmentConfig, Augmenter
 from darts_dataset.config import DataModuleConfig, ValidateConfig
-from darts_dataset.errors import BandSelectionError, FoldError
+from darts_dataset.errors import BandSelectionError, FoldError, SamplingError
 from darts_dataset.folds import (
     fold_indices,
     folds_from_json,
@@ -21,9 +21,12 @@ from darts_dataset.validate import Counts, ValidationReport, validate_train_data
 if TYPE_CHECKING:
     from darts_dataset.datamodule import DartsDataModule
     from darts_dataset.patch_dataset import InMemoryPatchDataset, PatchDataset
+    from darts_dataset.samplers import BalancedSampler, EpochShuffleSampler
 
 # torch and lightning load only when these are first used (PEP 562)
 _LAZY: dict[str, str] = {
+    "BalancedSampler": "darts_dataset.samplers",
+    "EpochShuffleSampler": "darts_dataset.samplers",
     "DartsDataModule": "darts_dataset.datamodule",
     "InMemoryPatchDataset": "darts_dataset.patch_dataset",
     "PatchDataset": "darts_dataset.patch_dataset",
@@ -43,13 +46,16 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "AugmentConfig",
     "Augmenter",
+    "BalancedSampler",
     "BandSelectionError",
     "Counts",
     "DartsDataModule",
     "DataModuleConfig",
+    "EpochShuffleSampler",
     "FoldError",
     "InMemoryPatchDataset",
     "PatchDataset",
+    "SamplingError",
     "SplitMetadata",
     "TrainingSet",
     "ValidateConfig",

@@ -39,6 +39,13 @@ class DataModuleConfig(BaseModel):
     """Load the selected patches into RAM once instead of streaming them from zarr."""
     multiprocessing_context: Literal["fork", "spawn", "forkserver"] | None = None
     """Start method of DataLoader workers; None = the platform default."""
+    sampling: Literal["shuffle", "balanced"] = "shuffle"
+    """How training patches are drawn each epoch: shuffle = every patch once, in a seeded random
+    order; balanced = ``samples_per_epoch`` seeded draws, ``positive_ratio`` of them patches with RTS."""
+    positive_ratio: float = Field(0.5, gt=0, lt=1)
+    """Share of patches with RTS among the draws of balanced sampling."""
+    samples_per_epoch: int | None = Field(None, ge=1)
+    """Draws per epoch of balanced sampling; None = the number of training patches."""
 
     @field_validator("augment", mode="before")
     @classmethod

@@ -6,7 +6,6 @@ Imported lazily by ``darts_dataset`` (PEP 562), so that importing the package ne
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,37 +17,12 @@ from torch.utils.data import DataLoader, Sampler
 from darts_dataset.config import DataModuleConfig
 from darts_dataset.folds import fold_indices, folds_to_dict, make_folds, write_folds_json
 from darts_dataset.patch_dataset import InMemoryPatchDataset, PatchDataset, select_bands
+from darts_dataset.samplers import BalancedSampler, EpochShuffleSampler
 from darts_dataset.training_set import SplitMetadata, TrainingSet
 
 logger = logging.getLogger(__name__)
 
 CROSS_VAL, VAL_TEST, TEST = "cross-val", "val-test", "test"
-
-
-class EpochShuffleSampler(Sampler[int]):
-    """A permutation of ``range(n)`` drawn from ``(seed, epoch)``; ``set_epoch`` also tells the dataset.
-
-    Lightning calls ``set_epoch`` on the sampler at the start of every training epoch, before the
-    workers fetch anything of that epoch, so shuffling and augmentation both follow the epoch.
-    """
-
-    def __init__(self, n: int, seed: int, on_epoch: Callable[[int], None] | None = None) -> None:
-        self.n = n
-        self.seed = seed
-        self.epoch = 0
-        self.on_epoch = on_epoch
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = int(epoch)
-        if self.on_epoch is not None:
-            self.on_epoch(self.epoch)
-
-    def __iter__(self) -> Iterator[int]:
-        rng = np.random.default_rng(np.random.SeedSequence([self.seed, self.epoch]))
-        return iter(rng.permutation(self.n).tolist())
-
-    def __len__(self) -> int:
-        return self.n
 
 
 class DartsDataModule(L.LightningDataModule):
@@ -132,10 +106,39 @@ class DartsDataModule(L.LightningDataModule):
             path, self.cross_val_metadata, self.folds, self.config.n_folds, self.config.seed
         )
 
+    def _train_sampler(self, dataset: PatchDataset | InMemoryPatchDataset) -> Sampler[int]:
+        cfg = self.config
+        if cfg.sampling == "shuffle":
+            return EpochShuffleSampler(len(dataset), cfg.seed, dataset.set_epoch)
+        sampler = BalancedSampler(
+            self._positive(dataset),
+            cfg.positive_ratio,
+            cfg.samples_per_epoch or len(dataset),
+            cfg.seed,
+            dataset.set_epoch,
+        )
+        logger.info(
+            "balanced sampling: %d draws per epoch, %d of them from %d patches with RTS (of %d)",
+            len(sampler),
+            sampler.n_positive,
+            len(sampler.positives),
+            len(dataset),
+        )
+        return sampler
+
+    def _positive(self, dataset: PatchDataset | InMemoryPatchDataset) -> np.ndarray:
+        """Per position of ``dataset``: does the patch hold any RTS pixel (from the set's metadata, or
+        from its labels for sets that record no positive fractions)."""
+        fraction = self.cross_val_metadata.positive_fraction
+        if fraction is not None:
+            return np.asarray(fraction)[dataset.indices] > 0
+        labels = self.training_set.open_split(CROSS_VAL)["y"]
+        return np.array([bool((np.asarray(labels[int(i)]) == 1).any()) for i in dataset.indices])
+
     def _loader(self, dataset: Any, shuffle: bool) -> DataLoader:
         cfg = self.config
         workers = cfg.num_workers
-        sampler = EpochShuffleSampler(len(dataset), cfg.seed, dataset.set_epoch) if shuffle else None
+        sampler = self._train_sampler(dataset) if shuffle else None
         # a last batch of one patch breaks BatchNorm in training; drop only that case
         drop_last = shuffle and len(dataset) > cfg.batch_size and len(dataset) % cfg.batch_size == 1
         return DataLoader(

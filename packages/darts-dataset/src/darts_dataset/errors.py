@@ -18,4 +18,8 @@ class FoldError(DartsInputError):
     """Folds cannot be made as asked (too many folds for the scenes, a fold index out of range)."""
 
 
-__all__ = ["BandSelectionError", "DartsFileNotFoundError", "FoldError", "TrainingSetError"]
+class SamplingError(DartsInputError):
+    """Training patches cannot be drawn as asked (balanced sampling of a set without RTS, bad ratio)."""
+
+
+__all__ = ["BandSelectionError", "DartsFileNotFoundError", "FoldError", "SamplingError", "TrainingSetError"]

@@ -52,6 +52,13 @@ class TrainConfig(_Frozen):
     """Focal loss weight of the positive class; none = no class weighting."""
     focal_loss_gamma: float = Field(default=2.0, ge=0)
     """Focal loss focusing parameter."""
+    sampling: Literal["shuffle", "balanced"] = "shuffle"
+    """How training patches are drawn each epoch: shuffle = every patch once in a seeded order;
+    balanced = samples-per-epoch seeded draws, positive-ratio of them patches with RTS."""
+    positive_ratio: float = Field(default=0.5, gt=0, lt=1)
+    """Share of patches with RTS among the draws of balanced sampling."""
+    samples_per_epoch: int | None = Field(default=None, ge=1)
+    """Draws per epoch of balanced sampling; none = the number of training patches of the fold."""
     batch_size: int = Field(default=8, ge=1)
     """Patches per training batch."""
     max_epochs: int = Field(default=100, ge=1)

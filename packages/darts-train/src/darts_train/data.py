@@ -32,6 +32,9 @@ def build_datamodule(config: TrainConfig, bands: Sequence[str]) -> DartsDataModu
             augment=AugmentConfig() if config.augment else None,
             seed=config.random_seed,
             bands=tuple(bands),
+            sampling=config.sampling,
+            positive_ratio=config.positive_ratio,
+            samples_per_epoch=config.samples_per_epoch,
         )
     )
 

@@ -280,3 +280,16 @@ def test_guide_example_config_gives_the_real_commands_the_values_it_states(
     assert set(ctx.config().entries) - set(known.keys) == set()
     expected = {"n_trials", "n_folds", "n_randoms", "sweep_db", "batch_size", "bands", "test_regions"}
     assert expected <= checked, expected - checked
+
+
+def test_balanced_sampling_options_reach_the_real_train_command(workdir) -> None:
+    from darts_cli.registry import settings_models
+    from darts_cli.settings import RunContext, build_config
+
+    model = settings_models()["train-smp"]
+    file = write(workdir / "config.toml", "[darts.training]\ntrain-data-dir = 'd'\nsamples-per-epoch = 64\n")
+    ctx = RunContext(command="train-smp", config_file=file, config_file_explicit=True)
+    config = build_config(model, {"sampling": "balanced", "positive_ratio": 0.3}, ctx)
+    assert (config.sampling, config.positive_ratio, config.samples_per_epoch) == ("balanced", 0.3, 64)
+    with pytest.raises(ConfigError, match="sampling"):
+        build_config(model, {"sampling": "oversample"}, ctx)

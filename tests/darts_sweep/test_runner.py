@@ -274,3 +274,15 @@ def test_journal_trial_of_another_host_fails_when_its_heartbeat_is_stale(tmp_pat
     study._storage.set_trial_system_attr(stale._trial_id, HEARTBEAT_ATTR, time.time() - 90)
     assert fail_stale_trials(study, grace_s=2) == [stale.number]  # the runner's own grace (60 s) counts
     assert [t.state for t in study.get_trials()] == [TrialState.RUNNING, TrialState.FAIL, TrialState.WAITING]
+
+
+def test_sampling_options_are_checked_sweep_parameters(train_data_dir, tmp_path) -> None:
+    sweep = tmp_path / "sampling.yaml"
+    sweep.write_text(
+        "method: random\nmetric: {name: val/JaccardIndex, goal: maximize}\n"
+        "parameters:\n  sampling:\n    values: [shuffle, balanced]\n"
+        "  positive_ratio:\n    min: 0.3\n    max: 1.0\n"
+    )
+    with pytest.raises(SweepSpecError, match=r"positive_ratio' = 1\.0"):
+        optuna_sweep_smp(make_config(train_data_dir, sweep, tmp_path))
+    assert not (tmp_path / "artifacts").exists()

@@ -69,7 +69,8 @@ def test_convert_config_defaults() -> None:
         ConvertConfig(lightning_checkpoint=Path("a.ckpt"), out_directory=Path("m"), checkpoint_name="a/b")
 
 
-def test_cpu_resolves_to_fp32_without_channels_last() -> None:
+def test_cpu_resolves_to_fp32_without_channels_last(monkeypatch) -> None:
+    monkeypatch.setattr("darts_train.hardware.cpu_has_native_bf16", lambda: False)
     hw = resolve_trainer_devices("auto", "cpu", "auto")
     assert (hw.accelerator, hw.devices, hw.precision, hw.channels_last) == ("cpu", 1, "32-true", False)
     assert resolve_trainer_devices("cpu", "auto", "32").precision == "32-true"
@@ -87,3 +88,10 @@ def test_importing_the_configs_does_not_import_torch() -> None:
     code = "import sys, darts_train; darts_train.TrainConfig; assert 'torch' not in sys.modules, 'torch'; "
     code += "assert 'lightning' not in sys.modules, 'lightning'"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_auto_is_bf16_with_channels_last_on_a_cpu_with_native_bf16(monkeypatch) -> None:
+    monkeypatch.setattr("darts_train.hardware.cpu_has_native_bf16", lambda: True)
+    hw = resolve_trainer_devices("auto", "cpu", "auto")
+    assert (hw.precision, hw.channels_last) == ("bf16-mixed", True)
+    assert resolve_trainer_devices("cpu", "auto", "32").channels_last is False  # explicit 32 stays fp32

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 import xarray as xr
 
+from darts_models.cpu_features import cpu_has_native_bf16
 from darts_models.checkpoint import LoadedModel, load_deployable_checkpoint
 from darts_models.errors import DartsInputError
 
@@ -56,6 +57,8 @@ def _resolve_precision(precision: Precision, device: torch.device) -> torch.dtyp
         return torch.bfloat16
     if device.type == "cuda" and torch.cuda.is_bf16_supported():
         return torch.bfloat16
+    if device.type == "cpu" and cpu_has_native_bf16():
+        return torch.bfloat16
     return None
 
 
@@ -90,7 +93,8 @@ def predict_array(
 ) -> np.ndarray:
     """Probabilities float32 ``[h, w]`` for a model-ready, NaN-free float32 stack ``x`` ``[c, h, w]``.
 
-    ``precision``: ``"auto"`` uses bf16 autocast on CUDA devices that support it, fp32 elsewhere;
+    ``precision``: ``"auto"`` uses bf16 autocast on CUDA devices that support it and on CPUs that
+    compute bf16 natively (:func:`darts_models.cpu_features.cpu_has_native_bf16`), fp32 elsewhere;
     ``"bf16"`` forces bf16 autocast (also on the CPU); ``"fp32"`` never autocasts. ``channels_last``
     (default: whenever bf16 or CUDA is used) converts the model and inputs to NHWC memory format; note that
     this, like the move to ``device``, changes ``model`` in place.

@@ -82,7 +82,8 @@ class TrainConfig(_Frozen):
     num_nodes: int = Field(default=1, ge=1)
     """Machines taking part in DDP training."""
     precision: Precision = "auto"
-    """auto = bf16-mixed on GPUs that support it, else 32."""
+    """auto = bf16-mixed (with channels-last) on GPUs that support it and on CPUs with native bf16
+    (AVX512-BF16 or AMX), else 32."""
     wandb_entity: str | None = None
     """Weights & Biases entity (user or team)."""
     wandb_project: str | None = None

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
+from darts_models.cpu_features import cpu_has_native_bf16
 from darts_preprocess.errors import DartsInputError
 
 _GPU = ("gpu", "cuda")
@@ -41,6 +42,8 @@ def _accelerator_and_devices(accelerator: str, devices: int | list[int] | str) -
 
 
 def _bf16_ok(accelerator: str) -> bool:
+    if accelerator == "cpu":
+        return cpu_has_native_bf16()
     return accelerator in _GPU and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
 
 
@@ -51,15 +54,17 @@ def resolve_trainer_devices(
 
     ``devices``: a GPU index (``0`` = cuda:0, unlike Lightning where an int counts devices), a
     list of indices, ``cpu`` or ``auto`` (one device: the first GPU if any, else the CPU).
-    ``precision="auto"`` is bf16-mixed where the GPU supports it, else 32-bit. channels_last is
-    used on GPUs (where it speeds up convolutions under mixed precision).
+    ``precision="auto"`` is bf16-mixed on GPUs that support it and on CPUs that compute bf16 natively
+    (AVX512-BF16 or AMX; :func:`darts_models.cpu_features.cpu_has_native_bf16`), else 32-bit.
+    channels_last is used on GPUs and with bf16 on the CPU (where oneDNN's bf16 convolutions want it).
     """
     acc, devs = _accelerator_and_devices(accelerator, devices)
     if precision == "auto":
         resolved = "bf16-mixed" if _bf16_ok(acc) else "32-true"
     else:
         resolved = "32-true" if precision == "32" else precision
-    return TrainerDevices(accelerator=acc, devices=devs, precision=resolved, channels_last=acc in _GPU)
+    channels_last = acc in _GPU or (acc == "cpu" and resolved == "bf16-mixed")
+    return TrainerDevices(accelerator=acc, devices=devs, precision=resolved, channels_last=channels_last)
 
 
 def torch_device(device: int | str) -> torch.device:

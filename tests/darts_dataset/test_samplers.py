@@ -74,7 +74,8 @@ def test_datamodule_draws_balanced_batches_of_the_training_fold(tiny_set):
         batch_size=4,
     )
     dm = DartsDataModule(cfg)
-    drawn = [(int(i), bool((y == 1).any())) for b in dm.train_dataloader() for i, y in zip(b["index"], b["y"])]
+    batches = list(dm.train_dataloader())
+    drawn = [(int(i), bool((y == 1).any())) for b in batches for i, y in zip(b["index"], b["y"], strict=True)]
     assert len(drawn) == 24
     assert sum(has_rts for _, has_rts in drawn) == 18
     assert {i for i, _ in drawn} <= set(dm.train_dataset.indices.tolist())  # never the validation fold

@@ -20,8 +20,8 @@ import numpy as np
 import torch
 import xarray as xr
 
-from darts_models.cpu_features import cpu_has_native_bf16
 from darts_models.checkpoint import LoadedModel, load_deployable_checkpoint
+from darts_models.cpu_features import cpu_has_native_bf16
 from darts_models.errors import DartsInputError
 
 logger = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader, Sampler
 from darts_dataset.config import DataModuleConfig
 from darts_dataset.folds import fold_indices, folds_to_dict, make_folds, write_folds_json
 from darts_dataset.patch_dataset import InMemoryPatchDataset, PatchDataset, select_bands
-from darts_dataset.samplers import BalancedSampler, EpochShuffleSampler
+from darts_dataset.samplers import BalancedSampler, EpochShuffleSampler, RankShard
 from darts_dataset.training_set import SplitMetadata, TrainingSet
 
 logger = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ class DartsDataModule(L.LightningDataModule):
             path, self.cross_val_metadata, self.folds, self.config.n_folds, self.config.seed
         )
 
-    def _train_sampler(self, dataset: PatchDataset | InMemoryPatchDataset) -> Sampler[int]:
+    def _train_sampler(self, dataset: PatchDataset | InMemoryPatchDataset) -> EpochShuffleSampler:
         cfg = self.config
         if cfg.sampling == "shuffle":
             return EpochShuffleSampler(len(dataset), cfg.seed, dataset.set_epoch)
@@ -138,9 +138,14 @@ class DartsDataModule(L.LightningDataModule):
     def _loader(self, dataset: Any, shuffle: bool) -> DataLoader:
         cfg = self.config
         workers = cfg.num_workers
-        sampler = self._train_sampler(dataset) if shuffle else None
+        sampler: Sampler[int] | None = self._train_sampler(dataset) if shuffle else None
+        rank, world_size = _rank_and_world_size()
+        if world_size > 1:  # several processes (DDP): each reads its share, see RankShard
+            inner = sampler if isinstance(sampler, EpochShuffleSampler) else None
+            sampler = RankShard(inner, len(dataset), rank, world_size, pad=shuffle)
+        n_items = len(sampler) if sampler is not None else len(dataset)
         # a last batch of one patch breaks BatchNorm in training; drop only that case
-        drop_last = shuffle and len(dataset) > cfg.batch_size and len(dataset) % cfg.batch_size == 1
+        drop_last = shuffle and n_items > cfg.batch_size and n_items % cfg.batch_size == 1
         return DataLoader(
             dataset,
             batch_size=cfg.batch_size,
@@ -175,3 +180,11 @@ class DartsDataModule(L.LightningDataModule):
     def test_dataloader(self) -> DataLoader:
         """The ``test`` split (region hold-out); see :meth:`val_test_dataloader` for val-test."""
         return self.split_dataloader(TEST)
+
+
+def _rank_and_world_size() -> tuple[int, int]:
+    """This process's rank and the number of processes of the running DDP group ((0, 1) without one)."""
+    dist = torch.distributed
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import numpy as np
-from torch.utils.data import Sampler
+from torch.utils.data import DistributedSampler, Sampler
 
 from darts_dataset.errors import SamplingError
 
@@ -85,3 +85,42 @@ class BalancedSampler(EpochShuffleSampler):
         pos = _cycled_draws(self.positives, self.n_positive, rng)
         neg = _cycled_draws(self.negatives, self.n - self.n_positive, rng)
         return iter(rng.permutation(np.concatenate([pos, neg])).tolist())
+
+
+class RankShard(DistributedSampler[int]):
+    """This process's share of a sampler's order when training runs in several processes (DDP).
+
+    Rank ``r`` of ``w`` takes positions ``r, r + w, r + 2w, ...`` of the order ``inner`` draws (or of
+    ``range(n)`` without one), so the ranks together see exactly the single-process order. For
+    training (``pad``) the order is first extended by its own head to a multiple of ``w``: every rank
+    then runs the same number of steps, as DDP's gradient sync needs. For evaluation nothing is
+    padded, so no patch is counted twice in metrics synced across ranks. It is a
+    ``DistributedSampler`` so that Lightning uses it as it is; ``set_epoch`` reaches ``inner``.
+    """
+
+    def __init__(
+        self, inner: EpochShuffleSampler | None, n: int, rank: int, world_size: int, pad: bool
+    ) -> None:
+        # DistributedSampler.__init__ wants a dataset and a process group; nothing of it is used here
+        self.inner = inner
+        self.n = len(inner) if inner is not None else n
+        self.rank = rank
+        self.num_replicas = world_size
+        self.pad = pad
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+        if self.inner is not None:
+            self.inner.set_epoch(epoch)
+
+    def __iter__(self) -> Iterator[int]:
+        order = list(self.inner) if self.inner is not None else list(range(self.n))
+        if self.pad and order:
+            order += (order * self.num_replicas)[: -len(order) % self.num_replicas]
+        return iter(order[self.rank :: self.num_replicas])
+
+    def __len__(self) -> int:
+        if self.pad:
+            return -(-self.n // self.num_replicas)
+        return len(range(self.rank, self.n, self.num_replicas))

@@ -78,7 +78,8 @@ class TrainConfig(_Frozen):
     accelerator: Accelerator = "auto"
     """Lightning accelerator; auto = the first GPU when there is one, else the CPU."""
     devices: DeviceSpec = "auto"
-    """A GPU index (0), a list of GPU indices ([0, 1] trains with DDP), cpu, or auto (one device)."""
+    """A GPU index (0), a list of GPU indices ([0, 1] trains with DDP), cpu, or auto (one device).
+    With accelerator = cpu, a list of k entries trains in k CPU processes (DDP over gloo)."""
     num_nodes: int = Field(default=1, ge=1)
     """Machines taking part in DDP training."""
     precision: Precision = "auto"

@@ -25,8 +25,17 @@ class TrainerDevices:
     def on_gpu(self) -> bool:
         return self.accelerator in _GPU
 
+    @property
+    def n_processes(self) -> int:
+        """Training processes on this machine (GPUs listed, or CPU processes)."""
+        if isinstance(self.devices, list):
+            return len(self.devices)
+        return self.devices if isinstance(self.devices, int) else 1
+
 
 def _accelerator_and_devices(accelerator: str, devices: int | list[int] | str) -> tuple[str, int | list[int]]:
+    if accelerator == "cpu" and isinstance(devices, list) and len(devices) > 1:
+        return "cpu", len(devices)  # one process per listed device: DDP over gloo
     if devices == "cpu" or accelerator == "cpu":
         return "cpu", 1
     if isinstance(devices, int | list):

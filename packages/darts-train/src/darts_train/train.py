@@ -174,7 +174,7 @@ def _trainer(
 ) -> L.Trainer:
     # several devices: spawn the DDP workers from this process, so the run folder, its name and id
     # are made once (the subprocess launcher would re-run the command and draw a new run id per rank)
-    multi = (isinstance(hw.devices, list) and len(hw.devices) > 1) or config.num_nodes > 1
+    multi = hw.n_processes > 1 or config.num_nodes > 1
     return L.Trainer(
         accelerator=hw.accelerator,
         strategy="ddp_spawn" if multi else "auto",

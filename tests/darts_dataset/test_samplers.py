@@ -7,7 +7,7 @@ import pytest
 import zarr
 
 from darts_dataset import DartsDataModule, DataModuleConfig, SamplingError
-from darts_dataset.samplers import BalancedSampler, EpochShuffleSampler
+from darts_dataset.samplers import BalancedSampler, EpochShuffleSampler, RankShard
 
 # 3 patches with RTS among 20: the imbalance balanced sampling is for
 POSITIVE = np.zeros(20, dtype=bool)
@@ -94,3 +94,17 @@ def test_reference_sets_without_metadata_are_balanced_from_their_labels(make_ref
     drawn = [int(i) for b in dm.train_dataloader() for i in b["index"]]
     assert len(drawn) == len(dm.train_dataset) == 5  # one block of 5 patches trains, the other validates
     assert sum(i % 2 for i in drawn) == round(0.5 * 5)
+
+
+def test_rank_shards_cover_the_single_process_order():
+    inner = BalancedSampler(POSITIVE, 0.5, 11, seed=2)
+    order = list(inner)
+    train = [list(RankShard(inner, 11, rank, 2, pad=True)) for rank in (0, 1)]
+    assert [len(s) for s in train] == [6, 6]  # padded: both ranks take the same number of steps
+    assert sorted(train[0] + train[1]) == sorted([*order, order[0]])
+    evaluation = [list(RankShard(None, 11, rank, 2, pad=False)) for rank in (0, 1)]
+    assert sorted(evaluation[0] + evaluation[1]) == list(range(11))  # nothing counted twice
+    seen = []
+    shard = RankShard(EpochShuffleSampler(4, 0, on_epoch=seen.append), 4, 1, 2, pad=True)
+    shard.set_epoch(3)
+    assert seen == [3] and len(shard) == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
@@ -68,6 +69,8 @@ class TrainSettings(BaseModel):
     """Batch size."""
     augment: bool = False
     """Augmentation on/off."""
+    devices: int | list[int] | Literal["auto", "cpu"] = "auto"
+    """A GPU index, a list of them, cpu or auto (a list-or-scalar option)."""
 
 
 class PreprocessSettings(BaseModel):

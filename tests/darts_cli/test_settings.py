@@ -293,3 +293,16 @@ def test_balanced_sampling_options_reach_the_real_train_command(workdir) -> None
     assert (config.sampling, config.positive_ratio, config.samples_per_epoch) == ("balanced", 0.3, 64)
     with pytest.raises(ConfigError, match="sampling"):
         build_config(model, {"sampling": "oversample"}, ctx)
+
+
+def test_list_or_scalar_option_takes_tokens_json_or_a_word(run_cli, workdir) -> None:
+    def devices(*tokens: str) -> object:
+        result = run_cli("show-train", "--train-data-dir", "d", "--devices", *tokens)
+        assert result.code == 0, result.err
+        return result.config["devices"]
+
+    assert devices("0", "1") == [0, 1]
+    assert devices("[0, 1]") == [0, 1]
+    assert devices("2") == 2
+    assert devices("cpu") == "cpu"
+    assert run_cli("show-train", "--train-data-dir", "d", "--devices", "gpu0").code == 2

@@ -56,6 +56,8 @@ def _parameters(model: type[BaseModel]) -> tuple[list[inspect.Parameter], set[st
         meta = Parameter(help=_help(info) + (" (JSON)" if is_json else ""), show_default=False)
         if is_list:
             meta = Parameter(help=_help(info), show_default=False, consume_multiple=True)
+            if is_json:  # e.g. devices: `--devices 0 1` or `--devices '[0, 1]'` or `--devices cpu`
+                option_type = list[str] | None
         params.append(
             inspect.Parameter(
                 name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[option_type, meta]
@@ -106,6 +108,10 @@ def darts_command(model: type[BaseModel] | None = None) -> Callable[[CommandFunc
 
 
 def _decode(name: str, value: Any, json_fields: set[str]) -> Any:
+    if name in json_fields and isinstance(value, list):  # a list-or-scalar option given as tokens
+        if len(value) == 1:
+            return _decode(name, value[0], json_fields)
+        return [_decode(name, token, json_fields) for token in value]
     if name not in json_fields or not isinstance(value, str):
         return value
     try:

@@ -224,7 +224,8 @@ def export_model(
         except DartsError:
             raise
         except Exception as err:  # exporters raise many types (UnsupportedOperatorError, RuntimeError, ...)
-            raise ExportError(f"cannot export {what}: {type(err).__name__}: {err}") from err
+            first_line = (str(err).strip().splitlines() or [""])[0][:400]
+            raise ExportError(f"cannot export {what}: {type(err).__name__}: {first_line}") from err
         if diff > TOLERANCE:
             raise ExportError(
                 f"the export of {what} disagrees with torch by {diff:.2e} (> {TOLERANCE:g}) on "

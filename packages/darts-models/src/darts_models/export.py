@@ -112,7 +112,9 @@ def _run_onnx(path: Path) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def _run_torchscript(path: Path) -> Callable[[np.ndarray], np.ndarray]:
-    module = torch.jit.load(str(path), map_location="cpu").eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch.jit is deprecated in favour of torch.export
+        module = torch.jit.load(str(path), map_location="cpu").eval()
 
     def run(x: np.ndarray) -> np.ndarray:
         with torch.inference_mode():

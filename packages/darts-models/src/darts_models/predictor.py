@@ -201,6 +201,11 @@ class TorchPredictor:
     def device(self) -> torch.device:
         return self._runner.device
 
+    @property
+    def network(self) -> torch.nn.Module:
+        """The torch network, on :attr:`device`, in the memory format used for inference."""
+        return self._runner.model
+
     def predict_patches(self, patches: np.ndarray) -> np.ndarray:
         return self._runner.predict_patches(patches)
 

@@ -201,3 +201,29 @@ def test_resolve_device() -> None:
             resolve_device("0")
     with pytest.raises(DartsInputError, match="device must be"):
         resolve_device("tpu-ish")
+
+
+class _Constant:
+    """A user-written predictor with only ``config`` and ``predict_patches``."""
+
+    def __init__(self, value: float) -> None:
+        self.config = _config(name=f"const{value}")
+        self.value = value
+
+    def predict_patches(self, patches: np.ndarray) -> np.ndarray:
+        return np.full((len(patches), *patches.shape[-2:]), self.value, dtype=np.float32)
+
+
+def test_a_duck_typed_predictor_joins_ensembles_and_segments_scenes() -> None:
+    import xarray as xr
+
+    from darts_models import segment_scene
+
+    ens = EnsemblePredictor([_Constant(0.2), _Constant(0.6), _torch(_pointwise())])
+    x = _patches(n=2)
+    expected = (0.8 + _torch(_pointwise()).predict_patches(x)) / 3
+    np.testing.assert_allclose(ens.predict_patches(x), expected, atol=1e-6)
+    assert [s.name for s in ens.sources] == ["m"]  # only the torch member says where it came from
+    scene = xr.Dataset({b: (("y", "x"), np.full((20, 30), 900.0, np.float32)) for b in BANDS})
+    probs = segment_scene(_Constant(0.25), scene, patch_size=16, overlap=4)
+    np.testing.assert_allclose(probs.values, 0.25, atol=1e-6)

@@ -172,7 +172,7 @@ def _as_predictor(
         from darts_models.loading import load_predictor
 
         return load_predictor([model], device=device, precision=precision, channels_last=channels_last)
-    if isinstance(model, Predictor):
+    if isinstance(model, Predictor) or (hasattr(model, "config") and hasattr(model, "predict_patches")):
         return model
     raise DartsInputError(f"expected a model file, a LoadedModel or a Predictor, got {type(model).__name__}")
 

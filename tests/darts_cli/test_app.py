@@ -65,6 +65,7 @@ REQUIRED_COMMANDS = (
     "train-smp",
     "test-smp",
     "convert-lightning-checkpoint",
+    "export-model",
     "optuna-sweep-smp",
     "sweep-report",
     "env-info",

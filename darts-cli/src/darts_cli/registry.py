@@ -62,6 +62,11 @@ COMMANDS: tuple[CommandInfo, ...] = (
         "Convert a Lightning checkpoint into a deployable model file.",
     ),
     CommandInfo(
+        "export-model",
+        f"{_PKG}.export_model:export_model",
+        "Export a model to ONNX or TorchScript plus a JSON sidecar (bands, norm factors, patch size).",
+    ),
+    CommandInfo(
         "optuna-sweep-smp",
         f"{_PKG}.sweep:optuna_sweep_smp",
         "Create, resume or run a cross-validated Optuna hyperparameter sweep.",

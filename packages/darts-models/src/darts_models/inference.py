@@ -14,19 +14,18 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
-from typing import Literal
 
 import numpy as np
 import torch
 import xarray as xr
 
-from darts_models.checkpoint import LoadedModel, load_deployable_checkpoint
-from darts_models.cpu_features import cpu_has_native_bf16
+from darts_models.checkpoint import LoadedModel
 from darts_models.errors import DartsInputError
+from darts_models.predictor import ModuleRunner, PatchPredictor, Precision, Predictor, TorchPredictor
 
 logger = logging.getLogger(__name__)
 
-Precision = Literal["auto", "fp32", "bf16"]
+__all__ = ["Precision", "blend_window_1d", "predict_array", "segment_scene"]
 
 
 def blend_window_1d(patch_size: int, overlap: int) -> np.ndarray:
@@ -47,19 +46,13 @@ def _origins(length: int, patch_size: int, step: int) -> list[int]:
     return origins
 
 
-def _resolve_precision(precision: Precision, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype, or None for plain fp32."""
-    if precision not in ("auto", "fp32", "bf16"):
-        raise DartsInputError(f"precision must be 'auto', 'fp32' or 'bf16', got {precision!r}")
-    if precision == "fp32":
-        return None
-    if precision == "bf16":
-        return torch.bfloat16
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.bfloat16
-    if device.type == "cpu" and cpu_has_native_bf16():
-        return torch.bfloat16
-    return None
+def _check_tiling(patch_size: int, overlap: int, batch_size: int) -> None:
+    if not 0 <= 2 * overlap < patch_size:
+        raise DartsInputError(
+            f"overlap ({overlap}) must be >= 0 and less than half the patch size ({patch_size})"
+        )
+    if batch_size < 1:
+        raise DartsInputError(f"batch_size must be >= 1, got {batch_size}")
 
 
 def _batches(items: list[tuple[int, int]], size: int) -> Iterator[list[tuple[int, int]]]:
@@ -67,54 +60,73 @@ def _batches(items: list[tuple[int, int]], size: int) -> Iterator[list[tuple[int
         yield items[i : i + size]
 
 
-def _forward(model: torch.nn.Module, batch: torch.Tensor, autocast_dtype: torch.dtype | None) -> np.ndarray:
-    with torch.autocast(
-        batch.device.type, dtype=autocast_dtype or torch.float32, enabled=autocast_dtype is not None
-    ):
-        logits = model(batch)
-    if logits.ndim == 4:
-        if logits.shape[1] != 1:
-            raise DartsInputError(
-                f"the model returned {logits.shape[1]} channels; scene inference needs 1 (RTS)"
-            )
-        logits = logits[:, 0]
-    return torch.sigmoid(logits.float()).cpu().numpy()
-
-
 def predict_array(
-    model: torch.nn.Module,
+    model: torch.nn.Module | PatchPredictor,
     x: np.ndarray,
     patch_size: int,
     overlap: int,
     batch_size: int = 8,
-    device: str | torch.device = "cpu",
+    device: str | int | torch.device = "cpu",
     precision: Precision = "auto",
     channels_last: bool | None = None,
 ) -> np.ndarray:
     """Probabilities float32 ``[h, w]`` for a model-ready, NaN-free float32 stack ``x`` ``[c, h, w]``.
 
-    ``precision``: ``"auto"`` uses bf16 autocast on CUDA devices that support it and on CPUs that
-    compute bf16 natively (:func:`darts_models.cpu_features.cpu_has_native_bf16`), fp32 elsewhere;
-    ``"bf16"`` forces bf16 autocast (also on the CPU); ``"fp32"`` never autocasts. ``channels_last``
-    (default: whenever bf16 or CUDA is used) converts the model and inputs to NHWC memory format; note that
-    this, like the move to ``device``, changes ``model`` in place.
+    ``model`` is a predictor (see :mod:`darts_models.predictor`; it brings its own device and
+    precision) or a bare torch network, run by a :class:`~darts_models.predictor.ModuleRunner` on
+    ``device`` with ``precision``: ``"auto"`` uses bf16 autocast on CUDA devices that support it and
+    on CPUs that compute bf16 natively (:func:`darts_models.cpu_features.cpu_has_native_bf16`), fp32
+    elsewhere; ``"bf16"`` forces bf16 autocast (also on the CPU); ``"fp32"`` never autocasts.
+    ``channels_last`` (default: whenever bf16 or CUDA is used) converts the network and inputs to NHWC
+    memory format; note that this, like the move to ``device``, changes a bare network in place.
     """
-    if not 0 <= 2 * overlap < patch_size:
-        raise DartsInputError(
-            f"overlap ({overlap}) must be >= 0 and less than half the patch size ({patch_size})"
-        )
-    if batch_size < 1:
-        raise DartsInputError(f"batch_size must be >= 1, got {batch_size}")
-    device = torch.device(device)
-    autocast_dtype = _resolve_precision(precision, device)
-    if channels_last is None:
-        channels_last = autocast_dtype is not None or device.type == "cuda"
-    memory_format = torch.channels_last if channels_last else torch.contiguous_format
-    model = model.to(device=device, memory_format=memory_format).eval()
+    _check_tiling(patch_size, overlap, batch_size)
+    predictor = (
+        ModuleRunner(model, device, precision, channels_last) if isinstance(model, torch.nn.Module) else model
+    )
 
-    _, h, w = x.shape
+    c, h, w = x.shape
+    padded = _padding_buffer(c, h, w, patch_size, overlap)
+    padded[:, overlap : overlap + h, overlap : overlap + w] = x
+    _reflect_in_place(padded, overlap, h, w)
+    return _blend(predictor, padded, h, w, patch_size, overlap, batch_size)
+
+
+def _padding_buffer(c: int, h: int, w: int, patch_size: int, overlap: int) -> np.ndarray:
+    """Uninitialised float32 ``[c, H, W]``: the scene plus ``overlap`` on every side (more at the
+    bottom / right when the scene is smaller than a patch)."""
     extra_h, extra_w = max(0, patch_size - h - 2 * overlap), max(0, patch_size - w - 2 * overlap)
-    padded = np.pad(x, ((0, 0), (overlap, overlap + extra_h), (overlap, overlap + extra_w)), mode="reflect")
+    return np.empty((c, h + 2 * overlap + extra_h, w + 2 * overlap + extra_w), dtype=np.float32)
+
+
+def _reflect_in_place(buf: np.ndarray, start: int, h: int, w: int) -> None:
+    """Fill the margin of ``buf`` around ``buf[:, start:start+h, start:start+w]`` as
+    ``np.pad(..., mode="reflect")`` does (rows, then columns), without a second copy of the scene."""
+    top, left = start, start
+    bottom, right = buf.shape[1] - top - h, buf.shape[2] - left - w
+    if max(top, bottom) > h - 1 or max(left, right) > w - 1:  # multiple reflections: tiny scene
+        inner = buf[:, top : top + h, left : left + w].copy()
+        buf[...] = np.pad(inner, ((0, 0), (top, bottom), (left, right)), mode="reflect")
+        return
+    cols = slice(left, left + w)
+    end = top + h
+    buf[:, :top, cols] = buf[:, top + 1 : 2 * top + 1, cols][:, ::-1]
+    buf[:, end:, cols] = buf[:, end - 1 - bottom : end - 1, cols][:, ::-1]
+    end = left + w
+    buf[:, :, :left] = buf[:, :, left + 1 : 2 * left + 1][:, :, ::-1]
+    buf[:, :, end:] = buf[:, :, end - 1 - right : end - 1][:, :, ::-1]
+
+
+def _blend(
+    predictor: PatchPredictor,
+    padded: np.ndarray,
+    h: int,
+    w: int,
+    patch_size: int,
+    overlap: int,
+    batch_size: int,
+) -> np.ndarray:
+    """Predict the patches of a reflection-padded stack and blend them; float32 ``[h, w]``."""
     ph, pw = padded.shape[1:]
     step = patch_size - overlap
     origins = [(r, c) for r in _origins(ph, patch_size, step) for c in _origins(pw, patch_size, step)]
@@ -123,16 +135,17 @@ def predict_array(
     acc = np.zeros((ph, pw), dtype=np.float32)
     weight = np.zeros((ph, pw), dtype=np.float32)
     logger.debug("scene %dx%d -> %d patches of %d px (overlap %d)", h, w, len(origins), patch_size, overlap)
-    with torch.inference_mode():
-        for batch_origins in _batches(origins, batch_size):
-            patches = np.stack([padded[:, r : r + patch_size, c : c + patch_size] for r, c in batch_origins])
-            batch = torch.from_numpy(patches).to(device).contiguous(memory_format=memory_format)
-            probs = _forward(model, batch, autocast_dtype)
-            for (r, c), p in zip(batch_origins, probs, strict=True):
-                acc[r : r + patch_size, c : c + patch_size] += window * p
-                weight[r : r + patch_size, c : c + patch_size] += window
+    for batch_origins in _batches(origins, batch_size):
+        patches = np.stack([padded[:, r : r + patch_size, c : c + patch_size] for r, c in batch_origins])
+        probs = predictor.predict_patches(patches)
+        del patches
+        for (r, c), p in zip(batch_origins, probs, strict=True):
+            acc[r : r + patch_size, c : c + patch_size] += window * p
+            weight[r : r + patch_size, c : c + patch_size] += window
     inner = (slice(overlap, overlap + h), slice(overlap, overlap + w))
-    return acc[inner] / weight[inner]
+    out = acc[inner]
+    np.divide(out, weight[inner], out=out)
+    return out
 
 
 def _scene_values(scene: xr.Dataset, bands: tuple[str, ...]) -> tuple[dict[str, np.ndarray], tuple[str, str]]:
@@ -144,21 +157,43 @@ def _scene_values(scene: xr.Dataset, bands: tuple[str, ...]) -> tuple[dict[str, 
     dims = scene[bands[0]].dims
     if len(dims) != 2:
         raise DartsInputError(f"band {bands[0]!r} must be 2-D (y, x), got dims {dims}")
-    values = {b: np.asarray(scene[b].transpose(*dims).values, dtype=np.float32) for b in bands}
+    values = {b: np.asarray(scene[b].transpose(*dims).values) for b in bands}  # no copy: cast per band later
     return values, (str(dims[0]), str(dims[1]))
 
 
+def _as_predictor(
+    model: str | os.PathLike[str] | LoadedModel | Predictor,
+    device: str | int | torch.device,
+    precision: Precision,
+    channels_last: bool | None,
+) -> Predictor:
+    if isinstance(model, LoadedModel):
+        return TorchPredictor(model, device, precision, channels_last)
+    if isinstance(model, str | os.PathLike):
+        from darts_models.loading import load_predictor
+
+        return load_predictor([model], device=device, precision=precision, channels_last=channels_last)
+    if isinstance(model, Predictor) or (hasattr(model, "config") and hasattr(model, "predict_patches")):
+        return model
+    raise DartsInputError(f"expected a model file, a LoadedModel or a Predictor, got {type(model).__name__}")
+
+
 def segment_scene(
-    model_file: str | os.PathLike[str] | LoadedModel,
+    model: str | os.PathLike[str] | LoadedModel | Predictor,
     scene: xr.Dataset,
     patch_size: int | None = None,
     overlap: int = 64,
     batch_size: int = 8,
-    device: str | torch.device = "cpu",
+    device: str | int | torch.device = "cpu",
     precision: Precision = "auto",
     channels_last: bool | None = None,
 ) -> xr.DataArray:
     """RTS probabilities (float32, NaN where any input band is NaN) of a whole scene.
+
+    ``model`` is a :class:`~darts_models.predictor.Predictor` (from
+    :func:`~darts_models.loading.load_predictor`: load it once, reuse it for every scene; ``device``,
+    ``precision`` and ``channels_last`` are then ignored), or a model file / :class:`LoadedModel`
+    wrapped in a :class:`~darts_models.predictor.TorchPredictor` on ``device`` for this call.
 
     ``scene`` holds physical band values (as preprocessing produces them before normalisation), one
     2-D variable per band of the model's ``input_combination``. They are normalised with the model
@@ -169,18 +204,24 @@ def segment_scene(
     """
     from darts_preprocess.bands import normalize_bands
 
-    loaded = (
-        model_file if isinstance(model_file, LoadedModel) else load_deployable_checkpoint(model_file, device)
-    )
-    config = loaded.config
+    predictor = _as_predictor(model, device, precision, channels_last)
+    config = predictor.config
     bands = tuple(config.input_combination)
     patch_size = patch_size or config.patch_size or 1024
+    _check_tiling(patch_size, overlap, batch_size)
     values, dims = _scene_values(scene, bands)
-    x = normalize_bands(values, bands, factors=config.norm_factors)
-    nodata = np.isnan(x).any(axis=0)
-    x[:, nodata] = 0.0
-    probs = predict_array(loaded.model, x, patch_size, overlap, batch_size, device, precision, channels_last)
-    probs = probs.astype(np.float32, copy=False)
+    h, w = next(iter(values.values())).shape
+    # normalise band by band straight into the padded buffer: one copy of the scene in flight
+    padded = _padding_buffer(len(bands), h, w, patch_size, overlap)
+    inner = padded[:, overlap : overlap + h, overlap : overlap + w]
+    for i, band in enumerate(bands):
+        inner[i] = normalize_bands({band: values[band]}, (band,), factors=config.norm_factors)[0]
+    del values
+    nodata = np.isnan(inner).any(axis=0)
+    inner[:, nodata] = 0.0
+    _reflect_in_place(padded, overlap, h, w)
+    probs = _blend(predictor, padded, h, w, patch_size, overlap, batch_size)
+    del padded, inner
     probs[nodata] = np.nan
     return _as_dataarray(probs, scene, bands[0], dims, config.name)
 

@@ -106,7 +106,7 @@ def predict_array(
     if channels_last is None:
         channels_last = autocast_dtype is not None or device.type == "cuda"
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
-    model = model.to(device=device, memory_format=memory_format).eval()
+    model = model.to(device).to(memory_format=memory_format).eval()
 
     _, h, w = x.shape
     extra_h, extra_w = max(0, patch_size - h - 2 * overlap), max(0, patch_size - w - 2 * overlap)

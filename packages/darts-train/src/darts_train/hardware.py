@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 import torch
 
 from darts_preprocess.errors import DartsInputError
 
+if TYPE_CHECKING:
+    from darts_train.config import Precision
+
 _GPU = ("gpu", "cuda")
+TrainerPrecision = Literal["32-true", "16-mixed", "bf16-mixed"]
+"""The ``precision`` values darts passes to ``lightning.Trainer``."""
 
 
 @dataclass(frozen=True)
@@ -17,7 +23,7 @@ class TrainerDevices:
 
     accelerator: str
     devices: int | list[int] | str
-    precision: str
+    precision: TrainerPrecision
     channels_last: bool
 
     @property
@@ -45,7 +51,7 @@ def _bf16_ok(accelerator: str) -> bool:
 
 
 def resolve_trainer_devices(
-    accelerator: str, devices: int | list[int] | str, precision: str
+    accelerator: str, devices: int | list[int] | str, precision: Precision
 ) -> TrainerDevices:
     """Lightning accelerator / devices / precision for a train config.
 
@@ -55,6 +61,7 @@ def resolve_trainer_devices(
     used on GPUs (where it speeds up convolutions under mixed precision).
     """
     acc, devs = _accelerator_and_devices(accelerator, devices)
+    resolved: TrainerPrecision
     if precision == "auto":
         resolved = "bf16-mixed" if _bf16_ok(acc) else "32-true"
     else:

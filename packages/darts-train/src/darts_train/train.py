@@ -79,6 +79,8 @@ def _read_checkpoint(path: Path) -> dict[str, Any]:
 
 def _resume_info(config: TrainConfig) -> _Resume:
     """The run a checkpoint belongs to: its folder is reused and its metrics file appended to."""
+    if config.continue_from_checkpoint is None:
+        raise ValueError("_resume_info needs config.continue_from_checkpoint")
     path = Path(config.continue_from_checkpoint)
     ckpt = _read_checkpoint(path)
     run = (ckpt.get("hyper_parameters") or {}).get("run") or {}
@@ -206,7 +208,8 @@ def _floats(metrics: dict[str, Any]) -> dict[str, float]:
 def _result(
     identity: RunIdentity, trainer: L.Trainer, stopped_early: bool, final_retrain: bool
 ) -> TrainResult:
-    ckpt_cb = trainer.checkpoint_callback
+    cb = trainer.checkpoint_callback
+    ckpt_cb = cb if isinstance(cb, ModelCheckpoint) else None
     last = identity.run_dir / CHECKPOINT_DIR / LAST_CHECKPOINT
     best = Path(ckpt_cb.best_model_path) if ckpt_cb is not None and ckpt_cb.best_model_path else None
     best = best or (last if last.is_file() else None)

@@ -59,6 +59,10 @@ _UNBOUNDED = {
 _EPS = 1e-9
 
 
+ParamValue = bool | int | float | str | None
+"""A value Optuna can sample for a parameter."""
+
+
 class SearchParam(BaseModel):
     """One searched parameter, as an Optuna distribution (categorical, int or float)."""
 
@@ -99,7 +103,7 @@ class SearchParam(BaseModel):
             return IntDistribution(int(low), int(high), log=self.log, step=int(self.step or 1))
         return FloatDistribution(float(low), float(high), log=self.log, step=self.step)
 
-    def grid_values(self, name: str) -> list[Any]:
+    def grid_values(self, name: str) -> list[ParamValue]:
         """Every value of a finite distribution (for the grid sampler)."""
         if self.kind == "categorical":
             return list(self.choices)
@@ -138,7 +142,7 @@ class SweepSpec(BaseModel):
         """Optuna distributions of the searched parameters."""
         return {name: param.to_distribution() for name, param in self.search.items()}
 
-    def grid_space(self) -> dict[str, list[Any]]:
+    def grid_space(self) -> dict[str, list[ParamValue]]:
         """The full grid (raises SweepSpecError for a continuous parameter)."""
         return {name: param.grid_values(name) for name, param in self.search.items()}
 
@@ -159,7 +163,7 @@ def parse_sweep_file(path: str | Path, known_options: Collection[str] | None = N
 
 
 def parse_sweep_dict(
-    raw: Any, known_options: Collection[str] | None = None, source: str = "sweep config"
+    raw: object, known_options: Collection[str] | None = None, source: str = "sweep config"
 ) -> SweepSpec:
     """Validate a wandb sweep configuration (already loaded) and map it to Optuna.
 

@@ -45,6 +45,10 @@ OBJECT_IOU_THRESHOLD = 0.5
 """IoU at which a predicted object and a true object match (one-to-one)."""
 
 
+SceneRow = dict[str, str | float | None]
+"""One scene's row of a split's metrics table: ``scene_id``, counts and metric values."""
+
+
 @dataclass(frozen=True)
 class TestResult:
     """Where the evaluation went and what it measured."""
@@ -55,7 +59,7 @@ class TestResult:
     output_dir: Path
     metrics: dict[str, dict[str, float | None]]
     """Split -> metric -> value (pixel metrics, object metrics, BoundaryIoU)."""
-    per_scene: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    per_scene: dict[str, list[SceneRow]] = field(default_factory=dict)
     """Split -> one row per scene."""
 
 
@@ -191,7 +195,7 @@ class _SplitEvaluator:
         pixel = {k: float(v) for k, v in self.pixel.compute().items()}
         return {**{k: pixel[k] for k in PIXEL_METRICS}, **self.total.object_row()}
 
-    def per_scene_rows(self) -> list[dict[str, Any]]:
+    def per_scene_rows(self) -> list[SceneRow]:
         rows = [{"scene_id": s, **c.row()} for s, c in sorted(self.scenes.items())]
         return [*rows, {"scene_id": ALL_SCENES, **self.total.row()}]
 
@@ -209,7 +213,7 @@ def _evaluate_split(
     bands: list[str],
     out_dir: Path,
     device: torch.device,
-) -> tuple[dict[str, float | None], list[dict[str, Any]]]:
+) -> tuple[dict[str, float | None], list[SceneRow]]:
     from torch.utils.data import DataLoader
 
     from darts_dataset import PatchDataset, TrainingSet
@@ -267,7 +271,7 @@ def test_smp(config: TestConfig) -> TestResult:
     training_set = TrainingSet(config.train_data_dir)
     _check_norm_factors(task, training_set)
     metrics: dict[str, dict[str, float | None]] = {}
-    per_scene: dict[str, list[dict[str, Any]]] = {}
+    per_scene: dict[str, list[SceneRow]] = {}
     for split in EVAL_SPLITS:
         if not training_set.has_split(split) or training_set.n_patches(split) == 0:
             log.warning("split %s is missing or empty in %s; not evaluated", split, config.train_data_dir)

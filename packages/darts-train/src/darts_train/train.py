@@ -8,7 +8,7 @@ import os
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import lightning as L
 import torch
@@ -24,6 +24,9 @@ from darts_train.loggers import build_loggers
 from darts_train.module import PROVENANCE_KEY, SegmentationTask
 from darts_train.naming import RunIdentity, create_run_dir, run_dir_for
 from darts_train.provenance import dataset_fingerprint, git_commit, library_versions
+
+if TYPE_CHECKING:
+    from darts_dataset import DartsDataModule, TrainingSet
 
 log = logging.getLogger(__name__)
 
@@ -259,8 +262,8 @@ def train_smp(config: TrainConfig) -> TrainResult:
 
 def _fit(
     config: TrainConfig,
-    training_set: Any,
-    datamodule: Any,
+    training_set: TrainingSet,
+    datamodule: DartsDataModule,
     bands: list[str],
     identity: RunIdentity,
     resume: _Resume | None,

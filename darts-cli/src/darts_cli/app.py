@@ -6,10 +6,10 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from cyclopts import App, CycloptsError, Parameter
 from pydantic import ValidationError
@@ -18,6 +18,11 @@ from darts_cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, USAGE_ERR
 from darts_cli.logs import command_logging
 from darts_cli.registry import COMMANDS, CommandInfo
 from darts_cli.settings import DEFAULT_CONFIG_FILE, RunContext
+
+if TYPE_CHECKING:
+    import inspect
+
+    from pydantic import BaseModel
 
 logger = logging.getLogger("darts_cli")
 GLOBAL = "Global options"
@@ -90,13 +95,13 @@ def mask_password(text: str) -> str:
     return _URL_PASSWORD.sub(r"\1***@", text)
 
 
-def _models_of(commands: Sequence[CommandInfo]) -> tuple:
+def _models_of(commands: Sequence[CommandInfo]) -> tuple[type[BaseModel], ...]:
     from darts_cli.registry import settings_models
 
     return tuple(settings_models(commands).values())
 
 
-def _run(command, bound, log_file: Path | None) -> int:
+def _run(command: Callable[..., int | None], bound: inspect.BoundArguments, log_file: Path | None) -> int:
     try:
         result = command(*bound.args, **bound.kwargs)
     except (KeyboardInterrupt, Exception) as exc:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from darts_cli.options import darts_command
 from darts_preprocess.config import S2PreprocessConfig  # cheap: pydantic + the band registry
 
+if TYPE_CHECKING:
+    from darts_preprocess.report import PreprocessResult
+
 logger = logging.getLogger(__name__)
 
 
-def render_preprocess_result(result: Any) -> None:
+def render_preprocess_result(result: PreprocessResult) -> None:
     """Print the splits, the per-filter patch removals and every skipped input (shared by both sensors)."""
     from rich.console import Console
     from rich.table import Table

@@ -18,6 +18,7 @@ from typing import Any
 import numcodecs
 import numpy as np
 import zarr
+from zarr.core.metadata import ArrayV2Metadata, ArrayV3Metadata
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,8 @@ class MissingChunkError(LookupError):
 
 def _v3_plan(array: zarr.Array) -> tuple[np.dtype, list[Any]] | None:
     """Target dtype and numcodecs decoders (outermost first) for a v3 array, or None if unsupported."""
+    if not isinstance(array.metadata, ArrayV3Metadata):
+        return None
     codecs = list(array.metadata.codecs)
     if not codecs or type(codecs[0]).__name__ != "BytesCodec":
         return None
@@ -51,7 +54,7 @@ def _v3_plan(array: zarr.Array) -> tuple[np.dtype, list[Any]] | None:
 
 def _v2_plan(array: zarr.Array) -> tuple[np.dtype, list[Any]] | None:
     meta = array.metadata
-    if meta.order != "C":
+    if not isinstance(meta, ArrayV2Metadata) or meta.order != "C":
         return None
     dtype = np.dtype(array.dtype)
     byteorder = getattr(meta.dtype, "endianness", None)
@@ -79,7 +82,7 @@ class ChunkReader:
             plan = _v3_plan(array) if array.metadata.zarr_format == 3 else _v2_plan(array)
             reason = "codecs not supported by the direct reader" if plan is None else None
             self._plan = plan
-        if reason is None:
+        if reason is None and isinstance(array.store, zarr.storage.LocalStore):
             self._dir = Path(array.store.root) / array.path
             # chunk keys as "<prefix><i><suffix>": cheaper per read than zarr's key encoder
             key = array.metadata.encode_chunk_key((_SENTINEL, *self._zeros))
@@ -138,7 +141,7 @@ class ChunkReader:
 def _read_into(path: str, out: np.ndarray) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
-        n = os.readv(fd, [out])
+        n = os.readv(fd, [out.data])
         extra = os.read(fd, 1) if n == out.nbytes else b""
     finally:
         os.close(fd)

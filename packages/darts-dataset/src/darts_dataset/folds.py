@@ -72,7 +72,7 @@ def make_folds(metadata: SplitMetadata, n_folds: int, seed: int) -> np.ndarray:
     scenes, scene_of_sample = np.unique(grouping, return_inverse=True)
     _check_n_folds(n_folds, len(scenes), "scene groups (overlapping scenes count as one)")
     sizes = np.bincount(scene_of_sample, minlength=len(scenes)).astype(np.float64)
-    positive_patches = np.zeros(len(scenes))
+    positive_patches: np.ndarray = np.zeros(len(scenes))
     if metadata.positive_fraction is not None:
         positive_patches = np.bincount(
             scene_of_sample,

@@ -24,6 +24,7 @@ from darts_preprocess.trainset_layout import (
     SPLITS,
     X_ARRAY,
     Y_ARRAY,
+    group_array,
     split_path,
 )
 
@@ -110,7 +111,7 @@ def split_arrays(group: zarr.Group, split: str) -> tuple[zarr.Array, zarr.Array]
         raise TrainingSetError(
             f"split {split!r} ({group.store}) lacks array(s) {missing}; found {sorted(names)}"
         )
-    x, y = group[X_ARRAY], group[Y_ARRAY]
+    x, y = group_array(group, X_ARRAY), group_array(group, Y_ARRAY)
     if x.ndim != 4 or y.ndim != 3:
         raise TrainingSetError(
             f"split {split!r}: x has shape {x.shape}, y {y.shape}; expected [n,c,h,w] and [n,h,w]"
@@ -157,7 +158,7 @@ class TrainingSet:
             for split in SPLITS:
                 if split_path(self.path, split).is_dir():
                     attr_bands = open_split_group(self.path, split).attrs.get("bands")
-                    if attr_bands:
+                    if isinstance(attr_bands, list) and attr_bands:
                         bands = list(attr_bands)
                         break
         if not isinstance(bands, list) or not bands or not all(isinstance(b, str) for b in bands):
@@ -215,11 +216,14 @@ def read_split_metadata(group: zarr.Group, split: str) -> SplitMetadata:
     missing = [name for name in METADATA_ARRAYS if name not in names]
     if missing:
         raise TrainingSetError(f"split {split!r} has metadata arrays {present} but lacks {missing}")
-    arrays = {name: np.asarray(group[name][...]) for name in METADATA_ARRAYS}
+    arrays = {name: np.asarray(group_array(group, name)[...]) for name in METADATA_ARRAYS}
     short = {name: len(a) for name, a in arrays.items() if len(a) != n}
     if short:
         raise TrainingSetError(f"split {split!r}: metadata array lengths {short} differ from n={n} patches")
-    scenes = group.attrs.get("scenes") or []
+    raw_scenes = group.attrs.get("scenes") or []
+    if not isinstance(raw_scenes, list) or not all(isinstance(s, dict) for s in raw_scenes):
+        raise TrainingSetError(f"split {split!r}: the group attribute 'scenes' must be a list of tables")
+    scenes = [s for s in raw_scenes if isinstance(s, dict)]
     scene_index = arrays["scene_index"].astype(np.int64)
     if n and (scene_index.min() < 0 or scene_index.max() >= len(scenes)):
         raise TrainingSetError(
@@ -228,7 +232,7 @@ def read_split_metadata(group: zarr.Group, split: str) -> SplitMetadata:
         )
 
     def per_sample(key: str) -> np.ndarray:
-        table = np.array([str(s.get(key, "")) for s in scenes] or [""], dtype=str)
+        table = np.array([str(s.get(key, "")) for s in scenes] or [""])
         return table[scene_index]
 
     scene_ids, groups = per_sample("id"), per_sample("group")

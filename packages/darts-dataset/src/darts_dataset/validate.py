@@ -166,7 +166,11 @@ def _check_split(
         return None
     _check_arrays(report, split, x, y, ts)
     attr_bands = group.attrs.get("bands")
-    if ts is not None and attr_bands is not None and tuple(attr_bands) != ts.bands:
+    if (
+        ts is not None
+        and attr_bands is not None
+        and (not isinstance(attr_bands, list) or tuple(attr_bands) != ts.bands)
+    ):
         report.violations.append(
             f"{split}: group attribute bands {attr_bands} differ from config.toml {list(ts.bands)}"
         )

@@ -169,7 +169,9 @@ def save_deployable_checkpoint(
     return path
 
 
-def read_deployable_checkpoint(path: str | os.PathLike[str]) -> tuple[DeployableModelConfig, dict[str, Any]]:
+def read_deployable_checkpoint(
+    path: str | os.PathLike[str],
+) -> tuple[DeployableModelConfig, dict[str, torch.Tensor]]:
     """Config and (cleaned) state dict of a deployable model file, without building the network."""
     path = Path(path)
     if not path.is_file():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torchmetrics import Metric, MetricCollection
 from torchmetrics.classification import (
@@ -53,7 +55,7 @@ def binned_confusion(
     return torch.stack([torch.stack([neg - fp, fp], -1), torch.stack([pos - tp, tp], -1)], 1)
 
 
-class _HistogramCurveUpdate:
+class _HistogramCurveUpdate(BinaryPrecisionRecallCurve):
     """Binned curve metrics updated by :func:`binned_confusion` (exact or unsorted: torchmetrics' update)."""
 
     def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
@@ -111,9 +113,9 @@ def build_pixel_metrics(
     """
     from torchmetrics import classification as c
 
-    common = {"ignore_index": IGNORE_INDEX, "validate_args": validate_args}
-    thresholded = {"threshold": THRESHOLD, **common}
-    metrics = {
+    common: dict[str, Any] = {"ignore_index": IGNORE_INDEX, "validate_args": validate_args}
+    thresholded: dict[str, Any] = {"threshold": THRESHOLD, **common}
+    metrics: dict[str, Metric | MetricCollection] = {
         "Accuracy": c.BinaryAccuracy(**thresholded),
         "Precision": c.BinaryPrecision(**thresholded),
         "Specificity": c.BinarySpecificity(**thresholded),
@@ -140,9 +142,14 @@ class InstanceMetrics(Metric):
 
     full_state_update = False
     higher_is_better = True
+    tp: torch.Tensor
+    fp: torch.Tensor
+    fn: torch.Tensor
+    boundary_inter: torch.Tensor
+    boundary_union: torch.Tensor
 
     def __init__(
-        self, iou_threshold: float = 0.5, dilation_px: int = 3, connectivity: int = 2, **kwargs
+        self, iou_threshold: float = 0.5, dilation_px: int = 3, connectivity: int = 2, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
         self.iou_threshold = iou_threshold

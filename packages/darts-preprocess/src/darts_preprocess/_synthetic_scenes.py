@@ -19,7 +19,7 @@ from shapely.geometry import box
 
 from darts_preprocess import _synthetic_rasters as px
 from darts_preprocess._synthetic_sites import Site, utm_epsg
-from darts_preprocess.sources._tiles import write_geotiff
+from darts_preprocess.sources._tiles import grid_crs, write_geotiff
 from darts_preprocess.sources.planet import parse_planet_id
 from darts_preprocess.sources.sentinel2 import BASELINE_04_DATE
 
@@ -71,8 +71,8 @@ def scene_grid(site: Site, size_px: int, pixel_m: float, rng: np.random.Generato
 
 def burn(polygons: gpd.GeoDataFrame, grid: GeoBox) -> np.ndarray:
     """Rasterise label polygons (pixel centres) onto a grid; uint8 0/1."""
-    shapes = polygons.to_crs(grid.crs.to_wkt()).geometry.make_valid()
-    shapes = [g for g in shapes if g is not None and not g.is_empty]
+    geoms = polygons.to_crs(grid_crs(grid).to_wkt()).geometry.make_valid()
+    shapes = [g for g in geoms if g is not None and not g.is_empty]
     if not shapes:
         return np.zeros(grid.shape.yx, dtype=np.uint8)
     return rasterize([(g, 1) for g in shapes], out_shape=grid.shape.yx, transform=grid.affine, dtype="uint8")
@@ -103,7 +103,7 @@ def s2_sample_id(site: Site, index: int, grid: GeoBox) -> str:
     _, date = parse_planet_id(site.scene_id) or ("", "2021-07-01")
     compact = date.replace("-", "")
     baseline = "N0500" if date >= BASELINE_04_DATE else "N0214"
-    zone = (grid.crs.epsg or 32600) % 100
+    zone = (grid_crs(grid).epsg or 32600) % 100
     band = _LAT_BANDS[min(int((site.anchor_lat + 80) // 8), len(_LAT_BANDS) - 1)]
     square = chr(ord("A") + index % 26) * 2
     tile = f"T{zone:02d}{band}{square}"
@@ -137,12 +137,12 @@ def write_s2_sample(
     scl = _scl(masks, mask)[::2, ::2]
     write_geotiff(folder / f"{sample}_SCL.tif", scl[None], scl_grid, descriptions=("SCL",))
     window = box(*grid.boundingbox)
-    own = rts.to_crs(grid.crs.to_wkt())
+    own = rts.to_crs(grid_crs(grid).to_wkt())
     own = own[own.geometry.intersects(window)]
     labels = gpd.GeoDataFrame(
         {"label": pd.Series(1, index=own.index, dtype="int32"), "image_id": own["image_id"].astype(str)},
         geometry=own.geometry.make_valid(),
-        crs=grid.crs.to_wkt(),
+        crs=grid_crs(grid).to_wkt(),
     )
     write_gpkg(labels.reset_index(drop=True), folder / f"{sample}.gpkg")
     return sample

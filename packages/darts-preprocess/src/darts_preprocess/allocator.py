@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import importlib
 import logging
 import os
 import sys
@@ -81,10 +82,10 @@ def _glibc() -> ctypes.CDLL | None:
 
 def _numpy_huge_pages_off() -> None:
     try:
-        from numpy._core.multiarray import _set_madvise_hugepage
+        multiarray = importlib.import_module("numpy._core.multiarray")
     except ImportError:  # numpy < 2
-        from numpy.core.multiarray import _set_madvise_hugepage
-    _set_madvise_hugepage(False)
+        multiarray = importlib.import_module("numpy.core.multiarray")
+    multiarray._set_madvise_hugepage(False)
 
 
 def tune_allocator_for_scenes() -> bool:

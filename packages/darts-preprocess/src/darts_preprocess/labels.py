@@ -23,8 +23,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -152,8 +154,8 @@ def _repair_geometries(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoSeries, pd.Serie
     invalid = ~geoms.is_valid & geoms.notna()
     fixed = geoms.copy()
     if invalid.any():
-        made = shapely.make_valid(geoms[invalid].values)
-        fixed[invalid] = [_polygonal(g) for g in made]
+        made = shapely.make_valid(np.asarray(geoms[invalid]))
+        fixed[invalid] = np.array([_polygonal(g) for g in made], dtype=object)
     return fixed, invalid
 
 
@@ -304,7 +306,9 @@ def match_scenes(collection: LabelCollection, scene_ids: Iterable[str]) -> Label
             )
     resolved = collection.labels["image_id"].map(lambda i: prefix.get(i, i))
     footprints = dict(zip(collection.footprints["image_id"], collection.footprints.geometry, strict=True))
-    groups = {k: v for k, v in collection.labels.groupby(resolved.to_numpy(), sort=False)}
+    # pandas-stubs type an ndarray grouper's keys as tuples and a GeoDataFrame's groups as DataFrames
+    grouped = collection.labels.groupby(resolved.to_numpy(), sort=False)
+    groups = cast(dict[str, gpd.GeoDataFrame], {k: v for k, v in grouped})
     scenes: dict[str, SceneLabels] = {}
     for scene_id in scene_ids:
         frame = groups.get(scene_id, collection.labels.iloc[0:0])

@@ -47,7 +47,7 @@ def _erode_blocks(valid: np.ndarray, radius_px: int, block: int) -> np.ndarray:
     cells = grid.reshape(nby, block, nbx, block)
     any_valid = cells.any(axis=(1, 3))
     grid[:h, :w] = ~valid
-    any_invalid = cells.any(axis=(1, 3))
+    any_invalid = np.asarray(cells.any(axis=(1, 3)))
     # r < block: a pixel only reaches invalid pixels of its own or the 8 neighbouring blocks
     near_invalid = ndimage.binary_dilation(any_invalid, structure=np.ones((3, 3), dtype=bool))
     todo = near_invalid & any_valid  # small windows stay in cache: faster than one transform of all

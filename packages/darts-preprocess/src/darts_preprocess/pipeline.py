@@ -113,6 +113,8 @@ def _check_aux(config: Config) -> None:
 def _load_test_regions(config: Config) -> dict[str, Any]:
     if not config.test_regions:
         return {}
+    if config.admin_dir is None:  # _check_aux rejects this first
+        raise DartsInputError(f"test-regions {list(config.test_regions)} need admin-dir, which is not set")
     from darts_preprocess.sources.admin import load_admin_regions
     from darts_preprocess.splits import select_test_regions
 

@@ -82,7 +82,7 @@ class SceneCache:
         tmp = self.folder / f"{_TMP_PREFIX}{scene_id}-{uuid.uuid4().hex[:8]}"
         tmp.mkdir(parents=True)
         write_scene_patches(tmp / PATCH_STORE, x, y)
-        np.savez(tmp / "meta.npz", **{k: np.asarray(v) for k, v in meta.items()})
+        np.savez(tmp / "meta.npz", allow_pickle=False, **{k: np.asarray(v) for k, v in meta.items()})
         (tmp / OUTCOME_FILE).write_text(json.dumps(outcome, sort_keys=True, default=str))
         final = self.scene_dir(scene_id)
         if final.exists():  # another worker (or an earlier run) finished it meanwhile

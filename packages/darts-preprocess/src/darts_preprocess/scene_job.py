@@ -22,7 +22,7 @@ from odc.geo.geobox import GeoBox
 from shapely.geometry.base import BaseGeometry
 
 from darts_preprocess.bands import BANDS, BandKind, normalize_bands
-from darts_preprocess.errors import DartsError
+from darts_preprocess.errors import DartsError, DartsInputError
 from darts_preprocess.helper_threads import limit_helper_threads
 from darts_preprocess.masks import build_target
 from darts_preprocess.patching import make_patches
@@ -114,11 +114,15 @@ def _aux_layers(scene: xr.Dataset, settings: SceneSettings) -> tuple[xr.DataArra
     geobox = scene.odc.geobox
     dem = tcvis = None
     if BandKind.TERRAIN in kinds:
+        if settings.arcticdem_dir is None:
+            raise DartsInputError("terrain bands need arcticdem-dir, which is not set")
         from darts_preprocess.sources.arcticdem import ArcticDEMStac, load_arcticdem
 
         remote = ArcticDEMStac(collection=SENSORS[settings.sensor].arcticdem_collection)
         dem = load_arcticdem(geobox, settings.arcticdem_dir, settings.tpi_outer_radius, remote=remote)
     if BandKind.TCVIS in kinds:
+        if settings.tcvis_dir is None:
+            raise DartsInputError("TCVIS bands need tcvis-dir, which is not set")
         from darts_preprocess.sources.tcvis import TcvisEarthEngine, load_tcvis
 
         remote_tc = TcvisEarthEngine(project=settings.ee_project, high_volume=settings.ee_use_highvolume)

@@ -100,6 +100,7 @@ class SceneThreads:
             return skipped_outcome(job.scene_id, error)
         if error is not None:
             raise error
+        assert inputs is not None  # loaded without an error
         try:
             return finish_scene(job, inputs)
         except DartsError as err:

@@ -47,9 +47,7 @@ def _discover_s2(folder: Path) -> Discovery:
     from darts_preprocess.sources.sentinel2 import discover_s2_scenes
 
     found = discover_s2_scenes(folder)
-    refs = getattr(found, "scenes", found)
-    skipped = getattr(found, "skipped", [])
-    return Discovery(list(refs), [(str(p), reason) for p, reason in skipped])
+    return Discovery(list(found.scenes), [(str(p), reason) for p, reason in found.skipped])
 
 
 def _load_s2(ref: Any) -> xr.Dataset:

@@ -25,11 +25,14 @@ import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import tomli_w
 import zarr
+
+if TYPE_CHECKING:
+    from zarr.core.chunk_key_encodings import ChunkKeyEncodingParams
 
 SPLITS: tuple[str, ...] = ("cross-val", "val-test", "test")
 CONFIG_FILE = "config.toml"
@@ -58,6 +61,14 @@ def split_path(train_data_dir: Path | str, split: str) -> Path:
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
     return Path(train_data_dir) / f"{split}.zarr"
+
+
+def group_array(group: zarr.Group, name: str) -> zarr.Array:
+    """The array ``name`` of a zarr group (KeyError when absent, TypeError when it is a subgroup)."""
+    node = group[name]
+    if not isinstance(node, zarr.Array):
+        raise TypeError(f"{group.store_path}/{name} is a zarr group, expected an array")
+    return node
 
 
 @dataclass(frozen=True)
@@ -93,7 +104,8 @@ class PatchBatch:
     patch_col: np.ndarray
     geotransform: np.ndarray
     """float64 [n, 6]."""
-    positive_fraction: np.ndarray = field(default=None)  # type: ignore[assignment]
+    positive_fraction: np.ndarray | None = field(default=None)
+    """float32 [n]; computed from ``y`` when not given."""
 
     def __post_init__(self) -> None:
         n = len(self.x)
@@ -131,10 +143,11 @@ class SplitWriter:
         b = batch
         self._check_bands(b.scene, b.x.shape)
         n = len(b.x)
-        columns = self._columns(b.scene, n, b.patch_row, b.patch_col, b.geotransform, b.positive_fraction)
+        fraction = positive_fractions(b.y) if b.positive_fraction is None else b.positive_fraction
+        columns = self._columns(b.scene, n, b.patch_row, b.patch_col, b.geotransform, fraction)
         if n:
-            self.group[X_ARRAY].append(b.x.astype(np.float32, copy=False), axis=0)
-            self.group[Y_ARRAY].append(b.y.astype(np.uint8, copy=False), axis=0)
+            group_array(self.group, X_ARRAY).append(b.x.astype(np.float32, copy=False), axis=0)
+            group_array(self.group, Y_ARRAY).append(b.y.astype(np.uint8, copy=False), axis=0)
         self._record(b.scene, columns)
 
     def append_stored(
@@ -157,9 +170,9 @@ class SplitWriter:
         another encoding is re-encoded; a file system without hard links gets copies.
         """
         src = zarr.open_group(source, mode="r")
-        x_src, y_src = src[X_ARRAY], src[Y_ARRAY]
+        x_src, y_src = group_array(src, X_ARRAY), group_array(src, Y_ARRAY)
         self._check_bands(scene, x_src.shape)
-        if not all(_same_encoding(a, self.group[a.basename]) for a in (x_src, y_src)):
+        if not all(_same_encoding(a, group_array(self.group, a.basename)) for a in (x_src, y_src)):
             x, y = np.asarray(x_src[:]), np.asarray(y_src[:])
             self.append(PatchBatch(scene, x, y, patch_row, patch_col, geotransform, positive_fraction))
             return
@@ -172,7 +185,7 @@ class SplitWriter:
         self._record(scene, columns)
 
     def _move_chunks(self, src: zarr.Array, src_dir: Path, link: bool) -> None:
-        dst = self.group[src.basename]
+        dst = group_array(self.group, src.basename)
         dst_dir = self.partial_path / src.basename
         tail = (0,) * (src.ndim - 1)
         folders: set[Path] = set()
@@ -203,7 +216,7 @@ class SplitWriter:
         positive_fraction: np.ndarray,
     ) -> dict[str, np.ndarray]:
         """The per-sample metadata of a scene's ``n`` patches, checked (scene_index is added later)."""
-        columns = {
+        columns: dict[str, np.ndarray] = {
             "patch_row": np.asarray(patch_row, dtype=np.int32),
             "patch_col": np.asarray(patch_col, dtype=np.int32),
             "geotransform": np.asarray(geotransform, dtype=np.float64),
@@ -228,7 +241,7 @@ class SplitWriter:
         """Write the metadata arrays and group attributes, then move the split into place atomically."""
         for name, parts in self._metadata.items():
             if self.n:
-                self.group[name].append(np.concatenate(parts), axis=0)
+                group_array(self.group, name).append(np.concatenate(parts), axis=0)
         self.group.attrs.update(
             {
                 "bands": self.bands,
@@ -259,7 +272,8 @@ def create_patch_arrays(group: zarr.Group, n: int, n_bands: int, patch_size: int
     which shared file systems handle far better.
     """
     c, s = n_bands, patch_size
-    flat = {"name": "default", "separator": "."}  # chunk files c.<i>.0.0.0: no folder per patch
+    # chunk files c.<i>.0.0.0: no folder per patch
+    flat: ChunkKeyEncodingParams = {"name": "default", "separator": "."}
     group.create_array(
         X_ARRAY,
         shape=(n, c, s, s),
@@ -280,8 +294,8 @@ def write_scene_patches(path: Path | str, x: np.ndarray, y: np.ndarray) -> Path:
     group = zarr.open_group(path, mode="w", zarr_format=3)
     create_patch_arrays(group, len(x), x.shape[1], x.shape[2])
     if len(x):
-        group[X_ARRAY][:] = x.astype(np.float32, copy=False)
-        group[Y_ARRAY][:] = y.astype(np.uint8, copy=False)
+        group_array(group, X_ARRAY)[:] = x.astype(np.float32, copy=False)
+        group_array(group, Y_ARRAY)[:] = y.astype(np.uint8, copy=False)
     return Path(path)
 
 
@@ -290,7 +304,10 @@ def _same_encoding(a: zarr.Array, b: zarr.Array) -> bool:
     da, db = a.metadata.to_dict(), b.metadata.to_dict()
     for meta in (da, db):
         meta.pop("attributes", None)
-        meta["shape"] = tuple(meta["shape"])[1:]
+        shape = meta["shape"]
+        if not isinstance(shape, list | tuple):
+            return False
+        meta["shape"] = tuple(shape)[1:]
     return da == db
 
 

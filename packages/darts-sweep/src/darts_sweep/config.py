@@ -115,6 +115,7 @@ def _training_fields() -> dict[str, Any]:
             f"{info.description or name} Default of every run when the sweep file does not set it "
             f"[train-smp: {info.default!r}]."
         )
+        assert info.annotation is not None  # pydantic records the annotation of every field
         fields[name] = (info.annotation | None, Field(default=None, description=doc))
     return fields
 

@@ -9,21 +9,25 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
-import multiprocessing.context
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from darts_sweep import _worker
 from darts_sweep.errors import TrainingRunError
 
+if TYPE_CHECKING:
+    from multiprocessing.context import ForkServerContext, SpawnContext
+
 logger = logging.getLogger(__name__)
 
+StartMethod = Literal["forkserver", "spawn"]
+
 _BASE_PRELOAD = ("darts_sweep._worker",)
-_contexts: dict[tuple[str, tuple[str, ...]], multiprocessing.context.BaseContext] = {}
+_contexts: dict[tuple[str, tuple[str, ...]], ForkServerContext | SpawnContext] = {}
 
 
-def get_context(start_method: str, train_fn_path: str) -> multiprocessing.context.BaseContext:
+def get_context(start_method: StartMethod, train_fn_path: str) -> ForkServerContext | SpawnContext:
     """The process context; a forkserver preloads the training function's module.
 
     The default training module imports torch, lightning and darts_train at import time, so they
@@ -37,10 +41,13 @@ def get_context(start_method: str, train_fn_path: str) -> multiprocessing.contex
     preload = (*_BASE_PRELOAD, train_fn_path.partition(":")[0])
     key = (start_method, preload)
     if key not in _contexts:
-        ctx = multiprocessing.get_context(start_method)
+        ctx: ForkServerContext | SpawnContext
         if start_method == "forkserver":
+            ctx = multiprocessing.get_context("forkserver")
             # Takes effect when the forkserver starts, i.e. at the first run of this runner.
             ctx.set_forkserver_preload(list(dict.fromkeys(preload)))
+        else:
+            ctx = multiprocessing.get_context(start_method)
         _contexts[key] = ctx
     return _contexts[key]
 
@@ -48,7 +55,7 @@ def get_context(start_method: str, train_fn_path: str) -> multiprocessing.contex
 def run_in_process(
     train_fn_path: str,
     options: dict[str, Any],
-    start_method: str = "forkserver",
+    start_method: StartMethod = "forkserver",
     poll_interval_s: float = 0.2,
 ) -> dict[str, Any]:
     """Run ``train_fn(options)`` in a child process; return its result dict or raise TrainingRunError.
@@ -109,7 +116,7 @@ def _main_script_hidden() -> Iterator[None]:
     try:
         yield
     finally:
-        if hide:
+        if hide and main is not None:
             main.__file__ = saved
 
 

@@ -6,6 +6,7 @@ import logging
 import math
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -16,6 +17,7 @@ from darts_sweep.study import STUDY_ATTR_SPEC, mask_url, storage_url
 
 if TYPE_CHECKING:
     import optuna
+    from matplotlib.axes import Axes
 
 logger = logging.getLogger(__name__)
 
@@ -201,9 +203,10 @@ def _plots(study: optuna.Study, out_dir: Path, n_complete: int, has_importances:
     if n_complete == 0:
         return []
     import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     from optuna.visualization import matplotlib as ovm
 
-    makers = {
+    makers: dict[str, Callable[[optuna.Study], Axes]] = {
         "optimization_history": ovm.plot_optimization_history,
         "parallel_coordinate": ovm.plot_parallel_coordinate,
         "param_importances": ovm.plot_param_importances,
@@ -219,7 +222,8 @@ def _plots(study: optuna.Study, out_dir: Path, n_complete: int, has_importances:
         except (ValueError, RuntimeError) as err:
             logger.warning("plot %s skipped: %s", name, err)
             continue
-        figure = ax.figure if hasattr(ax, "figure") else ax.flat[0].figure
+        figure = ax.figure
+        assert isinstance(figure, Figure)  # optuna draws on a new top-level figure
         target = out_dir / f"{name}.png"
         tmp = target.with_suffix(".tmp.png")
         figure.savefig(tmp, dpi=100, bbox_inches="tight")

@@ -59,6 +59,10 @@ _UNBOUNDED = {
 _EPS = 1e-9
 
 
+ParamValue = bool | int | float | str | None
+"""A value Optuna can sample for a parameter."""
+
+
 class SearchParam(BaseModel):
     """One searched parameter, as an Optuna distribution (categorical, int or float)."""
 
@@ -79,30 +83,41 @@ class SearchParam(BaseModel):
     log: bool = False
     """Sample uniformly in log space."""
 
+    @property
+    def bounds(self) -> tuple[float | int, float | int]:
+        """``(low, high)`` of an int or float parameter."""
+        if self.low is None or self.high is None:
+            raise SweepSpecError(
+                f"a {self.kind} parameter needs low and high bounds, got {self.low}, {self.high}"
+            )
+        return self.low, self.high
+
     def to_distribution(self) -> BaseDistribution:
         """The Optuna distribution."""
         from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
         if self.kind == "categorical":
             return CategoricalDistribution(self.choices)
+        low, high = self.bounds
         if self.kind == "int":
-            return IntDistribution(int(self.low), int(self.high), log=self.log, step=int(self.step or 1))
-        return FloatDistribution(float(self.low), float(self.high), log=self.log, step=self.step)
+            return IntDistribution(int(low), int(high), log=self.log, step=int(self.step or 1))
+        return FloatDistribution(float(low), float(high), log=self.log, step=self.step)
 
-    def grid_values(self, name: str) -> list[Any]:
+    def grid_values(self, name: str) -> list[ParamValue]:
         """Every value of a finite distribution (for the grid sampler)."""
         if self.kind == "categorical":
             return list(self.choices)
+        low, high = self.bounds
         if self.kind == "int":
-            return list(range(int(self.low), int(self.high) + 1, int(self.step or 1)))
+            return list(range(int(low), int(high) + 1, int(self.step or 1)))
         if self.step is None:
             raise SweepSpecError(
                 f"parameter '{name}': method 'grid' needs a finite set of values, but "
                 f"'{self.wandb_distribution}' over [{self.low}, {self.high}] is continuous; "
                 "use values, int bounds or a q_uniform step"
             )
-        n = round((self.high - self.low) / self.step)
-        return [round(self.low + k * self.step, 12) for k in range(n + 1)]
+        n = round((high - low) / self.step)
+        return [round(low + k * self.step, 12) for k in range(n + 1)]
 
 
 class SweepSpec(BaseModel):
@@ -127,7 +142,7 @@ class SweepSpec(BaseModel):
         """Optuna distributions of the searched parameters."""
         return {name: param.to_distribution() for name, param in self.search.items()}
 
-    def grid_space(self) -> dict[str, list[Any]]:
+    def grid_space(self) -> dict[str, list[ParamValue]]:
         """The full grid (raises SweepSpecError for a continuous parameter)."""
         return {name: param.grid_values(name) for name, param in self.search.items()}
 
@@ -148,7 +163,7 @@ def parse_sweep_file(path: str | Path, known_options: Collection[str] | None = N
 
 
 def parse_sweep_dict(
-    raw: Any, known_options: Collection[str] | None = None, source: str = "sweep config"
+    raw: object, known_options: Collection[str] | None = None, source: str = "sweep config"
 ) -> SweepSpec:
     """Validate a wandb sweep configuration (already loaded) and map it to Optuna.
 

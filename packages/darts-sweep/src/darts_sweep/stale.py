@@ -66,7 +66,7 @@ def runner_identity(grace_s: int) -> dict[str, Any]:
     }
 
 
-def runner_is_gone(identity: Any) -> bool:
+def runner_is_gone(identity: object) -> bool:
     """True when ``identity`` names a process of this host and PID namespace that no longer runs."""
     if not isinstance(identity, dict) or identity.get("start") is None:
         return False

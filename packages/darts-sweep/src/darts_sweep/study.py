@@ -13,6 +13,7 @@ from darts_sweep.errors import SweepConfigError, SweepStorageError
 
 if TYPE_CHECKING:
     import optuna
+    from optuna.samplers._lazy_random_state import LazyRandomState
 
     from darts_sweep.spec import SweepSpec
 
@@ -122,7 +123,9 @@ def make_sampler(spec: SweepSpec, seed: int) -> optuna.samplers.BaseSampler:
     if spec.method == "grid":
         return optuna.samplers.GridSampler(spec.grid_space(), seed=seed)
 
-    class _TrialSeeded:
+    class _TrialSeeded(optuna.samplers.BaseSampler):
+        _rng: LazyRandomState  # RandomSampler's and TPESampler's
+
         def before_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
             trial_seed = (seed + trial.number) % 2**32
             self._rng.rng.seed(trial_seed)

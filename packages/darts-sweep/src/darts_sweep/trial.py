@@ -74,11 +74,13 @@ def suggest(trial: optuna.Trial, spec: SweepSpec) -> dict[str, Any]:
         if param.kind == "categorical":
             params[name] = trial.suggest_categorical(name, list(param.choices))
         elif param.kind == "int":
+            low, high = param.bounds
             params[name] = trial.suggest_int(
-                name, int(param.low), int(param.high), step=int(param.step or 1), log=param.log
+                name, int(low), int(high), step=int(param.step or 1), log=param.log
             )
         else:
-            params[name] = trial.suggest_float(name, param.low, param.high, step=param.step, log=param.log)
+            low, high = param.bounds
+            params[name] = trial.suggest_float(name, low, high, step=param.step, log=param.log)
     return params
 
 

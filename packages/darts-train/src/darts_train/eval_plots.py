@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Literal
+
 import numpy as np
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 
 def confusion_matrix_figure(matrix: np.ndarray, title: str) -> Figure:
@@ -27,8 +32,13 @@ def confusion_matrix_figure(matrix: np.ndarray, title: str) -> Figure:
 
 
 def _curve_figure(
-    x: np.ndarray, y: np.ndarray, label: str, axes: tuple[str, str], title: str, legend: str
-) -> tuple[Figure, object]:
+    x: np.ndarray,
+    y: np.ndarray,
+    label: str,
+    axes: tuple[str, str],
+    title: str,
+    legend: Literal["lower right", "lower left"],
+) -> tuple[Figure, Axes]:
     """A square 0..1 line plot of ``y`` over ``x`` (ROC and precision-recall curves share it)."""
     fig = Figure(figsize=(5, 5), layout="constrained")
     ax = fig.subplots()

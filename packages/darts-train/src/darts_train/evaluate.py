@@ -17,7 +17,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -29,6 +29,9 @@ from darts_train.hardware import torch_device
 from darts_train.module import SegmentationTask, load_task
 from darts_train.naming import find_run_dir
 from darts_train.plotting import plot_sample, save_figure
+
+if TYPE_CHECKING:
+    from darts_dataset import TrainingSet
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,10 @@ OBJECT_IOU_THRESHOLD = 0.5
 """IoU at which a predicted object and a true object match (one-to-one)."""
 
 
+SceneRow = dict[str, str | float | None]
+"""One scene's row of a split's metrics table: ``scene_id``, counts and metric values."""
+
+
 @dataclass(frozen=True)
 class TestResult:
     """Where the evaluation went and what it measured."""
@@ -52,7 +59,7 @@ class TestResult:
     output_dir: Path
     metrics: dict[str, dict[str, float | None]]
     """Split -> metric -> value (pixel metrics, object metrics, BoundaryIoU)."""
-    per_scene: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    per_scene: dict[str, list[SceneRow]] = field(default_factory=dict)
     """Split -> one row per scene."""
 
 
@@ -123,6 +130,7 @@ def _locate(config: TestConfig) -> tuple[Path, Path]:
         ckpt = Path(config.model_ckp)
         run_dir = ckpt.parent.parent if ckpt.parent.name == CHECKPOINT_DIR else ckpt.parent
         return ckpt, run_dir
+    assert config.run_name is not None and config.run_id is not None  # TestConfig checks: or model_ckp
     run_dir = find_run_dir(config.artifact_dir, config.run_name, config.run_id)
     run_file = run_dir / RUN_FILE
     if run_file.is_file():
@@ -187,7 +195,7 @@ class _SplitEvaluator:
         pixel = {k: float(v) for k, v in self.pixel.compute().items()}
         return {**{k: pixel[k] for k in PIXEL_METRICS}, **self.total.object_row()}
 
-    def per_scene_rows(self) -> list[dict[str, Any]]:
+    def per_scene_rows(self) -> list[SceneRow]:
         rows = [{"scene_id": s, **c.row()} for s, c in sorted(self.scenes.items())]
         return [*rows, {"scene_id": ALL_SCENES, **self.total.row()}]
 
@@ -205,7 +213,7 @@ def _evaluate_split(
     bands: list[str],
     out_dir: Path,
     device: torch.device,
-) -> tuple[dict[str, float | None], list[dict[str, Any]]]:
+) -> tuple[dict[str, float | None], list[SceneRow]]:
     from torch.utils.data import DataLoader
 
     from darts_dataset import PatchDataset, TrainingSet
@@ -227,8 +235,8 @@ def _evaluate_split(
     )
     _write_csv(out_dir / "metrics.csv", rows)
     _write_split_figures(evaluator, summary, split, out_dir)
-    for i, (x, y, prob) in sorted(evaluator.samples.items()):
-        fig = plot_sample(x, y, prob, bands, title=f"{split} patch {i}")
+    for i, (x, y, sample_prob) in sorted(evaluator.samples.items()):
+        fig = plot_sample(x, y, sample_prob, bands, title=f"{split} patch {i}")
         save_figure(fig, out_dir / "samples" / f"sample{i:06d}.png")
     return summary, rows
 
@@ -259,11 +267,11 @@ def test_smp(config: TestConfig) -> TestResult:
     out_dir = Path(config.output_dir) if config.output_dir is not None else run_dir / EVAL_DIR
     device = torch_device(config.device)
     task = load_task(checkpoint, map_location=device)
-    bands = list(task.hparams.bands)
+    bands = list(task.hparams["bands"])
     training_set = TrainingSet(config.train_data_dir)
     _check_norm_factors(task, training_set)
     metrics: dict[str, dict[str, float | None]] = {}
-    per_scene: dict[str, list[dict[str, Any]]] = {}
+    per_scene: dict[str, list[SceneRow]] = {}
     for split in EVAL_SPLITS:
         if not training_set.has_split(split) or training_set.n_patches(split) == 0:
             log.warning("split %s is missing or empty in %s; not evaluated", split, config.train_data_dir)
@@ -285,9 +293,9 @@ def test_smp(config: TestConfig) -> TestResult:
     return TestResult(checkpoint=checkpoint, output_dir=out_dir, metrics=metrics, per_scene=per_scene)
 
 
-def _check_norm_factors(task: SegmentationTask, training_set: Any) -> None:
-    trained = task.hparams.norm_factors
-    for band in task.hparams.bands:
+def _check_norm_factors(task: SegmentationTask, training_set: TrainingSet) -> None:
+    trained = task.hparams["norm_factors"]
+    for band in task.hparams["bands"]:
         if band not in training_set.bands:
             from darts_train.errors import CheckpointError
 

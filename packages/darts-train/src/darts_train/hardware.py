@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 import torch
 
 from darts_models.cpu_features import cpu_has_native_bf16
 from darts_preprocess.errors import DartsInputError
 
+if TYPE_CHECKING:
+    from darts_train.config import Precision
+
 _GPU = ("gpu", "cuda")
+TrainerPrecision = Literal["32-true", "16-mixed", "bf16-mixed"]
+"""The ``precision`` values darts passes to ``lightning.Trainer``."""
 
 
 @dataclass(frozen=True)
@@ -18,7 +24,7 @@ class TrainerDevices:
 
     accelerator: str
     devices: int | list[int] | str
-    precision: str
+    precision: TrainerPrecision
     channels_last: bool
 
     @property
@@ -57,7 +63,7 @@ def _bf16_ok(accelerator: str) -> bool:
 
 
 def resolve_trainer_devices(
-    accelerator: str, devices: int | list[int] | str, precision: str
+    accelerator: str, devices: int | list[int] | str, precision: Precision
 ) -> TrainerDevices:
     """Lightning accelerator / devices / precision for a train config.
 
@@ -68,6 +74,7 @@ def resolve_trainer_devices(
     channels_last is used on GPUs and with bf16 on the CPU (where oneDNN's bf16 convolutions want it).
     """
     acc, devs = _accelerator_and_devices(accelerator, devices)
+    resolved: TrainerPrecision
     if precision == "auto":
         resolved = "bf16-mixed" if _bf16_ok(acc) else "32-true"
     else:

@@ -14,7 +14,7 @@ curves was not needed.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import lightning as L
 import torch
@@ -29,6 +29,9 @@ from darts_models.metric_keys import (
     fold_metric_key,
 )
 from darts_train.errors import CheckpointError
+
+if TYPE_CHECKING:
+    from lightning.pytorch.utilities.types import OptimizerLRSchedulerConfig
 
 PROVENANCE_KEY = "darts"
 """Key of the extra dictionary train-smp adds to every Lightning checkpoint."""
@@ -98,9 +101,9 @@ class SegmentationTask(L.LightningModule):
         loss = self._shared_step(batch, self.val_metrics)
         n = len(batch["y"])
         self.log(VAL_LOSS_KEY, loss, on_epoch=True, prog_bar=True, batch_size=n, sync_dist=True)
-        if self.hparams.fold is not None:
+        if self.hparams["fold"] is not None:
             self.log(
-                fold_metric_key(self.hparams.fold, LOSS), loss, on_epoch=True, batch_size=n, sync_dist=True
+                fold_metric_key(self.hparams["fold"], LOSS), loss, on_epoch=True, batch_size=n, sync_dist=True
             )
         return loss
 
@@ -110,15 +113,15 @@ class SegmentationTask(L.LightningModule):
         values = self.val_metrics.compute()
         self.val_metrics.reset()
         self.log_dict(values)
-        if self.hparams.fold is not None:
+        if self.hparams["fold"] is not None:
             prefix = f"{VAL_PREFIX}/"
             self.log_dict(
-                {fold_metric_key(self.hparams.fold, k.removeprefix(prefix)): v for k, v in values.items()}
+                {fold_metric_key(self.hparams["fold"], k.removeprefix(prefix)): v for k, v in values.items()}
             )
 
-    def configure_optimizers(self) -> dict[str, Any]:
-        optimizer = torch.optim.AdamW(self.parameters(), lr=self.hparams.learning_rate)
-        scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.hparams.gamma)
+    def configure_optimizers(self) -> OptimizerLRSchedulerConfig:
+        optimizer = torch.optim.AdamW(self.parameters(), lr=self.hparams["learning_rate"])
+        scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.hparams["gamma"])
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:

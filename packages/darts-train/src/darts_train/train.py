@@ -8,7 +8,7 @@ import os
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import lightning as L
 import torch
@@ -24,6 +24,9 @@ from darts_train.loggers import build_loggers
 from darts_train.module import PROVENANCE_KEY, SegmentationTask
 from darts_train.naming import RunIdentity, create_run_dir, run_dir_for
 from darts_train.provenance import dataset_fingerprint, git_commit, library_versions
+
+if TYPE_CHECKING:
+    from darts_dataset import DartsDataModule, TrainingSet
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +82,8 @@ def _read_checkpoint(path: Path) -> dict[str, Any]:
 
 def _resume_info(config: TrainConfig) -> _Resume:
     """The run a checkpoint belongs to: its folder is reused and its metrics file appended to."""
+    if config.continue_from_checkpoint is None:
+        raise ValueError("_resume_info needs config.continue_from_checkpoint")
     path = Path(config.continue_from_checkpoint)
     ckpt = _read_checkpoint(path)
     run = (ckpt.get("hyper_parameters") or {}).get("run") or {}
@@ -206,7 +211,8 @@ def _floats(metrics: dict[str, Any]) -> dict[str, float]:
 def _result(
     identity: RunIdentity, trainer: L.Trainer, stopped_early: bool, final_retrain: bool
 ) -> TrainResult:
-    ckpt_cb = trainer.checkpoint_callback
+    cb = trainer.checkpoint_callback
+    ckpt_cb = cb if isinstance(cb, ModelCheckpoint) else None
     last = identity.run_dir / CHECKPOINT_DIR / LAST_CHECKPOINT
     best = Path(ckpt_cb.best_model_path) if ckpt_cb is not None and ckpt_cb.best_model_path else None
     best = best or (last if last.is_file() else None)
@@ -256,8 +262,8 @@ def train_smp(config: TrainConfig) -> TrainResult:
 
 def _fit(
     config: TrainConfig,
-    training_set: Any,
-    datamodule: Any,
+    training_set: TrainingSet,
+    datamodule: DartsDataModule,
     bands: list[str],
     identity: RunIdentity,
     resume: _Resume | None,

@@ -19,8 +19,10 @@ logger = logging.getLogger(__name__)
 class RemoteRaster(Protocol):
     """A remote source that can fetch a raster for a grid (imports and initialises itself lazily)."""
 
-    name: str
-    """Short name used in tile file names and messages."""
+    @property
+    def name(self) -> str:
+        """Short name used in tile file names and messages."""
+        ...
 
     def fetch(self, geobox: GeoBox) -> tuple[np.ndarray, GeoBox, list[str]]:
         """Return ``(data [c, h, w], grid of data, band descriptions)`` covering ``geobox``."""

@@ -41,9 +41,18 @@ COVERAGE_TOLERANCE = 1e-4
 """Fraction of the requested grid that may lie outside every tile before the cache counts as lacking it."""
 
 
-def crs_string(crs: CRS) -> str:
-    """``EPSG:n`` when the CRS has an EPSG code, else its WKT."""
+def crs_string(crs: CRS | None) -> str:
+    """``EPSG:n`` when the CRS has an EPSG code, else its WKT (ValueError for None: no CRS)."""
+    if crs is None:
+        raise ValueError("a grid or geometry without a CRS; darts needs georeferenced data")
     return f"EPSG:{crs.epsg}" if crs.epsg is not None else crs.to_wkt()
+
+
+def grid_crs(geobox: GeoBox) -> CRS:
+    """The CRS of a grid (ValueError for a grid without one)."""
+    if geobox.crs is None:
+        raise ValueError(f"grid {geobox.shape} at {geobox.affine} has no CRS; darts needs georeferenced data")
+    return geobox.crs
 
 
 def list_tiles(cache_dir: Path) -> list[Path]:
@@ -85,8 +94,8 @@ def _tile_extent(path: Path, crs: CRS) -> BaseGeometry:
 
 def missing_extent(cache_dir: Path, geobox: GeoBox) -> Geometry | None:
     """The part of ``geobox`` (in its CRS) not covered by any tile, or None when fully covered."""
-    target = geobox.extent.geom
-    covered = [t for p in list_tiles(cache_dir) if (t := _tile_extent(p, geobox.crs)).intersects(target)]
+    target, crs = geobox.extent.geom, grid_crs(geobox)
+    covered = [t for p in list_tiles(cache_dir) if (t := _tile_extent(p, crs)).intersects(target)]
     missing = target if not covered else target.difference(shapely.union_all(covered))
     if missing.is_empty or missing.area <= COVERAGE_TOLERANCE * target.area:
         return None
@@ -134,7 +143,7 @@ def _warp_tile(
     common = {
         "destination": out,
         "dst_transform": geobox.affine,
-        "dst_crs": geobox.crs.to_wkt(),
+        "dst_crs": grid_crs(geobox).to_wkt(),
         "resampling": Resampling[resampling],
         "num_threads": helper_threads(),
     }
@@ -167,7 +176,7 @@ def read_mosaic(cache_dir: Path, geobox: GeoBox, n_bands: int, resampling: str) 
     out: np.ndarray | None = None
     target = geobox.extent.geom
     for path in list_tiles(cache_dir):
-        if not _tile_extent(path, geobox.crs).intersects(target):
+        if not _tile_extent(path, grid_crs(geobox)).intersects(target):
             continue
         with rasterio.open(path) as src:
             if src.count < n_bands:
@@ -189,7 +198,7 @@ def read_mosaic(cache_dir: Path, geobox: GeoBox, n_bands: int, resampling: str) 
 
 def tile_name(geobox: GeoBox, prefix: str) -> str:
     """Stable file name of a remote tile covering ``geobox``."""
-    key = f"{geobox.crs.to_wkt()}|{tuple(geobox.affine)}|{geobox.shape}"
+    key = f"{grid_crs(geobox).to_wkt()}|{tuple(geobox.affine)}|{geobox.shape}"
     return f"{prefix}-{hashlib.sha1(key.encode()).hexdigest()[:16]}.tif"
 
 

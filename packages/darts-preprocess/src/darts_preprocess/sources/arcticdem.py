@@ -21,7 +21,7 @@ from odc.geo.xr import xr_coords
 from rasterio.warp import Resampling, reproject
 
 from darts_preprocess.sources._remote import RemoteRaster, fill_cache
-from darts_preprocess.sources._tiles import crs_string, missing_extent, read_mosaic
+from darts_preprocess.sources._tiles import crs_string, grid_crs, missing_extent, read_mosaic
 from darts_preprocess.sources.errors import RemoteSourceError
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class ArcticDEMStac:
                         rasterio.band(src, 1),
                         layer,
                         dst_transform=geobox.affine,
-                        dst_crs=geobox.crs.to_wkt(),
+                        dst_crs=grid_crs(geobox).to_wkt(),
                         dst_nodata=np.nan,
                         resampling=Resampling.cubic,
                     )

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from odc.geo.geobox import GeoBox
 
+from darts_preprocess.sources._tiles import grid_crs
 from darts_preprocess.sources.errors import RemoteSourceError
 
 logger = logging.getLogger(__name__)
@@ -63,11 +64,11 @@ def _grid_spec(geobox: GeoBox) -> dict[str, Any]:
             "translateY": a.f,
         },
     }
-    epsg = geobox.crs.epsg
-    if epsg is not None:
-        grid["crsCode"] = f"EPSG:{epsg}"
+    crs = grid_crs(geobox)
+    if crs.epsg is not None:
+        grid["crsCode"] = f"EPSG:{crs.epsg}"
     else:
-        grid["crsWkt"] = geobox.crs.to_wkt()
+        grid["crsWkt"] = crs.to_wkt()
     return grid
 
 

@@ -37,6 +37,7 @@ from darts_preprocess.sources._scene import (
     date_from_name,
     open_scene_raster,
 )
+from darts_preprocess.sources._tiles import grid_crs
 from darts_preprocess.sources.errors import SceneFileNotFoundError, SceneFormatError
 
 logger = logging.getLogger(__name__)
@@ -153,7 +154,7 @@ def _read_scl(path: Path, geobox: GeoBox) -> np.ndarray:
             rasterio.band(src, 1),
             scl,
             dst_transform=geobox.affine,
-            dst_crs=geobox.crs.to_wkt(),
+            dst_crs=grid_crs(geobox).to_wkt(),
             dst_nodata=0,
             resampling=Resampling.nearest,
         )

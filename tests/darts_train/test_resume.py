@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -72,13 +74,25 @@ def test_resume_into_another_artifact_dir_leaves_the_old_run_alone(
     old_run: Path, tiny_options: Any, tmp_path: Path
 ) -> None:
     before = _snapshot(old_run)
-    result = train_smp(
-        TrainConfig(
-            **tiny_options(tmp_path / "new", max_epochs=3, plot_every_n_val_epochs=0),
-            continue_from_checkpoint=old_run / "checkpoints" / "last.ckpt",
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = train_smp(
+            TrainConfig(
+                **tiny_options(tmp_path / "new", max_epochs=3, plot_every_n_val_epochs=0),
+                continue_from_checkpoint=old_run / "checkpoints" / "last.ckpt",
+            )
         )
-    )
+    assert not [w for w in caught if "dirpath has changed" in str(w.message)]
     assert _snapshot(old_run) == before
+    # the copied best file and score carry on: one best file, replaced only by a better epoch 2
+    old_best = json.loads((old_run / "run.json").read_text())["best_score"]
+    bests = sorted(p.name for p in (result.run_dir / "checkpoints").glob("best-*.ckpt"))
+    assert bests == [result.best_checkpoint.name]
+    assert result.best_checkpoint.parent == result.run_dir / "checkpoints"
+    if result.best_checkpoint.name == "best-epoch001.ckpt":
+        assert result.best_score == pytest.approx(old_best)
+    else:
+        assert result.best_checkpoint.name == "best-epoch002.ckpt" and result.best_score > old_best
     assert result.run_dir == tmp_path / "new" / "shared" / "run00001"
     assert (result.run_id, result.epochs_trained) == ("run00001", 3)
     assert (result.run_dir / "folds.json").read_bytes() == (old_run / "folds.json").read_bytes()

@@ -68,12 +68,32 @@ class BestCheckpoint(ModelCheckpoint):
         if self._validated_at_step == trainer.global_step:
             super().on_train_epoch_end(trainer, pl_module)
 
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the best score and file; a run folder that moved keeps them (its files moved along)."""
+        old = state_dict.get("dirpath")
+        if old is not None and self.dirpath is not None and Path(old) != Path(self.dirpath):
+            state_dict = _moved(state_dict, Path(old), Path(self.dirpath))
+        super().load_state_dict(state_dict)
+
     def saved_at(self, trainer: L.Trainer) -> Path | None:
         """The best file when it was saved at the trainer's current step, else None."""
         saved_now = self._last_global_step_saved == trainer.global_step
         if saved_now and self.best_model_path and self._last_checkpoint_saved == self.best_model_path:
             return Path(self.best_model_path)
         return None
+
+
+def _moved(state: dict[str, Any], old_dir: Path, new_dir: Path) -> dict[str, Any]:
+    """``state`` with paths into ``old_dir`` pointing at the same names in ``new_dir`` (where those exist)."""
+
+    def move(path: Any) -> Any:
+        if not path or Path(path).parent != old_dir or not (new_dir / Path(path).name).is_file():
+            return path
+        return str(new_dir / Path(path).name)
+
+    moved = {k: move(state.get(k)) for k in ("best_model_path", "kth_best_model_path", "last_model_path")}
+    best_k = {move(k): v for k, v in (state.get("best_k_models") or {}).items()}
+    return {**state, **moved, "best_k_models": best_k, "dirpath": str(new_dir)}
 
 
 class LastCheckpoint(Checkpoint):

@@ -3,8 +3,8 @@
 :func:`plan_resume` only reads: it refuses a checkpoint whose model, bands, fold split or seed differ
 from the config, and a ``max_epochs`` that would train nothing. :func:`prepare_resume_dir` then makes
 the run folder: the checkpoint's own run (continued in place), or, when ``artifact_dir`` is given and
-points elsewhere, a new folder there that starts with copies of the old run's metrics and folds
-(the old run is never modified).
+points elsewhere, a new folder there that starts with copies of the old run's metrics, folds and
+best checkpoint (hard links where possible; the old run is never modified).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from darts_models.atomic_write import link_or_copy_atomically
 from darts_train.config import TrainConfig
 from darts_train.data import FOLDS_FILE
 from darts_train.errors import CheckpointError
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_DIR = "checkpoints"
 _COPIED_FILES = (METRICS_FILE, FOLDS_FILE)
+BEST_GLOB = "best-epoch*.ckpt"
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,8 @@ def prepare_resume_dir(resume: Resume) -> None:
     for name in _COPIED_FILES:
         if (resume.source_run_dir / name).is_file():
             shutil.copy2(resume.source_run_dir / name, run_dir / name)
+    for best in sorted((resume.source_run_dir / CHECKPOINT_DIR).glob(BEST_GLOB)):  # the best so far
+        link_or_copy_atomically(best, run_dir / CHECKPOINT_DIR / best.name)
     log.info("continuing %s in %s; %s is left as it is", resume.checkpoint, run_dir, resume.source_run_dir)
 
 

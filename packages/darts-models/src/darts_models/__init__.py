@@ -10,6 +10,7 @@ from darts_models.errors import (
     CheckpointError,
     CheckpointExistsError,
     CheckpointNotFoundError,
+    DiskFullError,
     UnknownModelError,
 )
 
@@ -66,6 +67,7 @@ __all__ = [
     "CheckpointExistsError",
     "CheckpointNotFoundError",
     "DeployableModelConfig",
+    "DiskFullError",
     "FocalLoss",
     "InstanceMetrics",
     "LoadedModel",

@@ -111,8 +111,8 @@ def plan_resume(config: TrainConfig, bands: list[str], n_cross_val: int | None) 
     if own_dir is not None and ("artifact_dir" not in config.model_fields_set or _same(own_dir, run_dir)):
         run_dir, source = own_dir, None
     else:
-        source = own_dir
-        if run_dir.is_dir() and any(run_dir.iterdir()):
+        source = own_dir  # None for a checkpoint outside a run folder: it continues its run's folder
+        if source is not None and run_dir.is_dir() and any(run_dir.iterdir()):
             raise CheckpointError(
                 f"cannot continue {path} in {run_dir}: that folder already holds another run; "
                 "choose another artifact-dir"

@@ -89,11 +89,15 @@ def test_best_metrics_hold_the_best_epochs_train_metrics(trained_run: Any) -> No
 def test_periodic_save_within_an_epoch(
     tiny_options: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _crash_at_step(monkeypatch, 1)  # the second batch of epoch 0
-    with pytest.raises(RuntimeError, match="simulated crash"):
-        train_smp(TrainConfig(**tiny_options(tmp_path, max_epochs=2, checkpoint_every_n_minutes=1e-9)))
-    last = _load(_only_run_dir(tmp_path) / "checkpoints" / "last.ckpt")
-    assert (last["epoch"], last["global_step"]) == (0, 1)
+    options = tiny_options(tmp_path, max_epochs=2, checkpoint_every_n_minutes=1e-9, plot_every_n_val_epochs=0)
+    with monkeypatch.context() as patch:
+        _crash_at_step(patch, 1)  # the second batch of epoch 0
+        with pytest.raises(RuntimeError, match="simulated crash"):
+            train_smp(TrainConfig(**options))
+    path = _only_run_dir(tmp_path) / "checkpoints" / "last.ckpt"
+    assert (_load(path)["epoch"], _load(path)["global_step"]) == (0, 1)
+    result = train_smp(TrainConfig(**options, continue_from_checkpoint=path))  # resumes within epoch 0
+    assert result.epochs_trained == 2 and _load(result.last_checkpoint)["epoch"] == 1
 
 
 def test_without_periodic_saves_nothing_is_saved_within_the_first_epoch(

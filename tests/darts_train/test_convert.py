@@ -89,3 +89,26 @@ def test_not_a_lightning_checkpoint(tmp_path: Path) -> None:
         convert_lightning_checkpoint(
             ConvertConfig(lightning_checkpoint=bogus, out_directory=tmp_path, checkpoint_name="x")
         )
+
+
+def test_disk_full_leaves_no_model_file(
+    trained_run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    from darts_models.errors import DiskFullError
+
+    real_save = torch.save
+
+    def save_until_full(obj: object, fh: Any, *args: object, **kwargs: object) -> None:
+        real_save({"partial": True}, fh)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(torch, "save", save_until_full)
+    config = ConvertConfig(
+        lightning_checkpoint=trained_run.best_checkpoint, out_directory=tmp_path, checkpoint_name="rts"
+    )
+    with pytest.raises(DiskFullError, match=f"disk full at {tmp_path / 'rts_'}"):
+        convert_lightning_checkpoint(config)
+    assert list(tmp_path.iterdir()) == []

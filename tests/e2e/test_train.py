@@ -83,11 +83,15 @@ def test_train_test_convert_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         "2",
         "--check-val-every-n-epoch",
         "1",
+        "--checkpoint-every-n-minutes",
+        "60",
         log_dir=logs,
     )
     assert code == 0
     run_dir = art / "e2e" / "e2erun01"
     best = json.loads((run_dir / "run.json").read_text())["best_checkpoint"]
+    options = json.loads((run_dir / "hparams.json").read_text())["run"]["config"]
+    assert options["checkpoint_every_n_minutes"] == 60
 
     assert darts("test-smp", *common, *run, "--device", "cpu", "--batch-size", "2", log_dir=logs) == 0
     summary = json.loads((run_dir / "eval" / "metrics.json").read_text())

@@ -10,6 +10,7 @@ from darts_models.errors import (
     CheckpointError,
     CheckpointExistsError,
     CheckpointNotFoundError,
+    DiskFullError,
     ExportError,
     UnknownModelError,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "CheckpointExistsError",
     "CheckpointNotFoundError",
     "DeployableModelConfig",
+    "DiskFullError",
     "EnsemblePredictor",
     "ExportError",
     "ExportResult",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from torch import nn
 
+from darts_models.atomic_write import save_torch_atomically
 from darts_models.errors import CheckpointError, CheckpointExistsError, CheckpointNotFoundError
 from darts_models.factory import build_model
 
@@ -145,26 +145,19 @@ def save_deployable_checkpoint(
 ) -> Path:
     """Write the deployable model file atomically (temp file, then rename); never overwrites silently.
 
-    Raises :class:`CheckpointExistsError` when ``path`` exists and ``overwrite`` is false.
+    Raises :class:`CheckpointExistsError` when ``path`` exists and ``overwrite`` is false, and
+    :class:`~darts_models.errors.DiskFullError` ("disk full at PATH") when the disk fills up; no
+    partial file is left under ``path`` either way.
     """
     path = Path(path)
     if path.exists() and not overwrite:
         raise CheckpointExistsError(f"{path} already exists; choose another name or pass overwrite=True")
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"config": config.to_plain(), "statedict": clean_state_dict(state_dict)}
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(payload, fh)
-        if overwrite:
-            tmp.replace(path)
-        else:
-            os.link(tmp, path)  # fails if someone created ``path`` meanwhile: no silent overwrite
+    try:  # without overwrite, a file created at ``path`` meanwhile is never replaced
+        save_torch_atomically(payload, path, overwrite=overwrite)
     except FileExistsError as err:
         raise CheckpointExistsError(f"{path} was created while writing; not overwriting it") from err
-    finally:
-        tmp.unlink(missing_ok=True)
     logger.info("wrote deployable model %s (%s)", path, config.name)
     return path
 

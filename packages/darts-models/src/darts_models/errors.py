@@ -17,6 +17,10 @@ class CheckpointExistsError(DartsError, FileExistsError):
     """A deployable model file would overwrite an existing file."""
 
 
+class DiskFullError(DartsError, OSError):
+    """A model or checkpoint file could not be written: no space left on its file system (ENOSPC)."""
+
+
 class CheckpointNotFoundError(DartsFileNotFoundError):
     """A deployable model file that does not exist."""
 
@@ -29,6 +33,7 @@ __all__ = [
     "CheckpointError",
     "CheckpointExistsError",
     "CheckpointNotFoundError",
+    "DiskFullError",
     "ExportError",
     "UnknownModelError",
 ]

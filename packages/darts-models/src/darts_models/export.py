@@ -9,9 +9,9 @@ against the torch model at a second, larger patch size before anything is writte
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
-import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from darts_models.atomic_write import temp_beside, write_atomically
 from darts_models.checkpoint import DeployableModelConfig
 from darts_models.errors import CheckpointExistsError, DartsError, DartsInputError, ExportError
 from darts_models.loading import file_sha256, load_torch_model
@@ -156,16 +157,6 @@ def _sidecar(
     )
 
 
-def _atomic_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
 def export_model(
     model_file: str | os.PathLike[str],
     out_path: str | os.PathLike[str] | None = None,
@@ -189,7 +180,7 @@ def export_model(
     model_file = Path(model_file)
     out = Path(out_path) if out_path is not None else _default_output(model_file, format)
     if out.exists() and not overwrite:
-        raise CheckpointExistsError(f"{out} already exists; choose another --output or pass overwrite")
+        raise CheckpointExistsError(f"{out} already exists; choose another --output or pass --overwrite")
     loaded = load_torch_model(model_file, "cpu")
     config, spec = loaded.config, loaded.config.model
     head = ProbabilityHead(loaded.model.float()).eval()
@@ -206,11 +197,7 @@ def export_model(
         rng.random((1, c, size + multiple, size + 2 * multiple), dtype=np.float32),
     ]
     what = f"{spec.arch}/{spec.encoder_name} to {format}"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with temp_beside(out) as tmp:
         try:
             if format == "onnx":
                 _export_onnx(head, torch.from_numpy(checks[0]), tmp)
@@ -222,6 +209,8 @@ def export_model(
         except DartsError:
             raise
         except Exception as err:  # exporters raise many types (UnsupportedOperatorError, RuntimeError, ...)
+            if isinstance(err, OSError) and err.errno == errno.ENOSPC:
+                raise  # temp_beside reports the full disk
             first_line = (str(err).strip().splitlines() or [""])[0][:400]
             raise ExportError(f"cannot export {what}: {type(err).__name__}: {first_line}") from err
         if diff > TOLERANCE:
@@ -232,9 +221,8 @@ def export_model(
             )
         sidecar = _sidecar(config, format, multiple, model_file, file_sha256(model_file))
         os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
     side = sidecar_path(out)
-    _atomic_text(side, sidecar.model_dump_json(indent=2) + "\n")
+    text = sidecar.model_dump_json(indent=2) + "\n"
+    write_atomically(side, lambda fh: fh.write(text.encode()))
     logger.info("exported %s -> %s (+ %s), max |diff| %.2e", model_file, out, side.name, diff)
     return ExportResult(path=out, sidecar_path=side, sidecar=sidecar, max_abs_diff=diff)

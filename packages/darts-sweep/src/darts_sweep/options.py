@@ -45,6 +45,7 @@ _FALLBACK_TRAINING_OPTIONS: frozenset[str] = frozenset(
         "check_val_every_n_epoch",
         "early_stopping_patience",
         "plot_every_n_val_epochs",
+        "checkpoint_every_n_minutes",
         "num_workers",
         "precision",
         "wandb_entity",

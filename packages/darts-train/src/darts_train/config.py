@@ -69,6 +69,8 @@ class TrainConfig(_Frozen):
     """Validate every n epochs (a validation also always runs after the last epoch)."""
     early_stopping_patience: int = Field(default=5, ge=0)
     """Validations without improvement of val/JaccardIndex before stopping; 0 = no early stopping."""
+    checkpoint_every_n_minutes: float | None = Field(default=None, gt=0)
+    """Also save last.ckpt every n minutes within an epoch (for long epochs); none = after each epoch only."""
     plot_every_n_val_epochs: int = Field(default=5, ge=0)
     """Write validation sample plots every n validations (and after the last one); 0 = never."""
     random_seed: int = 42

@@ -11,28 +11,31 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import lightning as L
-import torch
-from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint, RichProgressBar
+from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, RichProgressBar
 
 from darts_models.metric_keys import VAL_MONITOR_KEY
 from darts_train.callbacks import FinalValidation, ValidationPlots
+from darts_train.checkpointing import (
+    LAST_CHECKPOINT,
+    AtomicCheckpointIO,
+    best_checkpoint_callback,
+    checkpoint_callbacks,
+)
 from darts_train.config import TrainConfig
 from darts_train.data import FOLDS_FILE, build_datamodule, plot_indices, write_fold_assignment
-from darts_train.errors import CheckpointError
 from darts_train.hardware import TrainerDevices, resolve_trainer_devices
 from darts_train.loggers import build_loggers
 from darts_train.module import PROVENANCE_KEY, SegmentationTask
-from darts_train.naming import RunIdentity, create_run_dir, run_dir_for
+from darts_train.naming import RunIdentity, create_run_dir
 from darts_train.provenance import dataset_fingerprint, git_commit, library_versions
+from darts_train.resume import CHECKPOINT_DIR, Resume, plan_resume, prepare_resume_dir, read_checkpoint
 
 if TYPE_CHECKING:
     from darts_dataset import DartsDataModule, TrainingSet
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_DIR = "checkpoints"
 RUN_FILE = "run.json"
-LAST_CHECKPOINT = "last.ckpt"
 _SEED_ENV = ("PL_GLOBAL_SEED", "PL_SEED_WORKERS")
 """Set by ``seed_everything`` for Lightning's worker seeding (and spawned DDP ranks) during fit."""
 
@@ -64,44 +67,6 @@ class TrainResult:
         return {k: str(v) if isinstance(v, Path) else v for k, v in data.items()}
 
 
-@dataclass(frozen=True)
-class _Resume:
-    identity: RunIdentity
-    checkpoint: Path
-    epoch: int
-
-
-def _read_checkpoint(path: Path) -> dict[str, Any]:
-    if not Path(path).is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises UnpicklingError, RuntimeError, EOFError, ...
-        raise CheckpointError(f"cannot read checkpoint {path}: {err}") from err
-
-
-def _resume_info(config: TrainConfig) -> _Resume:
-    """The run a checkpoint belongs to: its folder is reused and its metrics file appended to."""
-    if config.continue_from_checkpoint is None:
-        raise ValueError("_resume_info needs config.continue_from_checkpoint")
-    path = Path(config.continue_from_checkpoint)
-    ckpt = _read_checkpoint(path)
-    run = (ckpt.get("hyper_parameters") or {}).get("run") or {}
-    if "run_name" not in run or "run_id" not in run:
-        raise CheckpointError(f"{path} lacks run name / id in its hparams; it was not written by train-smp")
-    name, rid, trial = run["run_name"], run["run_id"], run.get("trial_name")
-    for key, given, stored in (("run_name", config.run_name, name), ("run_id", config.run_id, rid)):
-        if given is not None and given != stored:
-            log.warning("%s=%r ignored: continuing run %s/%s of %s", key, given, name, rid, path)
-    if path.parent.name == CHECKPOINT_DIR:
-        run_dir = path.parent.parent
-    else:
-        run_dir = run_dir_for(config.artifact_dir, name, rid, trial)
-        run_dir.mkdir(parents=True, exist_ok=True)
-    log.info("resuming run %s/%s from %s (epoch %s) in %s", name, rid, path, ckpt.get("epoch"), run_dir)
-    return _Resume(RunIdentity(name, rid, trial, run_dir), path, int(ckpt.get("epoch", 0)))
-
-
 def _run_info(
     config: TrainConfig, identity: RunIdentity, n_patches: dict[str, int], patch_size: int | None
 ) -> dict[str, Any]:
@@ -124,33 +89,15 @@ def _run_info(
 def _callbacks(
     config: TrainConfig, identity: RunIdentity, datamodule: Any, bands: list[str]
 ) -> list[L.Callback]:
-    ckpt_dir = identity.run_dir / CHECKPOINT_DIR
     callbacks: list[L.Callback] = [RichProgressBar(leave=True), LearningRateMonitor(logging_interval="epoch")]
+    callbacks += checkpoint_callbacks(
+        identity.run_dir / CHECKPOINT_DIR,
+        final_retrain=config.final_retrain,
+        every_minutes=config.checkpoint_every_n_minutes,
+    )
     if config.final_retrain:
-        callbacks.append(
-            ModelCheckpoint(
-                dirpath=ckpt_dir,
-                save_last=True,
-                save_top_k=0,
-                save_on_train_epoch_end=True,
-                enable_version_counter=False,
-            )
-        )
         return callbacks
-    callbacks += [
-        ModelCheckpoint(
-            dirpath=ckpt_dir,
-            filename="best-epoch{epoch:03d}",
-            auto_insert_metric_name=False,
-            monitor=VAL_MONITOR_KEY,
-            mode="max",
-            save_top_k=1,
-            save_last=True,
-            save_on_train_epoch_end=False,
-            enable_version_counter=False,  # last.ckpt is replaced, also in a resumed run that moved
-        ),
-        FinalValidation(),
-    ]
+    callbacks.append(FinalValidation())
     if config.early_stopping_patience > 0:
         callbacks.append(
             EarlyStopping(
@@ -191,6 +138,7 @@ def _trainer(
         check_val_every_n_epoch=config.check_val_every_n_epoch,
         limit_val_batches=0 if config.final_retrain else None,
         callbacks=callbacks,
+        plugins=[AtomicCheckpointIO()],
         logger=loggers,
         default_root_dir=loggers[0].save_dir,
         enable_model_summary=False,
@@ -211,13 +159,12 @@ def _floats(metrics: dict[str, Any]) -> dict[str, float]:
 def _result(
     identity: RunIdentity, trainer: L.Trainer, stopped_early: bool, final_retrain: bool
 ) -> TrainResult:
-    cb = trainer.checkpoint_callback
-    ckpt_cb = cb if isinstance(cb, ModelCheckpoint) else None
+    ckpt_cb = best_checkpoint_callback(trainer)
     last = identity.run_dir / CHECKPOINT_DIR / LAST_CHECKPOINT
     best = Path(ckpt_cb.best_model_path) if ckpt_cb is not None and ckpt_cb.best_model_path else None
     best = best or (last if last.is_file() else None)
     score = ckpt_cb.best_model_score if ckpt_cb is not None else None
-    best_metrics = _read_checkpoint(best).get(PROVENANCE_KEY, {}).get("metrics", {}) if best else {}
+    best_metrics = read_checkpoint(best).get(PROVENANCE_KEY, {}).get("metrics", {}) if best else {}
     return TrainResult(
         run_name=identity.run_name,
         run_id=identity.run_id,
@@ -245,12 +192,14 @@ def train_smp(config: TrainConfig) -> TrainResult:
     training_set = TrainingSet(config.train_data_dir)
     bands = list(config.bands or training_set.bands)
     datamodule = build_datamodule(config, bands)  # checks the bands before a run folder exists
-    resume = _resume_info(config) if config.continue_from_checkpoint else None
-    identity = (
-        resume.identity
-        if resume
-        else create_run_dir(config.artifact_dir, config.run_name, config.run_id, config.trial_name)
-    )
+    resume = None
+    if config.continue_from_checkpoint:  # every check before anything is written
+        n_cross_val = training_set.n_patches("cross-val") if training_set.has_split("cross-val") else None
+        resume = plan_resume(config, bands, n_cross_val)
+        prepare_resume_dir(resume)
+        identity = resume.identity
+    else:
+        identity = create_run_dir(config.artifact_dir, config.run_name, config.run_id, config.trial_name)
     log.info("run %s/%s in %s", identity.run_name, identity.run_id, identity.run_dir)
     seed_env = {k: os.environ.get(k) for k in _SEED_ENV}
     try:
@@ -266,13 +215,14 @@ def _fit(
     datamodule: DartsDataModule,
     bands: list[str],
     identity: RunIdentity,
-    resume: _Resume | None,
+    resume: Resume | None,
 ) -> TrainResult:
     n_patches = {
         s: training_set.n_patches(s) for s in ("cross-val", "val-test", "test") if training_set.has_split(s)
     }
-    if not config.final_retrain:
-        write_fold_assignment(datamodule, identity.run_dir / FOLDS_FILE)
+    folds_file = identity.run_dir / FOLDS_FILE
+    if not config.final_retrain and not (resume and folds_file.is_file()):  # a resume keeps its folds
+        write_fold_assignment(datamodule, folds_file)
     hw = resolve_trainer_devices(config.accelerator, config.devices, config.precision)
     task = SegmentationTask(
         model_arch=config.model_arch,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from darts_models.metric_keys import VAL_PREFIX, fold_metric_key, metric_key
+from darts_preprocess.errors import SignalInterruptError
 from darts_sweep.errors import TrainingRunError
 from darts_sweep.process import run_in_process
 from darts_sweep.stale import RUNNER_ATTR, runner_identity
@@ -132,6 +133,9 @@ class TrialObjective:
             raise
         except KeyboardInterrupt:
             trial.set_user_attr(ATTR_FAIL_REASON, "interrupted (SIGINT)")
+            raise
+        except SignalInterruptError as err:
+            trial.set_user_attr(ATTR_FAIL_REASON, f"interrupted ({err.signal_name})")
             raise
         runs.sort(key=lambda run: (run["fold"], run["random"]))
         scores = [run["score"] for run in runs]

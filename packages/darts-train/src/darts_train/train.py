@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +20,12 @@ from darts_train.config import TrainConfig
 from darts_train.data import FOLDS_FILE, build_datamodule, plot_indices, write_fold_assignment
 from darts_train.errors import CheckpointError
 from darts_train.hardware import TrainerDevices, resolve_trainer_devices
+from darts_train.interrupts import CheckpointOnInterrupt, StopAtBatchEnd, as_interrupt, resume_command
 from darts_train.loggers import build_loggers
 from darts_train.module import PROVENANCE_KEY, SegmentationTask
 from darts_train.naming import RunIdentity, create_run_dir, run_dir_for
 from darts_train.provenance import dataset_fingerprint, git_commit, library_versions
+from darts_train.signals import StopRequest, TrainingInterruptedError, stop_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,8 @@ class TrainResult:
     stopped_early: bool = False
     final_retrain: bool = False
     """Trained on all of cross-val without validation: no early stopping, best = last checkpoint."""
+    status: str = "finished"
+    """finished, or interrupted (by SIGTERM / SIGINT: resume from last_checkpoint)."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -239,17 +243,27 @@ def train_smp(config: TrainConfig) -> TrainResult:
     training_set = TrainingSet(config.train_data_dir)
     bands = list(config.bands or training_set.bands)
     datamodule = build_datamodule(config, bands)  # checks the bands before a run folder exists
+    hw = resolve_trainer_devices(config.accelerator, config.devices, config.precision)  # and the devices
+    config, finished = _auto_resume(config)
+    if finished is not None:
+        return finished
     resume = _resume_info(config) if config.continue_from_checkpoint else None
     identity = (
         resume.identity
         if resume
-        else create_run_dir(config.artifact_dir, config.run_name, config.run_id, config.trial_name)
+        else create_run_dir(
+            config.artifact_dir,
+            config.run_name,
+            config.run_id,
+            config.trial_name,
+            reuse=config.resume == "auto",
+        )
     )
     log.info("run %s/%s in %s", identity.run_name, identity.run_id, identity.run_dir)
     seed_env = {k: os.environ.get(k) for k in _SEED_ENV}
     try:
         L.seed_everything(config.random_seed, workers=True, verbose=False)
-        return _fit(config, training_set, datamodule, bands, identity, resume)
+        return _fit(config, training_set, datamodule, bands, identity, resume, hw)
     finally:
         _restore_env(seed_env)
 
@@ -261,13 +275,13 @@ def _fit(
     bands: list[str],
     identity: RunIdentity,
     resume: _Resume | None,
+    hw: TrainerDevices,
 ) -> TrainResult:
     n_patches = {
         s: training_set.n_patches(s) for s in ("cross-val", "val-test", "test") if training_set.has_split(s)
     }
     if not config.final_retrain:
         write_fold_assignment(datamodule, identity.run_dir / FOLDS_FILE)
-    hw = resolve_trainer_devices(config.accelerator, config.devices, config.precision)
     task = SegmentationTask(
         model_arch=config.model_arch,
         model_encoder=config.model_encoder,
@@ -289,20 +303,78 @@ def _fit(
         wandb_group=config.wandb_group,
         keep_until_epoch=resume.epoch if resume else None,
     )
-    callbacks = _callbacks(config, identity, datamodule, bands)
-    trainer = _trainer(config, hw, callbacks, loggers)
-    try:
-        with warnings.catch_warnings():
-            if resume:  # continuing a run reuses its checkpoint folder on purpose
-                warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
-            trainer.fit(task, datamodule=datamodule, ckpt_path=resume.checkpoint if resume else None)
-    finally:
-        _finish_wandb(loggers)  # a failed run must not stay attached to the next one in a sweep
+    last = identity.run_dir / CHECKPOINT_DIR / LAST_CHECKPOINT
+    with stop_on_signals() as request:
+        callbacks = _callbacks(config, identity, datamodule, bands)
+        callbacks += [StopAtBatchEnd(request), CheckpointOnInterrupt(last)]
+        trainer = _trainer(config, hw, callbacks, loggers)
+        try:
+            with warnings.catch_warnings():
+                if resume:  # continuing a run reuses its checkpoint folder on purpose
+                    warnings.filterwarnings(
+                        "ignore", message=r"Checkpoint directory .* exists and is not empty"
+                    )
+                trainer.fit(task, datamodule=datamodule, ckpt_path=resume.checkpoint if resume else None)
+        except BaseException as exc:
+            interrupt = as_interrupt(exc, request)
+            if interrupt is None:
+                raise
+            raise _interrupted(config, identity, trainer, interrupt, request) from None
+        finally:
+            _finish_wandb(loggers)  # a failed run must not stay attached to the next one in a sweep
     stopped = any(isinstance(c, EarlyStopping) and c.stopped_epoch > 0 for c in callbacks)
     result = _result(identity, trainer, stopped, config.final_retrain)
     if trainer.is_global_zero:
         _write_json(identity.run_dir / RUN_FILE, result.to_json())
     return result
+
+
+def _interrupted(
+    config: TrainConfig,
+    identity: RunIdentity,
+    trainer: L.Trainer,
+    interrupt: TrainingInterruptedError,
+    request: StopRequest,
+) -> TrainingInterruptedError:
+    """Record the interrupted run in run.json; the error's message says how to resume it."""
+    last = identity.run_dir / CHECKPOINT_DIR / LAST_CHECKPOINT
+    result = replace(_result(identity, trainer, False, config.final_retrain), status="interrupted")
+    if trainer.is_global_zero:
+        _write_json(identity.run_dir / RUN_FILE, result.to_json())
+    where = f"run {identity.run_name}/{identity.run_id} interrupted in epoch {trainer.current_epoch}"
+    if not last.is_file():
+        return TrainingInterruptedError(interrupt.signum, f"{interrupt}: {where}, before any checkpoint")
+    options = config.model_dump(mode="json", exclude_defaults=True)
+    options.update(run_name=identity.run_name, run_id=identity.run_id)
+    command = resume_command(options, last)
+    return TrainingInterruptedError(interrupt.signum, f"{interrupt}: {where}; resume with: {command}")
+
+
+def _auto_resume(config: TrainConfig) -> tuple[TrainConfig, TrainResult | None]:
+    """resume=auto: continue from the run's last.ckpt when it has one; a finished run is returned as is."""
+    if config.resume != "auto":
+        return config, None
+    run_dir = run_dir_for(config.artifact_dir, config.run_name, config.run_id, config.trial_name)
+    run_file = run_dir / RUN_FILE
+    if run_file.is_file():
+        data = json.loads(run_file.read_text())
+        if data.get("status", "finished") == "finished":
+            log.info(
+                "run %s/%s finished before (%s); nothing to do", config.run_name, config.run_id, run_file
+            )
+            return config, _result_from_json(data)
+    last = run_dir / CHECKPOINT_DIR / LAST_CHECKPOINT
+    if last.is_file():
+        log.info("resume auto: continuing run %s/%s from %s", config.run_name, config.run_id, last)
+        return config.model_copy(update={"continue_from_checkpoint": last}), None
+    log.info("resume auto: run %s/%s has no %s yet; starting it", config.run_name, config.run_id, last)
+    return config, None
+
+
+def _result_from_json(data: dict[str, Any]) -> TrainResult:
+    paths = ("run_dir", "best_checkpoint", "last_checkpoint")
+    known = {k: v for k, v in data.items() if k in TrainResult.__dataclass_fields__}
+    return TrainResult(**{k: Path(v) if k in paths and v is not None else v for k, v in known.items()})
 
 
 def _restore_env(saved: dict[str, str | None]) -> None:

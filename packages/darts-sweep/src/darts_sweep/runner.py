@@ -9,7 +9,7 @@ import signal
 from typing import TYPE_CHECKING, Any
 
 from darts_preprocess.errors import SignalInterruptError
-from darts_sweep.config import SweepConfig, SweepOutcome
+from darts_sweep.config import DEFAULT_TRAIN_FN, SweepConfig, SweepOutcome
 from darts_sweep.errors import SweepConfigError, SweepSpecError, TrainingRunError
 from darts_sweep.options import RUN_MANAGED_OPTIONS
 from darts_sweep.spec import SweepSpec, parse_sweep_file
@@ -23,7 +23,7 @@ from darts_sweep.study import (
     open_storage,
     storage_url,
 )
-from darts_sweep.trial import TrialObjective, device_options
+from darts_sweep.trial import TrialObjective, check_metric_name, device_options
 from darts_train.signals import stop_on_signals
 
 if TYPE_CHECKING:
@@ -47,6 +47,8 @@ def optuna_sweep_smp(config: SweepConfig) -> SweepOutcome:
             "auto) to run trials on it, or leave out --sweep-id to create a new sweep"
         )
     spec = parse_sweep_file(config.sweep_config)
+    if config.train_fn == DEFAULT_TRAIN_FN:  # another training function may log other keys
+        check_metric_name(spec.metric_name)
     validate_train_options(config, spec)
     sweep_id = check_sweep_id(config.sweep_id or new_sweep_id())
     url = storage_url(config.sweep_db, config.artifact_dir, sweep_id)

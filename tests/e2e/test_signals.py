@@ -18,6 +18,7 @@ sys.path.insert(0, str(REPO_ROOT / "tests" / "darts_train"))
 
 from tiny_trainset import write_tiny_training_set  # noqa: E402
 
+pytestmark = pytest.mark.slow
 DARTS = [sys.executable, "-c", "from darts_cli.app import main; main()"]
 TINY = [
     "--model-encoder", "resnet18", "--devices", "cpu", "--accelerator", "cpu",

@@ -72,6 +72,7 @@ def build_app(commands: Sequence[CommandInfo] = COMMANDS) -> App:
             command=name,
             config_file=config_file or DEFAULT_CONFIG_FILE,
             config_file_explicit=config_file is not None,
+            config_file_named_by=_config_file_named_by(config_file),
             known_models=_models_of(commands) if commands is not COMMANDS else None,
         )
         if "ctx" in ignored:
@@ -81,6 +82,16 @@ def build_app(commands: Sequence[CommandInfo] = COMMANDS) -> App:
             return _run(command, bound, log_file)
 
     return app
+
+
+def _config_file_named_by(config_file: Path | None) -> str:
+    """``DARTS_CONFIG_FILE`` when the file is that variable's value, else ``--config-file``."""
+    env = os.environ.get("DARTS_CONFIG_FILE")
+    return (
+        "DARTS_CONFIG_FILE"
+        if env and config_file is not None and Path(env) == config_file
+        else "--config-file"
+    )
 
 
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^/\s]*@")

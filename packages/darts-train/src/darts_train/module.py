@@ -140,11 +140,10 @@ def _updated(metrics: Any) -> bool:
 
 def load_task(checkpoint: Path, map_location: str | torch.device = "cpu") -> SegmentationTask:
     """Load a train-smp checkpoint for inference, never downloading pretrained encoder weights."""
-    checkpoint = Path(checkpoint)
-    if not checkpoint.is_file():
-        from darts_train.errors import RunNotFoundError
+    from darts_train.checkpoint_file import check_checkpoint_file
 
-        raise RunNotFoundError(f"checkpoint {checkpoint} does not exist")
+    checkpoint = Path(checkpoint)
+    check_checkpoint_file(checkpoint)
     try:
         task = SegmentationTask.load_from_checkpoint(
             checkpoint, map_location=map_location, model_encoder_weights=None, weights_only=True

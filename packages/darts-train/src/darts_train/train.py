@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
-import torch
 from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint, RichProgressBar
 
 from darts_models.metric_keys import VAL_MONITOR_KEY
 from darts_train.callbacks import FinalValidation, ValidationPlots
+from darts_train.checkpoint_file import read_checkpoint
 from darts_train.config import TrainConfig
 from darts_train.data import FOLDS_FILE, build_datamodule, plot_indices, write_fold_assignment
 from darts_train.errors import CheckpointError
@@ -75,10 +75,7 @@ class _Resume:
 def _read_checkpoint(path: Path) -> dict[str, Any]:
     if not Path(path).is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises UnpicklingError, RuntimeError, EOFError, ...
-        raise CheckpointError(f"cannot read checkpoint {path}: {err}") from err
+    return read_checkpoint(path)
 
 
 def _resume_info(config: TrainConfig) -> _Resume:

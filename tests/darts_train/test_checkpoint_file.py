@@ -53,3 +53,13 @@ def test_test_convert_and_resume_use_it(bad_files: dict[str, Path], tmp_path: Pa
     config = TrainConfig(**tiny_options(tmp_path / "art", continue_from_checkpoint=bad_files["binary"]))
     with pytest.raises(CheckpointError, match=r"not a checkpoint: .*binary.ckpt \(no torch archive"):
         train_smp(config)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
+def test_gpu_accelerator_without_a_gpu_fails_before_a_run_folder_exists(tmp_path: Path, tiny_options) -> None:
+    from darts_preprocess.errors import DartsError
+
+    config = TrainConfig(**tiny_options(tmp_path / "art", accelerator="gpu", devices="auto", run_name="g"))
+    with pytest.raises(DartsError, match="GPU|gpu|CUDA"):
+        train_smp(config)
+    assert not (tmp_path / "art").exists() or not any((tmp_path / "art").rglob("*"))

@@ -60,3 +60,21 @@ def test_a_model_with_nan_weights_is_never_checkpointed(trained_run: Any) -> Non
     assert not parameters_finite(task)
     with pytest.raises(NonFiniteError, match="weights are not finite"):
         task.on_save_checkpoint({})
+
+
+def test_a_label_value_5_names_split_and_patch(tmp_path: Path) -> None:
+    from darts_train.finite import LabelValueError
+
+    root = write_tiny_training_set(tmp_path / "train_data")
+    y = zarr.open_group(root / "cross-val.zarr", mode="r+")["y"]
+    patch = y[3]
+    patch[5, 5:7] = 5
+    y[3] = patch
+    config = TrainConfig(
+        **tiny_train_options(root, tmp_path / "art", max_epochs=1, plot_every_n_val_epochs=0)
+    )
+    with pytest.raises(LabelValueError) as info:
+        train_smp(config)
+    message = str(info.value)
+    assert message.startswith("cross-val (")
+    assert "label value(s) [5] outside 0 (background), 1 (RTS), 2 (no data) in patch 3 (2 pixels)" in message

@@ -1,6 +1,7 @@
 """Numbers that are not numbers: stop a run at the first batch with NaN / inf inputs or loss.
 
-One fused check per batch (``isfinite`` of the inputs and of the loss, one host sync) costs far
+Labels outside {0, 1, 2} are caught by the same check. One fused check per batch (``isfinite`` of
+the inputs and of the loss, labels <= 2, one host sync) costs far
 less than the forward pass; only a batch that fails it is looked at closely, to name the patches
 and count their non-finite values. A run stopped here raises :class:`NonFiniteError` before the
 optimizer step, so the weights stay finite and no checkpoint of a NaN model is written.
@@ -19,14 +20,29 @@ class NonFiniteError(DartsInputError):
     """A batch held NaN / inf inputs, or its loss was not finite."""
 
 
-def check_batch(x: torch.Tensor, loss: torch.Tensor, indices: torch.Tensor | None, where: str) -> None:
-    """Raise :class:`NonFiniteError` when ``x`` or ``loss`` holds NaN / inf.
+class LabelValueError(DartsInputError):
+    """A batch held label values other than 0 (background), 1 (RTS) and 2 (no data)."""
+
+
+def check_batch(
+    x: torch.Tensor,
+    loss: torch.Tensor,
+    indices: torch.Tensor | None,
+    where: str,
+    y: torch.Tensor | None = None,
+) -> None:
+    """Raise :class:`NonFiniteError` when ``x`` or ``loss`` holds NaN / inf (LabelValueError: ``y`` > 2).
 
     ``indices`` are the patch indices of the batch's items in their split; ``where`` says which
     split and stage the batch is from (``cross-val (training, epoch 3)``).
     """
-    if bool(torch.isfinite(loss).all() & torch.isfinite(x).all()):
+    ok = torch.isfinite(loss).all() & torch.isfinite(x).all()
+    if y is not None:
+        ok &= (y <= 2).all() & (y >= 0).all()
+    if bool(ok):
         return
+    if y is not None:
+        _check_labels(y, indices, where)
     per_item = (~torch.isfinite(x)).flatten(1).sum(1).cpu()
     bad = [i for i, n in enumerate(per_item.tolist()) if n]
     if bad:
@@ -40,6 +56,21 @@ def check_batch(x: torch.Tensor, loss: torch.Tensor, indices: torch.Tensor | Non
     raise NonFiniteError(
         f"{where}: the loss is {value} with finite inputs (the training diverged); "
         "lower the learning rate or use precision 32"
+    )
+
+
+def _check_labels(y: torch.Tensor, indices: torch.Tensor | None, where: str) -> None:
+    bad_pixels = (y > 2) | (y < 0)
+    per_item = bad_pixels.flatten(1).sum(1).cpu()
+    bad = [i for i, n in enumerate(per_item.tolist()) if n]
+    if not bad:
+        return
+    names = _patch_names(bad, indices)
+    values = sorted(int(v) for v in torch.unique(y[bad_pixels]).cpu())
+    raise LabelValueError(
+        f"{where}: label value(s) {values} outside 0 (background), 1 (RTS), 2 (no data) in "
+        + ", ".join(f"patch {n} ({int(per_item[i])} pixels)" for i, n in zip(bad, names, strict=True))
+        + "; check the training set with validate-train-data"
     )
 
 

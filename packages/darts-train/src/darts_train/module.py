@@ -79,7 +79,7 @@ class SegmentationTask(L.LightningModule):
         logits = self(batch["x"])
         loss = self.loss_fn(logits, y)
         where = f"cross-val ({stage}, epoch {self.current_epoch})"
-        check_batch(batch["x"], loss, batch.get("index"), where)  # before any optimizer step
+        check_batch(batch["x"], loss, batch.get("index"), where, y)  # before any optimizer step
         metrics.update(torch.sigmoid(logits.detach().float()), y)
         return loss
 

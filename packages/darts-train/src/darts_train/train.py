@@ -25,7 +25,7 @@ from darts_train.loggers import build_loggers
 from darts_train.module import PROVENANCE_KEY, SegmentationTask
 from darts_train.naming import RunIdentity, create_run_dir, run_dir_for
 from darts_train.provenance import dataset_fingerprint, git_commit, library_versions
-from darts_train.signals import StopRequest, TrainingInterruptedError, stop_on_signals
+from darts_train.signals import TrainingInterruptedError, stop_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -316,7 +316,7 @@ def _fit(
             interrupt = as_interrupt(exc, request)
             if interrupt is None:
                 raise
-            raise _interrupted(config, identity, trainer, interrupt, request) from None
+            raise _interrupted(config, identity, trainer, interrupt) from None
         finally:
             _finish_wandb(loggers)  # a failed run must not stay attached to the next one in a sweep
     stopped = any(isinstance(c, EarlyStopping) and c.stopped_epoch > 0 for c in callbacks)
@@ -331,7 +331,6 @@ def _interrupted(
     identity: RunIdentity,
     trainer: L.Trainer,
     interrupt: TrainingInterruptedError,
-    request: StopRequest,
 ) -> TrainingInterruptedError:
     """Record the interrupted run in run.json; the error's message says how to resume it."""
     last = identity.run_dir / CHECKPOINT_DIR / LAST_CHECKPOINT

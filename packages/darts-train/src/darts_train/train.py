@@ -25,6 +25,7 @@ from darts_train.loggers import build_loggers
 from darts_train.module import PROVENANCE_KEY, SegmentationTask
 from darts_train.naming import RunIdentity, create_run_dir, run_dir_for
 from darts_train.provenance import dataset_fingerprint, git_commit, library_versions
+from darts_train.requeue import find_requeued_run
 from darts_train.signals import TrainingInterruptedError, stop_on_signals
 
 log = logging.getLogger(__name__)
@@ -351,26 +352,14 @@ def _auto_resume(config: TrainConfig) -> tuple[TrainConfig, TrainResult | None]:
     if config.resume != "auto":
         return config, None
     run_dir = run_dir_for(config.artifact_dir, config.run_name, config.run_id, config.trial_name)
-    run_file = run_dir / RUN_FILE
-    if run_file.is_file():
-        data = json.loads(run_file.read_text())
-        if data.get("status", "finished") == "finished":
-            log.info(
-                "run %s/%s finished before (%s); nothing to do", config.run_name, config.run_id, run_file
-            )
-            return config, _result_from_json(data)
-    last = run_dir / CHECKPOINT_DIR / LAST_CHECKPOINT
-    if last.is_file():
-        log.info("resume auto: continuing run %s/%s from %s", config.run_name, config.run_id, last)
-        return config.model_copy(update={"continue_from_checkpoint": last}), None
-    log.info("resume auto: run %s/%s has no %s yet; starting it", config.run_name, config.run_id, last)
+    found = find_requeued_run(run_dir / RUN_FILE, run_dir / CHECKPOINT_DIR / LAST_CHECKPOINT)
+    if found.finished is not None:
+        paths = ("run_dir", "best_checkpoint", "last_checkpoint")
+        known = {k: v for k, v in found.finished.items() if k in TrainResult.__dataclass_fields__}
+        return config, TrainResult(**{k: Path(v) if k in paths and v else v for k, v in known.items()})
+    if found.checkpoint is not None:
+        return config.model_copy(update={"continue_from_checkpoint": found.checkpoint}), None
     return config, None
-
-
-def _result_from_json(data: dict[str, Any]) -> TrainResult:
-    paths = ("run_dir", "best_checkpoint", "last_checkpoint")
-    known = {k: v for k, v in data.items() if k in TrainResult.__dataclass_fields__}
-    return TrainResult(**{k: Path(v) if k in paths and v is not None else v for k, v in known.items()})
 
 
 def _restore_env(saved: dict[str, str | None]) -> None:

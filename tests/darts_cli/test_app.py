@@ -23,7 +23,7 @@ def test_darts_error_is_one_line_and_exit_1(run_cli, workdir) -> None:
 
 def test_unexpected_error_points_to_the_log_file_with_the_traceback(run_cli, workdir) -> None:
     result = run_cli("fail-bug")
-    assert result.code == 1
+    assert result.code == 70
     assert "Traceback" not in result.err
     (log,) = log_files(workdir)
     assert "unexpected RuntimeError: a bug deep inside" in result.err and str(log) in result.err
@@ -115,14 +115,14 @@ def test_registry_targets_exist_and_help_is_one_line() -> None:
         assert not reserved & set(model.model_fields if model else ()), info.name
 
 
-def test_command_module_that_fails_to_import_is_one_line_exit_1(workdir, capsys) -> None:
+def test_command_module_that_fails_to_import_is_one_line_exit_70(workdir, capsys) -> None:
     from darts_cli.registry import CommandInfo
 
     broken = (CommandInfo("broken", "darts_cli_no_such_module:run", "cannot be imported"),)
     with pytest.raises(SystemExit) as exit_info:
         main(["--log-dir", str(workdir / "logs"), "broken"], commands=broken)
     err = capsys.readouterr().err
-    assert exit_info.value.code == 1
+    assert exit_info.value.code == 70
     assert "unexpected ImportError" in err and "darts_cli_no_such_module" in err
     assert "Traceback" not in err
     (log,) = log_files(workdir)

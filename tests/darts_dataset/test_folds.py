@@ -89,6 +89,14 @@ def test_too_many_or_too_few_folds():
     assert isinstance(FoldError("x"), ValueError)
 
 
+def test_empty_cross_val_says_so_without_suggesting_a_fold_range():
+    for meta in (_metadata([], []), SplitMetadata(split="cross-val", n=0, has_metadata=False)):
+        with pytest.raises(FoldError) as info:
+            make_folds(meta, 2, 0)
+        assert "split 'cross-val' has 0" in str(info.value) and "at least 2" in str(info.value)
+        assert "use 2.." not in str(info.value)
+
+
 def test_contiguous_fallback_without_metadata(caplog):
     meta = SplitMetadata(split="cross-val", n=10, has_metadata=False)
     with caplog.at_level(logging.WARNING):

@@ -151,6 +151,22 @@ def test_file_without_image_id_column(tmp_path: Path) -> None:
         load_label_collection(tmp_path)
 
 
+def test_truncated_label_geopackage_names_its_file(tmp_path: Path) -> None:
+    frame = gpd.GeoDataFrame(
+        {"image_id": ["a_b"] * 50}, geometry=[shapely.box(i, 0, i + 1, 1) for i in range(50)]
+    )
+    whole = tmp_path / "whole.gpkg"
+    frame.set_crs("EPSG:4326").to_file(whole)
+    data = whole.read_bytes()
+    (tmp_path / "labels").mkdir()
+    truncated = tmp_path / "labels" / "TrainingLabel_cut.gpkg"
+    truncated.write_bytes(data[: len(data) // 3])
+    with pytest.raises(DartsInputError) as info:
+        load_label_collection(tmp_path / "labels")
+    assert str(info.value).startswith(f"{truncated}: cannot read this label file (")
+    assert "truncated or not a GeoPackage" in str(info.value)
+
+
 def test_unknown_label_values_are_not_burned_but_reported(tmp_path: Path) -> None:
     frame = gpd.GeoDataFrame(
         {"image_id": ["a_b", "a_b", "a_b"], "label": ["1", "0", None]},

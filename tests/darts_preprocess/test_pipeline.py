@@ -375,3 +375,17 @@ def _write_cropped(source: Path, target: Path) -> None:
     target.unlink()
     with rasterio.open(target, "w", **profile) as dst:
         dst.write(data)
+
+
+def test_rerun_on_a_complete_set_does_no_work(
+    collection: SyntheticCollection, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    out = tmp_path / "complete"
+    first = preprocess_planet_train_data(make_config(collection, out, bands=("red", "nir")), progress=False)
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    caplog.set_level("INFO", logger="darts_preprocess")
+    again = preprocess_planet_train_data(make_config(collection, out, bands=("red", "nir")), progress=False)
+    assert f"training set {out} is complete with these settings: nothing to do" in caplog.text
+    assert again.n_processed == 0 and again.n_resumed == 0
+    assert again.n_patches == first.n_patches and again.removed == first.removed
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before  # not a file rewritten

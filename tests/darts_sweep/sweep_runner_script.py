@@ -14,7 +14,7 @@ def main() -> int:
     config = SweepConfig.model_validate_json(Path(sys.argv[1]).read_text())
     outcome = optuna_sweep_smp(config)
     Path(sys.argv[2]).write_text(outcome.model_dump_json())
-    return 130 if outcome.interrupted else 0
+    return outcome.exit_code
 
 
 if __name__ == "__main__":

@@ -64,3 +64,46 @@ def test_sweep_of_real_tiny_trainings(tiny_train_data: Path, tmp_path: Path) -> 
         assert 0.0 <= run["score"] <= 1.0
     assert trial.value == pytest.approx(sum(r["score"] for r in runs) / 2)
     assert trial.user_attrs["fixed_params"] == {"model_encoder": "resnet18"}
+
+
+def test_a_nan_training_set_fails_the_trial_with_the_reason(tmp_path: Path) -> None:
+    import math
+
+    import zarr
+
+    spec = importlib.util.spec_from_file_location("darts_train_tiny_trainset", TINY_TRAINSET)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    data = module.write_tiny_training_set(tmp_path / "nan_data")
+    x = zarr.open_group(data / "cross-val.zarr", mode="r+")["x"]
+    patch = x[2]
+    patch[0, 0, :5] = math.nan
+    x[2] = patch
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(
+        "method: random\nmetric: {name: val0/JaccardIndex, goal: maximize}\n"
+        "parameters:\n  learning_rate: {value: 0.001}\n  model_encoder: {value: resnet18}\n"
+    )
+    config = SweepConfig(
+        train_data_dir=data,
+        sweep_config=sweep,
+        artifact_dir=tmp_path / "artifacts",
+        n_trials=1,
+        n_folds=2,
+        n_randoms=1,
+        device="cpu",
+        sweep_id="nan",
+        train_options={
+            "model_arch": "Unet",
+            "model_encoder_weights": None,
+            "batch_size": 3,
+            "max_epochs": 1,
+            "plot_every_n_val_epochs": 0,
+        },
+    )
+    outcome = optuna_sweep_smp(config)
+    assert outcome.n_complete == 0 and outcome.failed_here == [0] and outcome.exit_code == 1
+    trial = optuna.load_study(study_name="nan", storage=outcome.storage).trials[0]
+    assert trial.state == optuna.trial.TrialState.FAIL
+    reason = trial.user_attrs["fail_reason"]
+    assert "NonFiniteError" in reason and "5 non-finite input values" in reason and "patch 2: 5" in reason

@@ -72,7 +72,7 @@ def test_create_sweep_then_report(
     tokens = shlex.split(command)
     assert tokens[tokens.index("--max-epochs") + 1] == "2" and "--no-augment" in tokens
     assert tokens[tokens.index("--bands") + 1 : tokens.index("--bands") + 3] == ["blue", "red"]
-    assert darts(tmp_path, *tokens[1:]) == 1  # parsed; a sweep-id without a device is the error
+    assert darts(tmp_path, *tokens[1:]) == 2  # parsed; a sweep-id without a device is a usage error
     assert "was given without a device" in capsys.readouterr().err
     code = darts(
         tmp_path, "sweep-report", "--sweep-id", sweep_id, "--artifact-dir", "art", "--format", "json"
@@ -89,7 +89,7 @@ def test_guide_config_loads_and_sweep_id_needs_a_device(
     config = guide_config(tmp_path)
     code = darts(tmp_path, "--config-file", str(config), "optuna-sweep-smp")
     captured = capsys.readouterr()
-    assert code == 1
+    assert code == 2  # a usage error
     assert "sweep-id sweep-cv-large-planet was given without a device" in captured.out + captured.err
 
 
@@ -115,7 +115,7 @@ def test_bad_sweep_file_is_rejected_before_any_trial(
         "cpu",
     )
     captured = capsys.readouterr()
-    assert code == 1
+    assert code == 2  # sweep-file errors are usage errors
     assert (
         "parameter 'learning_rate': distribution 'normal' cannot be expressed" in captured.out + captured.err
     )

@@ -5,16 +5,17 @@ from __future__ import annotations
 import logging
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from cyclopts import App, CycloptsError, Parameter
 from pydantic import ValidationError
 
-from darts_cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, USAGE_ERRORS
+from darts_cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_UNEXPECTED, EXIT_USAGE, USAGE_ERRORS
 from darts_cli.logs import command_logging
 from darts_cli.registry import COMMANDS, CommandInfo
 from darts_cli.settings import DEFAULT_CONFIG_FILE, RunContext
@@ -76,6 +77,7 @@ def build_app(commands: Sequence[CommandInfo] = COMMANDS) -> App:
             command=name,
             config_file=config_file or DEFAULT_CONFIG_FILE,
             config_file_explicit=config_file is not None,
+            config_file_named_by=_config_file_named_by(config_file),
             known_models=_models_of(commands) if commands is not COMMANDS else None,
         )
         if "ctx" in ignored:
@@ -85,6 +87,16 @@ def build_app(commands: Sequence[CommandInfo] = COMMANDS) -> App:
             return _run(command, bound, log_file)
 
     return app
+
+
+def _config_file_named_by(config_file: Path | None) -> str:
+    """``DARTS_CONFIG_FILE`` when the file is that variable's value, else ``--config-file``."""
+    env = os.environ.get("DARTS_CONFIG_FILE")
+    return (
+        "DARTS_CONFIG_FILE"
+        if env and config_file is not None and Path(env) == config_file
+        else "--config-file"
+    )
 
 
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^/\s]*@")
@@ -110,13 +122,16 @@ def _run(command: Callable[..., int | None], bound: inspect.BoundArguments, log_
 
 
 def report_error(exc: BaseException, log_file: Path | None) -> int:
-    """Log `exc` as one line (traceback to the log file only) and return its exit code."""
-    from darts_preprocess.errors import DartsError
+    """Log `exc` as one line (traceback to the log file only) and return its exit code (errors.py)."""
+    from darts_preprocess.errors import DartsError, SignalInterruptError
 
     logger.debug("traceback", exc_info=exc)
     if isinstance(exc, KeyboardInterrupt):
-        logger.error("interrupted")
+        logger.error("interrupted by SIGINT")
         return EXIT_INTERRUPTED
+    if isinstance(exc, SignalInterruptError):
+        logger.error("%s", _one_line(exc))
+        return exc.exit_code
     if isinstance(exc, ValidationError):
         logger.error("invalid %s: %s", exc.title, _validation_line(exc))
         return EXIT_USAGE
@@ -128,7 +143,7 @@ def report_error(exc: BaseException, log_file: Path | None) -> int:
         return EXIT_ERROR
     where = f" (traceback in {log_file})" if log_file else ""
     logger.error("unexpected %s: %s%s", type(exc).__name__, _one_line(exc), where)
-    return EXIT_ERROR
+    return EXIT_UNEXPECTED
 
 
 def _validation_line(exc: ValidationError) -> str:
@@ -157,6 +172,7 @@ def main(argv: Sequence[str] | None = None, commands: Sequence[CommandInfo] = CO
     """Entry point of `darts`: run the command in `argv` and exit with its code."""
     app = build_app(commands)
     tokens = list(sys.argv[1:] if argv is None else argv)
+    previous = _raise_on_sigterm()
     try:
         code = app.meta(tokens, exit_on_error=False, result_action="return_value")
     except KeyboardInterrupt:
@@ -167,4 +183,26 @@ def main(argv: Sequence[str] | None = None, commands: Sequence[CommandInfo] = CO
     except Exception as exc:  # before the launcher runs, e.g. a command module that fails to import
         with command_logging(_log_dir_of(tokens), "darts", verbose="-v" in tokens) as log_file:
             code = report_error(exc, log_file)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _raise_on_sigterm() -> Any:
+    """SIGTERM raises SignalInterruptError (exit 143 with a message), as SIGINT raises KeyboardInterrupt.
+
+    Commands that stop more gracefully (train-smp, optuna-sweep-smp) set their own handler while they run.
+    Returns the previous handler (None outside the main thread, where none can be set).
+    """
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum: int, _frame: Any) -> None:
+        from darts_preprocess.errors import SignalInterruptError
+
+        raise SignalInterruptError(signum)
+
+    return signal.signal(signal.SIGTERM, handler)

@@ -58,25 +58,28 @@ class ConfigFile:
     """Leaf entries by normalised key."""
 
 
-def load_config_file(path: Path, *, explicit: bool, table_keys: Iterable[str] = ()) -> ConfigFile:
+def load_config_file(
+    path: Path, *, explicit: bool, table_keys: Iterable[str] = (), named_by: str = "--config-file"
+) -> ConfigFile:
     """Read and flatten the `[darts]` table of `path`; the only function that opens the TOML file.
 
     Args:
         path: The config file.
         explicit: True when the user named the file (then it must exist).
+        named_by: What named it (``--config-file`` or ``DARTS_CONFIG_FILE``), for messages.
         table_keys: Normalised keys whose value is a table (kept whole, not flattened).
     """
     path = path.expanduser()
     if not path.is_file():
         if explicit:
-            raise ConfigFileNotFoundError(f"config file {path} does not exist (named with --config-file)")
+            raise ConfigFileNotFoundError(f"config file {path} does not exist (named with {named_by})")
         return ConfigFile(None, {})
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: TOML syntax error: {exc}") from None
+        raise ConfigError(f"{path}{_named(explicit, named_by)}: TOML syntax error: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
+        raise ConfigError(f"{path}{_named(explicit, named_by)}: cannot read the config file: {exc}") from None
     root = data.get(ROOT_TABLE)
     if not isinstance(root, dict):
         found = "is not a table" if root is not None else "is missing"
@@ -87,6 +90,10 @@ def load_config_file(path: Path, *, explicit: bool, table_keys: Iterable[str] = 
     entries: dict[str, FileEntry] = {}
     _flatten(root, ROOT_TABLE, path, frozenset(table_keys), entries)
     return ConfigFile(path, entries)
+
+
+def _named(explicit: bool, named_by: str) -> str:
+    return f" (named with {named_by})" if explicit else ""
 
 
 def _flatten(

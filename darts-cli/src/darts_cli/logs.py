@@ -36,7 +36,35 @@ class _NoTracebackFormatter(logging.Formatter):
         return ""
 
 
+class _NotShownByLightning(logging.Filter):
+    """Drop records that Lightning's own console handler already printed (Lightning adds one on import).
+
+    Lightning's messages still reach the log file; on the console they appear once, in its format.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith("lightning"):
+            return True
+        return not _has_console_handler(record.name)
+
+
+def _has_console_handler(name: str) -> bool:
+    logger: logging.Logger | None = logging.getLogger(name)
+    while logger is not None and logger.name != "root":
+        for handler in logger.handlers:
+            if type(handler) is logging.StreamHandler and handler.stream in (sys.stderr, sys.stdout):
+                return True
+        logger = logger.parent if logger.propagate else None
+    return False
+
+
 def _console_handler(verbose: bool = False) -> logging.Handler:
+    handler = _plain_or_rich_handler(verbose)
+    handler.addFilter(_NotShownByLightning())
+    return handler
+
+
+def _plain_or_rich_handler(verbose: bool) -> logging.Handler:
     formatter_cls = logging.Formatter if verbose else _NoTracebackFormatter
     if sys.stderr.isatty():
         from rich.console import Console

@@ -89,6 +89,8 @@ class RunContext:
     command: str
     config_file: Path = DEFAULT_CONFIG_FILE
     config_file_explicit: bool = False
+    config_file_named_by: str = "--config-file"
+    """``--config-file`` or ``DARTS_CONFIG_FILE``: what named the file, for messages."""
     cwd: Path = field(default_factory=Path.cwd)
     known_models: Sequence[type[BaseModel]] | None = None
     """Settings models of all commands (None: import them from the registry when needed)."""
@@ -105,7 +107,10 @@ class RunContext:
             known = KnownKeys.from_models(models)
             path = self.config_file if self.config_file.is_absolute() else self.cwd / self.config_file
             self._loaded = load_config_file(
-                path, explicit=self.config_file_explicit, table_keys=known.table_keys
+                path,
+                explicit=self.config_file_explicit,
+                table_keys=known.table_keys,
+                named_by=self.config_file_named_by,
             )
             known.warn_unknown(self._loaded)
             known.warn_unknown_env(os.environ, ENV_PREFIX, GLOBAL_ENV_KEYS)

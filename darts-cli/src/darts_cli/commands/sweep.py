@@ -34,4 +34,9 @@ def optuna_sweep_smp(config: SweepCommandConfig) -> int:
             f"{outcome.n_failed} failed, {outcome.n_pruned} pruned. {best}",
             markup=False,
         )
-    return 130 if outcome.interrupted else 0
+    if outcome.exit_code == 1:
+        logger.error(
+            "every trial this runner ran failed (%s); see fail_reason in sweep-report",
+            ", ".join(map(str, outcome.failed_here)),
+        )
+    return outcome.exit_code

@@ -30,9 +30,14 @@ logger = logging.getLogger(__name__)
 FOLDS_FORMAT_VERSION = 1
 
 
-def _check_n_folds(n_folds: int, n_groups: int, what: str) -> None:
+def _check_n_folds(n_folds: int, n_groups: int, what: str, split: str) -> None:
     if not isinstance(n_folds, int | np.integer) or n_folds < 2:
         raise FoldError(f"n_folds must be an integer >= 2, got {n_folds!r}")
+    if n_groups < 2:
+        raise FoldError(
+            f"split {split!r} has {n_groups} {what}, but cross-validation needs at least 2 (one per fold); "
+            "it is empty or too small: check the training set"
+        )
     if n_folds > n_groups:
         raise FoldError(
             f"n_folds={n_folds} exceeds the {n_groups} {what} of the split; use 2..{max(n_groups, 2)}"
@@ -60,7 +65,7 @@ def make_folds(metadata: SplitMetadata, n_folds: int, seed: int) -> np.ndarray:
     ``2 <= n_folds <= number of groups``.
     """
     if not metadata.has_metadata or metadata.scene_ids is None:
-        _check_n_folds(n_folds, metadata.n, "patches")
+        _check_n_folds(n_folds, metadata.n, "patches", metadata.split)
         logger.warning(
             "split %r has no per-sample metadata (a set written by the reference tool): folds are "
             "%d contiguous blocks of patches, so patches of one scene may sit in two folds",
@@ -70,7 +75,7 @@ def make_folds(metadata: SplitMetadata, n_folds: int, seed: int) -> np.ndarray:
         return np.repeat(np.arange(n_folds), [len(b) for b in np.array_split(np.arange(metadata.n), n_folds)])
     grouping = metadata.groups if metadata.groups is not None else metadata.scene_ids
     scenes, scene_of_sample = np.unique(grouping, return_inverse=True)
-    _check_n_folds(n_folds, len(scenes), "scene groups (overlapping scenes count as one)")
+    _check_n_folds(n_folds, len(scenes), "scene groups (overlapping scenes count as one)", metadata.split)
     sizes = np.bincount(scene_of_sample, minlength=len(scenes)).astype(np.float64)
     positive_patches: np.ndarray = np.zeros(len(scenes))
     if metadata.positive_fraction is not None:

@@ -16,6 +16,10 @@ class DartsInputError(DartsError, ValueError):
     """An input value, file content or setting is not what darts expects."""
 
 
+class DartsConfigError(DartsInputError):
+    """A setting, option, config file or sweep file that is wrong before any work starts (CLI exit 2)."""
+
+
 class DartsFileNotFoundError(DartsError, FileNotFoundError):
     """A file or folder darts needs does not exist."""
 
@@ -26,3 +30,25 @@ class UnknownBandError(DartsInputError):
 
 class TrainingSetError(DartsInputError):
     """A training set on disk breaks the layout contract."""
+
+
+class SignalInterruptError(DartsError):
+    """A long job stopped by a signal (SIGTERM from a scheduler, SIGINT from Ctrl-C).
+
+    ``exit_code`` is the shell's ``128 + signal``: 143 for SIGTERM, 130 for SIGINT.
+    """
+
+    def __init__(self, signum: int, message: str | None = None) -> None:
+        import signal
+
+        self.signum = int(signum)
+        try:
+            name = signal.Signals(self.signum).name
+        except ValueError:
+            name = f"signal {self.signum}"
+        self.signal_name = name
+        super().__init__(message or f"interrupted by {name}")
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum

@@ -138,7 +138,13 @@ def normalise_label_value(value: object) -> int | None:
 
 
 def _read_gpkg(path: Path, image_id: str | None = None) -> gpd.GeoDataFrame:
-    frame = gpd.read_file(path)
+    try:
+        frame = gpd.read_file(path)
+    except Exception as err:  # pyogrio / GDAL errors of a truncated or foreign file
+        reason = " ".join(str(err).split())[:300] or type(err).__name__
+        raise DartsInputError(
+            f"{path}: cannot read this label file ({reason}); is it truncated or not a GeoPackage?"
+        ) from err
     if image_id is not None:
         frame["image_id"] = image_id
     if "image_id" not in frame.columns:

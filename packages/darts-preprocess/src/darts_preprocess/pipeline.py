@@ -16,7 +16,8 @@ A set is complete when config.toml exists; it is removed only for the renames th
 new set, so an old complete set stays intact until the new one is fully assembled.
 With ``dask_scheduler`` the workers must see the same file system (inputs and the cache).
 Settings vs an existing complete set: if they differ (other than ``overwrite``) the run stops with
-an error naming the differences — pass ``overwrite`` to rebuild; identical settings re-assemble it.
+an error naming the differences — pass ``overwrite`` to rebuild; with identical settings the set is
+complete: the run logs so and returns it without any work.
 ``overwrite`` acts only once every up-front check has passed (a typo never costs the old set): it
 then unmarks the complete set (removes its config.toml) and clears this configuration's scene
 cache; the old arrays are replaced by the renames at the end. A killed ``overwrite`` run, rerun
@@ -134,12 +135,15 @@ def _start_rebuild(config: Config, cache: SceneCache) -> None:
     config_file.unlink()
 
 
-def _check_existing_set(config: Config) -> None:
-    """Refuse to mix settings with a finished set (``overwrite`` skips this; see :func:`_start_rebuild`)."""
+def _check_existing_set(config: Config) -> dict[str, Any] | None:
+    """Refuse to mix settings with a finished set (``overwrite`` skips this; see :func:`_start_rebuild`).
+
+    Returns the finished set's recorded ``[darts]`` table when its settings are those of ``config``.
+    """
     config_file = config.train_data_dir / CONFIG_FILE
     root = config.train_data_dir
     if config.overwrite or not config_file.is_file():
-        return
+        return None
     try:
         recorded = tomllib.loads(config_file.read_text()).get("darts", {})
     except tomllib.TOMLDecodeError as err:
@@ -154,6 +158,20 @@ def _check_existing_set(config: Config) -> None:
             + "; ".join(diffs)
             + "); pass overwrite to rebuild it, or choose another train-data-dir"
         )
+    return recorded
+
+
+def _complete_result(config: Config, recorded: dict[str, Any]) -> PreprocessResult:
+    """The result of a finished set, read from its config.toml (no scene is looked at)."""
+    return PreprocessResult(
+        train_data_dir=config.train_data_dir,
+        n_patches=dict(recorded.get("n_patches", {})),
+        scenes={},
+        skipped=[(s["scene"], s["reason"]) for s in recorded.get("skipped_scenes", [])],
+        scene_reports={},
+        removed=dict(recorded.get("patches_removed", {})),
+        unmatched_label_ids=list(recorded.get("unmatched_label_image_ids", [])),
+    )
 
 
 def _scene_settings(config: Config, sensor: Sensor) -> SceneSettings:
@@ -280,7 +298,13 @@ def run_preprocessing(
     if config.device not in ("cpu", "auto"):
         logger.info("band engineering runs on the CPU (numpy/scipy); device %r is not used", config.device)
     test_regions = _load_test_regions(config)
-    _check_existing_set(config)
+    complete = _check_existing_set(config)
+    if complete is not None:
+        logger.info(
+            "training set %s is complete with these settings: nothing to do (pass overwrite to rebuild it)",
+            config.train_data_dir,
+        )
+        return _complete_result(config, complete)
     if fill is not None:
         fill()
     discovery = sensor.discover(Path(scene_dir))

@@ -88,7 +88,20 @@ class SweepOutcome(BaseModel):
     best_params: dict[str, Any] = Field(default_factory=dict)
     """Its parameters (searched and fixed)."""
     interrupted: bool = False
-    """True when SIGINT stopped the runner (the current trial is marked failed)."""
+    """True when SIGINT or SIGTERM stopped the runner (its current trial is failed and queued again)."""
+    interrupt_signal: int | None = None
+    """The signal that stopped the runner (2 = SIGINT, 15 = SIGTERM)."""
+    failed_here: list[int] = Field(default_factory=list)
+    """Numbers of the trials this runner ran that failed."""
+
+    @property
+    def exit_code(self) -> int:
+        """128 + signal when a signal stopped the runner; 1 when every trial it ran failed; else 0."""
+        if self.interrupted:
+            return 128 + (self.interrupt_signal or 2)
+        if self.trials_run and len(self.failed_here) == len(self.trials_run):
+            return 1
+        return 0
 
 
 class _SweepCommandBase(SweepOptions):

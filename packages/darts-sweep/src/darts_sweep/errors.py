@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from darts_preprocess.errors import DartsError, DartsInputError
+from darts_preprocess.errors import DartsConfigError, DartsError
 
 
-class SweepSpecError(DartsInputError):
+class SweepSpecError(DartsConfigError):
     """A sweep file (wandb sweep YAML) that darts cannot turn into an Optuna search space."""
 
 
-class SweepConfigError(DartsInputError):
+class SweepConfigError(DartsConfigError):
     """A sweep setting (sweep-id, device, storage, training options) that cannot work."""
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import shlex
+import signal
 from typing import TYPE_CHECKING, Any
 
-from darts_sweep.config import SweepConfig, SweepOutcome
+from darts_preprocess.errors import SignalInterruptError
+from darts_sweep.config import DEFAULT_TRAIN_FN, SweepConfig, SweepOutcome
 from darts_sweep.errors import SweepConfigError, SweepSpecError, TrainingRunError
 from darts_sweep.options import RUN_MANAGED_OPTIONS
 from darts_sweep.spec import SweepSpec, parse_sweep_file
@@ -21,7 +23,8 @@ from darts_sweep.study import (
     open_storage,
     storage_url,
 )
-from darts_sweep.trial import TrialObjective, device_options
+from darts_sweep.trial import TrialObjective, check_metric_name, device_options
+from darts_train.signals import stop_on_signals
 
 if TYPE_CHECKING:
     import optuna
@@ -44,6 +47,8 @@ def optuna_sweep_smp(config: SweepConfig) -> SweepOutcome:
             "auto) to run trials on it, or leave out --sweep-id to create a new sweep"
         )
     spec = parse_sweep_file(config.sweep_config)
+    if config.train_fn == DEFAULT_TRAIN_FN:  # another training function may log other keys
+        check_metric_name(spec.metric_name)
     validate_train_options(config, spec)
     sweep_id = check_sweep_id(config.sweep_id or new_sweep_id())
     url = storage_url(config.sweep_db, config.artifact_dir, sweep_id)
@@ -62,14 +67,19 @@ def optuna_sweep_smp(config: SweepConfig) -> SweepOutcome:
     logger.info("%s sweep %s in %s", "created" if created else "resuming", sweep_id, mask_url(url))
     logger.info("start another runner with: %s", command)
     trials_run: list[int] = []
-    interrupted = False
+    interrupted_by = None
     if config.device is not None:
-        interrupted = _run_trials(study, TrialObjective(config, spec, sweep_id), config.n_trials, trials_run)
-    return _outcome(study, sweep_id, mask_url(url), created, command, trials_run, interrupted)
+        objective = TrialObjective(config, spec, sweep_id)
+        interrupted_by = _run_trials(study, objective, config.n_trials, trials_run)
+    return _outcome(study, sweep_id, mask_url(url), created, command, trials_run, interrupted_by)
 
 
-def _run_trials(study: optuna.Study, objective: TrialObjective, n_trials: int, trials_run: list[int]) -> bool:
-    """Run the trials; True when SIGINT stopped the runner (the current trial is then marked FAIL).
+def _run_trials(
+    study: optuna.Study, objective: TrialObjective, n_trials: int, trials_run: list[int]
+) -> int | None:
+    """Run the trials; the signal number when SIGINT / SIGTERM stopped the runner, else None.
+
+    The trial a signal stops is marked FAIL and queued again, so the next runner reuses its runs.
 
     Trials left RUNNING by a runner that is gone are failed and queued for one retry before the
     first trial, after each trial and at the end, so a restarted runner picks them up at once.
@@ -81,7 +91,7 @@ def _run_trials(study: optuna.Study, objective: TrialObjective, n_trials: int, t
     grace_s = config.grace_period_s or 2 * config.heartbeat_interval_s
     fail_stale_trials(study, grace_s)
     try:
-        with journal_heartbeat(study, config.heartbeat_interval_s, grace_s) as heartbeat:
+        with stop_on_signals(), journal_heartbeat(study, config.heartbeat_interval_s, grace_s) as heartbeat:
             objective.heartbeat = heartbeat
 
             def after_trial(_study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
@@ -96,15 +106,15 @@ def _run_trials(study: optuna.Study, objective: TrialObjective, n_trials: int, t
                 callbacks=[after_trial],
                 gc_after_trial=True,
             )
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SignalInterruptError) as err:
         _requeue_interrupted(study, objective.current_trial_id)
-        return True
+        return err.signum if isinstance(err, SignalInterruptError) else signal.SIGINT.value
     fail_stale_trials(study, grace_s)
-    return False
+    return None
 
 
 def _requeue_interrupted(study: optuna.Study, trial_id: int | None) -> None:
-    """Queue the trial that Ctrl-C failed again, so the next runner reuses its finished runs."""
+    """Queue the trial that Ctrl-C or SIGTERM failed again, so the next runner reuses its finished runs."""
     from optuna.trial import TrialState
 
     from darts_sweep.stale import retry_trial
@@ -199,7 +209,7 @@ def _outcome(
     created: bool,
     command: str,
     trials_run: list[int],
-    interrupted: bool,
+    interrupted_by: int | None,
 ) -> SweepOutcome:
     from optuna.trial import TrialState
 
@@ -220,5 +230,7 @@ def _outcome(
         best_trial=best.number if best else None,
         best_value=best.value if best else None,
         best_params={**best.user_attrs.get("fixed_params", {}), **best.params} if best else {},
-        interrupted=interrupted,
+        interrupted=interrupted_by is not None,
+        interrupt_signal=interrupted_by,
+        failed_here=[t.number for t in trials if t.number in trials_run and t.state == TrialState.FAIL],
     )

@@ -202,5 +202,32 @@ def _check_compatible(
             f"sweep {sweep_id} was created with {stored_cv}, not {cross_validation}: trial scores would "
             "not be comparable; use the same n-folds / n-randoms or a new sweep-id"
         )
-    if stored != current:
-        logger.warning("sweep %s: the search space differs from the one it was created with", sweep_id)
+    differences = space_differences(stored, current)
+    if differences:
+        raise SweepConfigError(
+            f"sweep {sweep_id} was created with another search space ({'; '.join(differences)}): one study "
+            "would mix trials of two spaces; use the sweep file it was created with, or a new sweep-id"
+        )
+
+
+def space_differences(stored: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """What differs between two sweep specs (``SweepSpec.model_dump(mode="json")``), one phrase each."""
+    out = []
+    if stored.get("method") != current.get("method"):
+        out.append(f"method {stored.get('method')!r} -> {current.get('method')!r}")
+    for section, what in (("search", "searched"), ("fixed", "fixed")):
+        old, new = stored.get(section) or {}, current.get(section) or {}
+        for name in sorted(old.keys() - new.keys()):
+            out.append(f"{what} parameter '{name}' removed")
+        for name in sorted(new.keys() - old.keys()):
+            out.append(f"{what} parameter '{name}' added")
+        for name in sorted(old.keys() & new.keys()):
+            if old[name] != new[name]:
+                out.append(f"{what} parameter '{name}': {_short(old[name])} -> {_short(new[name])}")
+    return out
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, (), [], False)) + "}"
+    return repr(value)

@@ -10,8 +10,16 @@ import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from darts_models.metric_keys import VAL_PREFIX, fold_metric_key, metric_key
-from darts_sweep.errors import TrainingRunError
+from darts_models.metric_keys import (
+    LOSS,
+    PIXEL_METRICS,
+    TRAIN_PREFIX,
+    VAL_PREFIX,
+    fold_metric_key,
+    metric_key,
+)
+from darts_preprocess.errors import SignalInterruptError
+from darts_sweep.errors import SweepSpecError, TrainingRunError
 from darts_sweep.process import run_in_process
 from darts_sweep.stale import RUNNER_ATTR, runner_identity
 
@@ -51,6 +59,34 @@ def objective_keys(metric_name: str, fold: int) -> tuple[str, ...]:
     if match:
         return (fold_metric_key(fold, match.group(1)), metric_key(VAL_PREFIX, match.group(1)))
     return (metric_name,)
+
+
+def check_metric_name(metric_name: str) -> None:
+    """Reject an objective that train-smp never logs, naming the closest key it does log.
+
+    train-smp logs ``train/X`` and ``val/X`` for every pixel metric X and the loss, and ``val{fold}/X``
+    (the reference's per-fold keys) for the validation ones.
+    """
+    import difflib
+
+    names = (*PIXEL_METRICS, LOSS)
+    match = re.fullmatch(rf"({VAL_PREFIX}\d+)/(.*)", metric_name)
+    if match:
+        if match.group(2) in names:
+            return
+        stage, candidates = match.group(1), [f"{match.group(1)}/{n}" for n in names]
+    else:
+        candidates = [metric_key(stage, n) for stage in (TRAIN_PREFIX, VAL_PREFIX) for n in names]
+        if metric_name in candidates:
+            return
+        stage = metric_name.partition("/")[0]
+    close = difflib.get_close_matches(metric_name, candidates, n=1, cutoff=0.0)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    valid = ", ".join(metric_key(stage or VAL_PREFIX, n) for n in names)
+    raise SweepSpecError(
+        f"metric {metric_name!r} of the sweep file is never logged by train-smp; {hint}"
+        f"valid names: {valid} (train/, val/ or val<fold>/ before the metric)"
+    )
 
 
 def trial_name(number: int) -> str:
@@ -134,6 +170,9 @@ class TrialObjective:
             raise
         except KeyboardInterrupt:
             trial.set_user_attr(ATTR_FAIL_REASON, "interrupted (SIGINT)")
+            raise
+        except SignalInterruptError as err:
+            trial.set_user_attr(ATTR_FAIL_REASON, f"interrupted ({err.signal_name})")
             raise
         runs.sort(key=lambda run: (run["fold"], run["random"]))
         scores = [run["score"] for run in runs]

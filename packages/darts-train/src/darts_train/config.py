@@ -36,6 +36,8 @@ class TrainConfig(_Frozen):
     """Number of cross-validation folds."""
     continue_from_checkpoint: Path | None = None
     """Lightning checkpoint to resume: restores weights, optimizer, scheduler, epoch; appends to its run."""
+    resume: Literal["never", "auto"] = "never"
+    """auto: continue run run_name / run_id from its last.ckpt if there is one, else start it."""
     model_arch: str = "Unet"
     """segmentation_models_pytorch architecture (Unet, MAnet, UPerNet, Segformer, ...)."""
     model_encoder: str = "dpn107"
@@ -112,6 +114,14 @@ class TrainConfig(_Frozen):
         from darts_preprocess.bands import check_bands
 
         return check_bands(value)
+
+    @model_validator(mode="after")
+    def _auto_resume_needs_identity(self) -> TrainConfig:
+        if self.resume == "auto" and (self.run_name is None or self.run_id is None):
+            raise ValueError("resume=auto needs run_name and run_id: they name the run to continue")
+        if self.resume == "auto" and self.continue_from_checkpoint is not None:
+            raise ValueError("give resume=auto or continue_from_checkpoint, not both")
+        return self
 
     @model_validator(mode="after")
     def _fold_in_range(self) -> TrainConfig:

@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from darts_train.checkpoint_file import read_checkpoint
 from darts_train.config import ConvertConfig
 from darts_train.errors import CheckpointError, RunExistsError
 from darts_train.module import PROVENANCE_KEY
@@ -28,10 +29,7 @@ def deployable_path(config: ConvertConfig, today: date | None = None) -> Path:
 def _load(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise CheckpointError(f"Lightning checkpoint {path} does not exist")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises UnpicklingError, RuntimeError, EOFError, ...
-        raise CheckpointError(f"cannot read {path} as a Lightning checkpoint: {err}") from err
+    ckpt = read_checkpoint(path)
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
         hint = " (already a deployable file?)" if isinstance(ckpt, dict) and "statedict" in ckpt else ""
         raise CheckpointError(f"{path} has no 'state_dict'; it is not a Lightning checkpoint{hint}")

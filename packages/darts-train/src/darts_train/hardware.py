@@ -44,6 +44,10 @@ def _accelerator_and_devices(accelerator: str, devices: int | list[int] | str) -
         return "cpu", len(devices)  # one process per listed device: DDP over gloo
     if devices == "cpu" or accelerator == "cpu":
         return "cpu", 1
+    if accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
+        raise DartsInputError(f"accelerator={accelerator} but torch sees no CUDA device; use cpu or auto")
+    if accelerator == "mps" and not torch.backends.mps.is_available():
+        raise DartsInputError("accelerator=mps but torch sees no Apple GPU (MPS); use cpu or auto")
     if isinstance(devices, int | list):
         indices = [devices] if isinstance(devices, int) else list(devices)
         if accelerator == "auto" and not torch.cuda.is_available():

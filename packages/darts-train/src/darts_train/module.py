@@ -29,6 +29,7 @@ from darts_models.metric_keys import (
     fold_metric_key,
 )
 from darts_train.errors import CheckpointError
+from darts_train.finite import NonFiniteError, check_batch, parameters_finite
 
 if TYPE_CHECKING:
     from lightning.pytorch.utilities.types import OptimizerLRSchedulerConfig
@@ -76,15 +77,17 @@ class SegmentationTask(L.LightningModule):
             x = x.contiguous(memory_format=torch.channels_last)
         return self.model(x).squeeze(1)
 
-    def _shared_step(self, batch: dict[str, torch.Tensor], metrics: Any) -> torch.Tensor:
+    def _shared_step(self, batch: dict[str, torch.Tensor], metrics: Any, stage: str) -> torch.Tensor:
         y = batch["y"]
         logits = self(batch["x"])
         loss = self.loss_fn(logits, y)
+        where = f"cross-val ({stage}, epoch {self.current_epoch})"
+        check_batch(batch["x"], loss, batch.get("index"), where, y)  # before any optimizer step
         metrics.update(torch.sigmoid(logits.detach().float()), y)
         return loss
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        loss = self._shared_step(batch, self.train_metrics)
+        loss = self._shared_step(batch, self.train_metrics, "training")
         self.log(
             TRAIN_LOSS_KEY, loss, on_step=True, on_epoch=False, prog_bar=True, batch_size=len(batch["y"])
         )
@@ -98,7 +101,7 @@ class SegmentationTask(L.LightningModule):
         self.train_metrics.reset()
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        loss = self._shared_step(batch, self.val_metrics)
+        loss = self._shared_step(batch, self.val_metrics, "validation")
         n = len(batch["y"])
         self.log(VAL_LOSS_KEY, loss, on_epoch=True, prog_bar=True, batch_size=n, sync_dist=True)
         if self.hparams["fold"] is not None:
@@ -125,7 +128,11 @@ class SegmentationTask(L.LightningModule):
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Store the metrics of the moment (the best epoch's, in the best checkpoint)."""
+        """Store the metrics of the moment (the best epoch's, in the best checkpoint); never NaN weights."""
+        if not parameters_finite(self):
+            raise NonFiniteError(
+                f"the weights are not finite at epoch {self.current_epoch}: no checkpoint saved"
+            )
         metrics = {k: float(v) for k, v in self.trainer.callback_metrics.items() if v.numel() == 1}
         checkpoint[PROVENANCE_KEY] = {"metrics": metrics, "epoch": self.current_epoch}
 
@@ -136,11 +143,10 @@ def _updated(metrics: Any) -> bool:
 
 def load_task(checkpoint: Path, map_location: str | torch.device = "cpu") -> SegmentationTask:
     """Load a train-smp checkpoint for inference, never downloading pretrained encoder weights."""
-    checkpoint = Path(checkpoint)
-    if not checkpoint.is_file():
-        from darts_train.errors import RunNotFoundError
+    from darts_train.checkpoint_file import check_checkpoint_file
 
-        raise RunNotFoundError(f"checkpoint {checkpoint} does not exist")
+    checkpoint = Path(checkpoint)
+    check_checkpoint_file(checkpoint)
     try:
         task = SegmentationTask.load_from_checkpoint(
             checkpoint, map_location=map_location, model_encoder_weights=None, weights_only=True

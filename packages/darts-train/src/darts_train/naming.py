@@ -53,12 +53,18 @@ def run_dir_for(artifact_dir: Path, run_name: str, run_id: str, trial_name: str 
 
 
 def create_run_dir(
-    artifact_dir: Path, run_name: str | None, run_id: str | None, trial_name: str | None = None
+    artifact_dir: Path,
+    run_name: str | None,
+    run_id: str | None,
+    trial_name: str | None = None,
+    *,
+    reuse: bool = False,
 ) -> RunIdentity:
     """Create a fresh run folder, generating the name and id that are not given.
 
     A generated name or id that is already taken is drawn again; a fully user-given run whose
-    folder exists raises :class:`RunExistsError` (continue it with continue-from-checkpoint).
+    folder exists raises :class:`RunExistsError` (continue it with continue-from-checkpoint), unless
+    ``reuse`` (resume=auto of a run stopped before its first checkpoint) takes it as it is.
     """
     for _ in range(_MAX_TRIES):
         name = run_name or generate_run_name()
@@ -69,6 +75,8 @@ def create_run_dir(
             run_dir.mkdir(exist_ok=False)
         except FileExistsError:
             if run_name is not None and run_id is not None:
+                if reuse:
+                    return RunIdentity(run_name, run_id, trial_name, run_dir)
                 raise RunExistsError(
                     f"run folder {run_dir} already exists; choose another run-id, leave it out to "
                     "generate one, or resume that run with continue-from-checkpoint"

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from darts_models.atomic_write import link_or_copy_atomically
+from darts_train.checkpoint_file import read_checkpoint
 from darts_train.config import TrainConfig
 from darts_train.data import FOLDS_FILE
 from darts_train.errors import CheckpointError
@@ -43,16 +42,6 @@ class Resume:
     """Epochs the checkpoint has finished."""
     source_run_dir: Path | None
     """The checkpoint's run folder when the run continues in another folder, else None."""
-
-
-def read_checkpoint(path: Path) -> dict[str, Any]:
-    """A Lightning checkpoint's contents (weights-only load, on the CPU)."""
-    if not Path(path).is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises UnpicklingError, RuntimeError, EOFError, ...
-        raise CheckpointError(f"cannot read checkpoint {path}: {err}") from err
 
 
 def epochs_trained(ckpt: dict[str, Any]) -> int:
@@ -146,5 +135,4 @@ __all__ = [
     "epochs_trained",
     "plan_resume",
     "prepare_resume_dir",
-    "read_checkpoint",
 ]

@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +15,7 @@ from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, Rich
 
 from darts_models.metric_keys import VAL_MONITOR_KEY
 from darts_train.callbacks import FinalValidation, ValidationPlots
+from darts_train.checkpoint_file import read_checkpoint
 from darts_train.checkpointing import (
     LAST_CHECKPOINT,
     AtomicCheckpointIO,
@@ -24,11 +25,14 @@ from darts_train.checkpointing import (
 from darts_train.config import TrainConfig
 from darts_train.data import FOLDS_FILE, build_datamodule, plot_indices, write_fold_assignment
 from darts_train.hardware import TrainerDevices, resolve_trainer_devices
+from darts_train.interrupts import CheckpointOnInterrupt, StopAtBatchEnd, as_interrupt, resume_command
 from darts_train.loggers import build_loggers
 from darts_train.module import PROVENANCE_KEY, SegmentationTask
-from darts_train.naming import RunIdentity, create_run_dir
+from darts_train.naming import RunIdentity, create_run_dir, run_dir_for
 from darts_train.provenance import dataset_fingerprint, git_commit, library_versions
-from darts_train.resume import CHECKPOINT_DIR, Resume, plan_resume, prepare_resume_dir, read_checkpoint
+from darts_train.requeue import find_requeued_run
+from darts_train.resume import CHECKPOINT_DIR, Resume, plan_resume, prepare_resume_dir
+from darts_train.signals import TrainingInterruptedError, stop_on_signals
 
 if TYPE_CHECKING:
     from darts_dataset import DartsDataModule, TrainingSet
@@ -61,6 +65,8 @@ class TrainResult:
     stopped_early: bool = False
     final_retrain: bool = False
     """Trained on all of cross-val without validation: no early stopping, best = last checkpoint."""
+    status: str = "finished"
+    """finished, or interrupted (by SIGTERM / SIGINT: resume from last_checkpoint)."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -192,6 +198,10 @@ def train_smp(config: TrainConfig) -> TrainResult:
     training_set = TrainingSet(config.train_data_dir)
     bands = list(config.bands or training_set.bands)
     datamodule = build_datamodule(config, bands)  # checks the bands before a run folder exists
+    hw = resolve_trainer_devices(config.accelerator, config.devices, config.precision)  # and the devices
+    config, finished = _auto_resume(config)
+    if finished is not None:
+        return finished
     resume = None
     if config.continue_from_checkpoint:  # every check before anything is written
         n_cross_val = training_set.n_patches("cross-val") if training_set.has_split("cross-val") else None
@@ -199,12 +209,18 @@ def train_smp(config: TrainConfig) -> TrainResult:
         prepare_resume_dir(resume)
         identity = resume.identity
     else:
-        identity = create_run_dir(config.artifact_dir, config.run_name, config.run_id, config.trial_name)
+        identity = create_run_dir(
+            config.artifact_dir,
+            config.run_name,
+            config.run_id,
+            config.trial_name,
+            reuse=config.resume == "auto",
+        )
     log.info("run %s/%s in %s", identity.run_name, identity.run_id, identity.run_dir)
     seed_env = {k: os.environ.get(k) for k in _SEED_ENV}
     try:
         L.seed_everything(config.random_seed, workers=True, verbose=False)
-        return _fit(config, training_set, datamodule, bands, identity, resume)
+        return _fit(config, training_set, datamodule, bands, identity, resume, hw)
     finally:
         _restore_env(seed_env)
 
@@ -216,6 +232,7 @@ def _fit(
     bands: list[str],
     identity: RunIdentity,
     resume: Resume | None,
+    hw: TrainerDevices,
 ) -> TrainResult:
     n_patches = {
         s: training_set.n_patches(s) for s in ("cross-val", "val-test", "test") if training_set.has_split(s)
@@ -223,7 +240,6 @@ def _fit(
     folds_file = identity.run_dir / FOLDS_FILE
     if not config.final_retrain and not (resume and folds_file.is_file()):  # a resume keeps its folds
         write_fold_assignment(datamodule, folds_file)
-    hw = resolve_trainer_devices(config.accelerator, config.devices, config.precision)
     task = SegmentationTask(
         model_arch=config.model_arch,
         model_encoder=config.model_encoder,
@@ -245,20 +261,65 @@ def _fit(
         wandb_group=config.wandb_group,
         keep_until_epoch=resume.epoch if resume else None,
     )
-    callbacks = _callbacks(config, identity, datamodule, bands)
-    trainer = _trainer(config, hw, callbacks, loggers)
-    try:
-        with warnings.catch_warnings():
-            if resume:  # continuing a run reuses its checkpoint folder on purpose
-                warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
-            trainer.fit(task, datamodule=datamodule, ckpt_path=resume.checkpoint if resume else None)
-    finally:
-        _finish_wandb(loggers)  # a failed run must not stay attached to the next one in a sweep
+    last = identity.run_dir / CHECKPOINT_DIR / LAST_CHECKPOINT
+    with stop_on_signals() as request:
+        callbacks = _callbacks(config, identity, datamodule, bands)
+        callbacks += [StopAtBatchEnd(request), CheckpointOnInterrupt(last)]
+        trainer = _trainer(config, hw, callbacks, loggers)
+        try:
+            with warnings.catch_warnings():
+                if resume:  # continuing a run reuses its checkpoint folder on purpose
+                    warnings.filterwarnings(
+                        "ignore", message=r"Checkpoint directory .* exists and is not empty"
+                    )
+                trainer.fit(task, datamodule=datamodule, ckpt_path=resume.checkpoint if resume else None)
+        except BaseException as exc:
+            interrupt = as_interrupt(exc, request)
+            if interrupt is None:
+                raise
+            raise _interrupted(config, identity, trainer, interrupt) from None
+        finally:
+            _finish_wandb(loggers)  # a failed run must not stay attached to the next one in a sweep
     stopped = any(isinstance(c, EarlyStopping) and c.stopped_epoch > 0 for c in callbacks)
     result = _result(identity, trainer, stopped, config.final_retrain)
     if trainer.is_global_zero:
         _write_json(identity.run_dir / RUN_FILE, result.to_json())
     return result
+
+
+def _interrupted(
+    config: TrainConfig,
+    identity: RunIdentity,
+    trainer: L.Trainer,
+    interrupt: TrainingInterruptedError,
+) -> TrainingInterruptedError:
+    """Record the interrupted run in run.json; the error's message says how to resume it."""
+    last = identity.run_dir / CHECKPOINT_DIR / LAST_CHECKPOINT
+    result = replace(_result(identity, trainer, False, config.final_retrain), status="interrupted")
+    if trainer.is_global_zero:
+        _write_json(identity.run_dir / RUN_FILE, result.to_json())
+    where = f"run {identity.run_name}/{identity.run_id} interrupted in epoch {trainer.current_epoch}"
+    if not last.is_file():
+        return TrainingInterruptedError(interrupt.signum, f"{interrupt}: {where}, before any checkpoint")
+    options = config.model_dump(mode="json", exclude_defaults=True)
+    options.update(run_name=identity.run_name, run_id=identity.run_id)
+    command = resume_command(options, last)
+    return TrainingInterruptedError(interrupt.signum, f"{interrupt}: {where}; resume with: {command}")
+
+
+def _auto_resume(config: TrainConfig) -> tuple[TrainConfig, TrainResult | None]:
+    """resume=auto: continue from the run's last.ckpt when it has one; a finished run is returned as is."""
+    if config.resume != "auto":
+        return config, None
+    run_dir = run_dir_for(config.artifact_dir, config.run_name, config.run_id, config.trial_name)
+    found = find_requeued_run(run_dir / RUN_FILE, run_dir / CHECKPOINT_DIR / LAST_CHECKPOINT)
+    if found.finished is not None:
+        paths = ("run_dir", "best_checkpoint", "last_checkpoint")
+        known = {k: v for k, v in found.finished.items() if k in TrainResult.__dataclass_fields__}
+        return config, TrainResult(**{k: Path(v) if k in paths and v else v for k, v in known.items()})
+    if found.checkpoint is not None:
+        return config.model_copy(update={"continue_from_checkpoint": found.checkpoint}), None
+    return config, None
 
 
 def _restore_env(saved: dict[str, str | None]) -> None:

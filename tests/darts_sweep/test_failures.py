@@ -1,0 +1,106 @@
+"""Sweeps that cannot work are refused before the first trial; failed and stopped runners say so."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import optuna
+import pytest
+from test_parallel import config_for, running_runs, start_runner, study_of, wait
+from test_runner import make_config
+
+from darts_sweep import SweepConfigError, SweepSpecError, optuna_sweep_smp
+from darts_sweep.trial import check_metric_name
+
+TrialState = optuna.trial.TrialState
+
+
+def test_a_metric_that_training_never_logs_is_refused_before_the_sweep_exists(
+    train_data_dir, tmp_path
+) -> None:
+    sweep = tmp_path / "typo.yaml"
+    sweep.write_text(
+        "method: random\nmetric: {name: val/JacardIndex, goal: maximize}\n"
+        "parameters:\n  learning_rate: {min: 0.0001, max: 0.01}\n"
+    )
+    config = make_config(train_data_dir, sweep, tmp_path, sweep_id="typo")
+    config = config.model_copy(update={"train_fn": type(config).model_fields["train_fn"].default})
+    with pytest.raises(
+        SweepSpecError, match=r"'val/JacardIndex' .* never logged .* did you mean 'val/JaccardIndex'"
+    ):
+        optuna_sweep_smp(config)
+    assert not (tmp_path / "artifacts" / "typo").exists()  # no study, no trial
+
+
+@pytest.mark.parametrize(
+    "name", ["val/JaccardIndex", "val0/JaccardIndex", "val3/loss", "train/Recall", "val/AUROC"]
+)
+def test_logged_metric_names_pass(name: str) -> None:
+    check_metric_name(name)
+
+
+def test_fold_metric_typo_suggests_the_same_fold() -> None:
+    with pytest.raises(SweepSpecError, match="did you mean 'val1/F1Score'"):
+        check_metric_name("val1/F1score")
+
+
+def test_changed_search_space_is_refused_naming_the_differences(train_data_dir, sweep_file, tmp_path) -> None:
+    first = optuna_sweep_smp(make_config(train_data_dir, sweep_file, tmp_path, device=None))
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(
+        sweep_file.read_text().replace("max: !!float 1e-1", "max: !!float 1e-2").replace("0.97", "0.9")
+        + "  batch_size:\n    values: [4, 8]\n"
+    )
+    with pytest.raises(SweepConfigError) as info:
+        optuna_sweep_smp(make_config(train_data_dir, changed, tmp_path, sweep_id=first.sweep_id, n_trials=1))
+    message = str(info.value)
+    assert "searched parameter 'batch_size' added" in message
+    assert (
+        "searched parameter 'learning_rate'" in message and "high: 0.1" in message and "high: 0.01" in message
+    )
+    assert "fixed parameter 'gamma': 0.97 -> 0.9" in message
+    # the unchanged file still resumes
+    resumed = optuna_sweep_smp(
+        make_config(train_data_dir, sweep_file, tmp_path, sweep_id=first.sweep_id, n_trials=1)
+    )
+    assert resumed.n_complete == 1
+
+
+def test_a_runner_whose_every_trial_failed_exits_non_zero(train_data_dir, tmp_path) -> None:
+    sweep = tmp_path / "fail.yaml"
+    sweep.write_text(
+        "method: random\nmetric: {name: val/JaccardIndex, goal: maximize}\n"
+        "parameters:\n  model_encoder: {values: [fail, nan]}\n"
+    )
+    outcome = optuna_sweep_smp(make_config(train_data_dir, sweep, tmp_path, n_trials=2, n_randoms=1))
+    assert len(outcome.trials_run) == 2 and sorted(outcome.failed_here) == outcome.trials_run
+    assert outcome.exit_code == 1
+    ok = tmp_path / "ok.yaml"
+    ok.write_text(sweep.read_text().replace("[fail, nan]", "[fail, resnet18]"))
+    mixed = optuna_sweep_smp(
+        make_config(train_data_dir, ok, tmp_path, n_trials=4, n_randoms=1, sampler_seed=3)
+    )
+    assert 0 < len(mixed.failed_here) < 4 and mixed.exit_code == 0
+
+
+@pytest.mark.slow
+def test_sigterm_requeues_the_running_trial_like_sigint(train_data_dir, sweep_file, tmp_path) -> None:
+    config = config_for(
+        train_data_dir, sweep_file, tmp_path, sweep_id="term", n_trials=3, n_folds=3,
+        train_options={"max_epochs": 20},
+    )  # fmt: skip
+    runner = start_runner(config, tmp_path, "terminated")
+    deadline = time.monotonic() + 120
+    while running_runs(config, "term") < 1:  # one run finished, the second is training
+        assert runner.poll() is None and time.monotonic() < deadline, (
+            tmp_path / "terminated.log"
+        ).read_text()
+        time.sleep(0.2)
+    runner.send_signal(signal.SIGTERM)
+    assert wait(runner, tmp_path, "terminated", timeout=60) == 143
+    study = study_of(config, "term")
+    assert [t.state for t in study.trials] == [TrialState.FAIL, TrialState.WAITING]
+    stopped, queued = study.trials
+    assert stopped.user_attrs["fail_reason"] == "interrupted (SIGTERM)"
+    assert queued.params == stopped.params and queued.user_attrs["runs"] == stopped.user_attrs["runs"]

@@ -248,8 +248,8 @@ def write_tctrend_icechunk(
     ds = _skeleton(grid, TCVIS_ICECHUNK_VARS, f"Landsat Trends {year}")
     ds.attrs["loaded_patches"] = []
     with _icechunk_session(path) as session:
-        ds.to_zarr(session.store, encoding=_encoding(TCVIS_ICECHUNK_VARS, 3), compute=False, consolidated=False,
-                   zarr_format=3, mode="w-")  # fmt: skip
+        enc = _encoding(TCVIS_ICECHUNK_VARS, 3)
+        ds.to_zarr(session.store, encoding=enc, compute=False, consolidated=False, zarr_format=3, mode="w-")
         group = zarr.open_group(session.store, mode="r+", zarr_format=3)
         names = list(TCVIS_ICECHUNK_VARS)
         group.attrs["loaded_patches"] = _write_tcvis(group, grid, tiles, names, "-", export_dir)

@@ -28,17 +28,6 @@ from darts_preprocess.sources.errors import AuxDataMissingError, RemoteSourceErr
 logger = logging.getLogger(__name__)
 
 
-class RemoteRaster(Protocol):
-    """A remote source that can fetch a raster for a grid (imports and initialises itself lazily)."""
-
-    name: str
-    """Short name used in tile file names and messages."""
-
-    def fetch(self, geobox: GeoBox) -> tuple[np.ndarray, GeoBox, list[str]]:
-        """Return ``(data [c, h, w], grid of data, band descriptions)`` covering ``geobox``."""
-        ...
-
-
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often a failed fetch is tried again, and how long to wait in between."""
@@ -48,6 +37,19 @@ class RetryPolicy:
     first_delay_s: float = 2.0
     """Wait before the second try; each further wait is ``factor`` times longer."""
     factor: float = 2.0
+
+
+class RemoteRaster(Protocol):
+    """A remote source that can fetch a raster for a grid (imports and initialises itself lazily)."""
+
+    name: str
+    """Short name used in tile file names and messages."""
+    retry: RetryPolicy
+    """How a failed fetch is retried."""
+
+    def fetch(self, geobox: GeoBox) -> tuple[np.ndarray, GeoBox, list[str]]:
+        """Return ``(data [c, h, w], grid of data, band descriptions)`` covering ``geobox``."""
+        ...
 
 
 class UnreachableServices:
@@ -94,12 +96,10 @@ def is_connection_failure(err: BaseException) -> bool:
 
 
 def fetch_with_retries(
-    remote: RemoteRaster,
-    geobox: GeoBox,
-    policy: RetryPolicy = RetryPolicy(),
-    sleep: Callable[[float], None] = time.sleep,
+    remote: RemoteRaster, geobox: GeoBox, sleep: Callable[[float], None] = time.sleep
 ) -> tuple[np.ndarray, GeoBox, list[str]]:
-    """``remote.fetch(geobox)`` with retries; raises one :class:`RemoteSourceError` saying why it gave up."""
+    """``remote.fetch(geobox)`` retried as ``remote.retry`` says; raises one :class:`RemoteSourceError`."""
+    policy = getattr(remote, "retry", RetryPolicy())
     known = UNREACHABLE.reason(remote.name)
     if known is not None:
         raise RemoteSourceError(f"{remote.name} is unreachable (found earlier in this run: {known})")
@@ -127,7 +127,6 @@ def fill_cache(
     remote: RemoteRaster | None,
     what: str,
     note: str = "",
-    policy: RetryPolicy = RetryPolicy(),
 ) -> Path:
     """Fetch the grid from ``remote`` into ``cache_dir``; a clear error if that is impossible.
 
@@ -140,9 +139,9 @@ def fill_cache(
             f"{note}the {what} cache {cache_dir} does not cover {where}, and darts runs offline (no remote "
             f"source); put data covering it into {cache_dir} or run without --offline / DARTS_OFFLINE"
         )
-    logger.info("%s cache %s lacks %s; fetching from %s", what, cache_dir, where, remote.name)
+    logger.debug("%s cache %s lacks %s; fetching from %s", what, cache_dir, where, remote.name)
     try:
-        data, grid, descriptions = fetch_with_retries(remote, geobox, policy)
+        data, grid, descriptions = fetch_with_retries(remote, geobox)
     except RemoteSourceError as err:
         raise AuxDataMissingError(
             f"{note}the {what} cache {cache_dir} does not cover {where}, and the remote source "

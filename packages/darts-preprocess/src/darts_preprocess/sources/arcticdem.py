@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ from odc.geo.geobox import GeoBox
 from odc.geo.xr import xr_coords
 from rasterio.warp import Resampling, reproject
 
-from darts_preprocess.sources._remote import RemoteRaster
+from darts_preprocess.sources._remote import RemoteRaster, RetryPolicy
 from darts_preprocess.sources._tiles import crs_string
 from darts_preprocess.sources.aux_read import read_aux
 from darts_preprocess.sources.datacube_layout import find_arcticdem_cube
@@ -38,10 +38,12 @@ class ArcticDEMStac:
 
     collection: str = "arcticdem-mosaics-v4.1-2m"
     """STAC collection: ``arcticdem-mosaics-v4.1-2m`` (PlanetScope) or ``-10m`` (Sentinel-2)."""
-    url: str = PGC_STAC_URL
+    url: str = field(default_factory=lambda: PGC_STAC_URL)
     asset: str = "dem"
     timeout_s: float = 60.0
     name: str = "arcticdem-stac"
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    """Retries of a failed fetch (a connection failure is never retried)."""
 
     def _items(self, geobox: GeoBox) -> list:
         try:

@@ -9,7 +9,7 @@ warped (cubic, clipped to 0..255) onto the scene grid.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +17,7 @@ import xarray as xr
 from odc.geo.geobox import GeoBox
 from odc.geo.xr import xr_coords
 
-from darts_preprocess.sources._remote import RemoteRaster
+from darts_preprocess.sources._remote import RemoteRaster, RetryPolicy
 from darts_preprocess.sources._tiles import crs_string
 from darts_preprocess.sources.aux_read import read_aux
 from darts_preprocess.sources.datacube_layout import find_tcvis_cube
@@ -41,6 +41,8 @@ class TcvisEarthEngine:
     asset: str = TCVIS_ASSET
     bands: tuple[str, str, str] = ("TCB_slope", "TCG_slope", "TCW_slope")
     name: str = "tcvis-ee"
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    """Retries of a failed fetch (a connection failure is never retried)."""
 
     def fetch(self, geobox: GeoBox) -> tuple[np.ndarray, GeoBox, list[str]]:
         """The TCVIS bands on a 30 m grid (in the scene CRS) enclosing ``geobox``, uint8."""

@@ -168,7 +168,7 @@ def test_refused_connection_marks_the_service_unreachable_for_the_run(
     assert UNREACHABLE.reason("arcticdem-stac") is not None
     # later scenes fail at once, without a request, even where the service would answer
     alive = ArcticDEMStac(url=f"{services.base}/api/v1/", retry=NO_RETRY_WAIT)
-    with pytest.raises(AuxDataMissingError, match="found earlier in this run"):
+    with pytest.raises(AuxDataMissingError, match="found earlier in this run, not retried"):
         load_arcticdem(GRID, tmp_path / "dem", 0.0, remote=alive)
     assert services.requests == []
 

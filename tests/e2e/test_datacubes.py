@@ -125,3 +125,31 @@ def test_offline_without_data_skips_every_scene_at_once_naming_folder_and_extent
     skipped = [ln for ln in logged(tmp_path).splitlines() if "skipped:" in ln and "AuxDataMissingError" in ln]
     assert len(skipped) == N_SCENES
     assert all(str(empty) in ln and "lon" in ln and "offline" in ln for ln in skipped)
+
+
+def test_unreachable_stac_gives_one_log_line_per_skipped_scene(
+    collection: SyntheticCollection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from darts_preprocess.sources import arcticdem
+
+    with socket.socket() as sock:  # a port nobody listens on: connection refused, nothing leaves the machine
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setattr(arcticdem, "PGC_STAC_URL", f"http://127.0.0.1:{port}/api/v1/")
+    monkeypatch.delenv("DARTS_OFFLINE", raising=False)
+    empty = tmp_path / "empty-arcticdem"
+    empty.mkdir()
+    config = guide_config(collection, tmp_path, empty, collection.tcvis_dir)
+    assert run(tmp_path, config, monkeypatch) != 0
+    log = logged(tmp_path)
+    skipped = [ln for ln in log.splitlines() if "skipped:" in ln]
+    assert len(skipped) == N_SCENES, skipped
+    # the first refusal marks the STAC unreachable: the other scenes do not try again (2 scenes run at once)
+    assert sum("found earlier in this run, not retried" in ln for ln in skipped) >= N_SCENES - 2
+    assert "Retrying" not in log
+    assert all(len(ln) < 700 for ln in skipped)  # the reason is short, not the whole urllib3 chain
+    for ln in log.splitlines():
+        if "WARNING" in ln and "arcticdem-stac" in ln:
+            assert "skipped:" in ln, ln  # no other warning about the service

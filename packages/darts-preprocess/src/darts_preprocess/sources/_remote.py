@@ -10,6 +10,7 @@ at once with that reason instead of waiting through their own retries.
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import threading
 import time
@@ -95,6 +96,16 @@ def is_connection_failure(err: BaseException) -> bool:
     return False
 
 
+_ERRNO = re.compile(r"\[Errno -?\d+\] [^'\")\]]+")
+
+
+def connection_summary(err: BaseException) -> str:
+    """A short reason for a connection failure (``[Errno 111] Connection refused``), else the message."""
+    text = str(err)
+    found = _ERRNO.findall(text)
+    return found[-1].strip() if found else text[:300]
+
+
 def fetch_with_retries(
     remote: RemoteRaster, geobox: GeoBox, sleep: Callable[[float], None] = time.sleep
 ) -> tuple[np.ndarray, GeoBox, list[str]]:
@@ -102,16 +113,19 @@ def fetch_with_retries(
     policy = getattr(remote, "retry", RetryPolicy())
     known = UNREACHABLE.reason(remote.name)
     if known is not None:
-        raise RemoteSourceError(f"{remote.name} is unreachable (found earlier in this run: {known})")
+        raise RemoteSourceError(
+            f"{remote.name} is unreachable ({known}; found earlier in this run, not retried)"
+        )
     delay = policy.first_delay_s
     for attempt in range(1, policy.attempts + 1):
         try:
             return remote.fetch(geobox)
         except RemoteSourceError as err:
             if is_connection_failure(err):
-                UNREACHABLE.mark(remote.name, str(err))
+                reason = connection_summary(err)
+                UNREACHABLE.mark(remote.name, reason)
                 logger.debug("%s marked unreachable for this run: %s", remote.name, err)
-                raise
+                raise RemoteSourceError(f"{remote.name} is unreachable ({reason})") from err
             if attempt == policy.attempts:
                 raise RemoteSourceError(f"{err} (gave up after {attempt} attempts)") from err
             logger.debug("%s attempt %d failed (%s); retrying in %.1f s", remote.name, attempt, err, delay)

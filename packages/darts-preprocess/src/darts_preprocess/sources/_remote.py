@@ -122,7 +122,8 @@ def fetch_with_retries(
             return remote.fetch(geobox)
         except RemoteSourceError as err:
             if is_connection_failure(err):
-                reason = connection_summary(err)
+                where = getattr(remote, "url", None)
+                reason = connection_summary(err) + (f" at {where}" if where else "")
                 UNREACHABLE.mark(remote.name, reason)
                 logger.debug("%s marked unreachable for this run: %s", remote.name, err)
                 raise RemoteSourceError(f"{remote.name} is unreachable ({reason})") from err

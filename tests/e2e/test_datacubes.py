@@ -66,10 +66,20 @@ def guide_config(c: SyntheticCollection, tmp: Path, arcticdem: Path, tcvis: Path
     return path
 
 
-def run(tmp: Path, config: Path, monkeypatch: pytest.MonkeyPatch) -> int:
+def run(tmp: Path, config: Path, monkeypatch: pytest.MonkeyPatch, *extra: str) -> int:
     monkeypatch.chdir(tmp)
     # scenes of 96 px: the guide's 896 px patches do not fit; everything else is the guide's
-    args = ["--config-file", str(config), "--patch-size", "32", "--overlap", "4", "--dask-worker", "1"]
+    args = [
+        "--config-file",
+        str(config),
+        "--patch-size",
+        "32",
+        "--overlap",
+        "4",
+        "--dask-worker",
+        "1",
+        *extra,
+    ]
     with pytest.raises(SystemExit) as exit_info:
         main(["--log-dir", str(tmp / "logs"), "preprocess-planet-train-data", *args])
     return int(exit_info.value.code or 0)
@@ -120,8 +130,7 @@ def test_offline_without_data_skips_every_scene_at_once_naming_folder_and_extent
     empty = tmp_path / "empty-arcticdem"
     empty.mkdir()
     config = guide_config(collection, tmp_path, empty, collection.tcvis_dir)
-    monkeypatch.setenv("DARTS_OFFLINE", "1")
-    assert run(tmp_path, config, monkeypatch) != 0  # no scene could be processed
+    assert run(tmp_path, config, monkeypatch, "--offline") != 0  # no scene could be processed
     skipped = [ln for ln in logged(tmp_path).splitlines() if "skipped:" in ln and "AuxDataMissingError" in ln]
     assert len(skipped) == N_SCENES
     assert all(str(empty) in ln and "lon" in ln and "offline" in ln for ln in skipped)

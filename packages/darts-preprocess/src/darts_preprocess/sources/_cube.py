@@ -10,8 +10,10 @@ under the target are read, then warps exactly like a GeoTIFF tile (:func:`._tile
 
 from __future__ import annotations
 
+import json
 import logging
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,15 +169,34 @@ def _crs_of(group: zarr.Group, path: Path) -> CRS:
     return CRS(wkt)
 
 
+_AXIS_CACHE: dict[tuple[str, str, str], tuple[float, float, int]] = {}
+_AXIS_LOCK = threading.Lock()
+
+
 def _axis(group: zarr.Group, name: str, path: Path) -> tuple[float, float, int]:
-    """First pixel centre, step and length of a regular 1-D coordinate."""
+    """First pixel centre, step and length of a regular 1-D coordinate.
+
+    A pan-Arctic coordinate is one chunk of millions of values (~0.5 s to decode), so the answer is
+    kept per process, keyed by cube path and the array's metadata (darts-nextgen never rewrites the
+    coordinates of a cube; a rebuilt cube with another grid has other metadata).
+    """
     if name not in group:
         raise AuxDataMissingError(f"datacube {path} has no {name!r} coordinate")
     arr = group[name]
     if arr.ndim != 1 or arr.shape[0] < 2:
         raise AuxDataMissingError(f"datacube {path}: coordinate {name!r} has shape {arr.shape}; expected 1-D")
+    key = (str(path), name, json.dumps(arr.metadata.to_dict(), sort_keys=True, default=str))
+    with _AXIS_LOCK:
+        known = _AXIS_CACHE.get(key)
+    if known is not None:
+        return known
     first, second = (float(v) for v in arr[:2])
-    return first, second - first, int(arr.shape[0])
+    axis = (first, second - first, int(arr.shape[0]))
+    with _AXIS_LOCK:
+        if len(_AXIS_CACHE) > 64:
+            _AXIS_CACHE.clear()
+        _AXIS_CACHE[key] = axis
+    return axis
 
 
 def cube_grid(group: zarr.Group, path: Path, variable: str) -> tuple[GeoBox, tuple[int, int]]:

@@ -31,16 +31,29 @@ def collection(tmp_path_factory: pytest.TempPathFactory, rts_labels_dir: Path) -
     )
 
 
-@pytest.fixture(scope="module")
-def folders(tmp_path_factory: pytest.TempPathFactory, collection: SyntheticCollection) -> dict[str, Path]:
+LAYOUTS = {"zarr2": "zarr v2 datacube", "icechunk": "icechunk repository"}
+
+
+@pytest.fixture(scope="module", params=list(LAYOUTS))
+def folders(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, collection: SyntheticCollection
+) -> dict[str, Path]:
     """Datacube-only folders (as darts-nextgen leaves them) and GeoTIFF folders with the same pixels."""
-    root = tmp_path_factory.mktemp("cube-folders")
+    if request.param == "icechunk":
+        pytest.importorskip("icechunk")
+    root = tmp_path_factory.mktemp(f"cube-folders-{request.param}")
     out = {name: root / name for name in ("arcticdem", "tcvis", "dem-tif", "tc-tif")}
     dem_tiles = sorted(collection.arcticdem_dir.glob("*.tif"))
-    cubes.write_arcticdem_zarr2(out["arcticdem"], dem_tiles, export_dir=out["dem-tif"])
-    cubes.write_tcvis_zarr2(
-        out["tcvis"], sorted(collection.tcvis_dir.glob("*.tif")), export_dir=out["tc-tif"]
-    )
+    tc_tiles = sorted(collection.tcvis_dir.glob("*.tif"))
+    if request.param == "zarr2":
+        cubes.write_arcticdem_zarr2(out["arcticdem"], dem_tiles, export_dir=out["dem-tif"])
+        cubes.write_tcvis_zarr2(out["tcvis"], tc_tiles, export_dir=out["tc-tif"])
+    else:
+        for name in ("arcticdem", "tcvis"):
+            out[name].mkdir()
+        cubes.write_arcticdem_icechunk(out["arcticdem"], dem_tiles, export_dir=out["dem-tif"])
+        cubes.write_tctrend_icechunk(out["tcvis"], tc_tiles, export_dir=out["tc-tif"])
+    out["layout"] = Path(request.param)
     return out
 
 
@@ -101,8 +114,9 @@ def test_guide_config_with_datacubes_builds_the_set_it_builds_from_tiles(
     assert run(from_tiles, config, monkeypatch) == 0
 
     log = logged(from_cubes)
-    served = [ln for ln in log.splitlines() if "ArcticDEM from zarr v2 datacube" in ln]
-    assert len(served) == N_SCENES and all("TCVIS from zarr v2 datacube" in ln for ln in served)
+    layout = LAYOUTS[str(folders["layout"])]
+    served = [ln for ln in log.splitlines() if f"ArcticDEM from {layout}" in ln]
+    assert len(served) == N_SCENES and all(f"TCVIS from {layout}" in ln for ln in served)
     assert "GeoTIFF tiles" not in log and "fetching" not in log
     assert "ArcticDEM from GeoTIFF tiles" in logged(from_tiles)
 

@@ -224,3 +224,21 @@ def test_tcvis_earth_engine_request(monkeypatch: pytest.MonkeyPatch) -> None:
     assert grid.extent.contains(scene.extent)
     assert data.dtype == np.uint8 and data.max() == 255  # clipped to the uint8 range
     assert names == ["tc_brightness", "tc_greenness", "tc_wetness"]
+
+
+def test_earth_engine_without_credentials_is_not_retried_and_marks_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from darts_preprocess.sources import TcvisEarthEngine, load_tcvis
+    from darts_preprocess.sources.earthengine import init_earthengine
+
+    monkeypatch.setenv("HOME", str(tmp_path))  # the real client, with no credentials anywhere
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
+    monkeypatch.setenv("NO_GCE_CHECK", "true")
+    init_earthengine.cache_clear()
+    slow = RetryPolicy(attempts=3, first_delay_s=3600.0)  # a retry would hang the test
+    remote = TcvisEarthEngine(project="no-such-project", retry=slow)
+    with pytest.raises(AuxDataMissingError, match="earthengine authenticate"):
+        load_tcvis(GRID, tmp_path / "tcvis", remote=remote)
+    with pytest.raises(AuxDataMissingError, match="found earlier in this run, not retried"):
+        load_tcvis(GRID, tmp_path / "tcvis", remote=remote)

@@ -2,7 +2,8 @@
 
 Failures: a fetch that fails is retried with exponential backoff (:class:`RetryPolicy`), silently
 (debug log only); the scene then fails with one message, which the pipeline logs as one line. A
-connection failure (DNS, refused, unreachable network) is not retried: it marks the service
+connection failure (DNS, refused, unreachable network) or a service that cannot be used at all
+(:class:`ServiceUnusableError`: no credentials, client missing) is not retried: it marks the service
 unreachable in this process (:data:`UNREACHABLE`) for the rest of the run, so later scenes fail
 at once with that reason instead of waiting through their own retries.
 """
@@ -24,7 +25,12 @@ from odc.geo.geobox import GeoBox
 from odc.geo.geom import Geometry
 
 from darts_preprocess.sources._tiles import describe_extent, tile_name, write_tile
-from darts_preprocess.sources.errors import AuxDataMissingError, RemoteSourceError
+from darts_preprocess.sources.errors import (
+    AuxDataMissingError,
+    RemoteNoDataError,
+    RemoteSourceError,
+    ServiceUnusableError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +126,11 @@ def fetch_with_retries(
     for attempt in range(1, policy.attempts + 1):
         try:
             return remote.fetch(geobox)
+        except RemoteNoDataError:
+            raise
+        except ServiceUnusableError as err:
+            UNREACHABLE.mark(remote.name, str(err))
+            raise
         except RemoteSourceError as err:
             if is_connection_failure(err):
                 where = getattr(remote, "url", None)

@@ -25,7 +25,7 @@ from darts_preprocess.sources._remote import RemoteRaster, RetryPolicy
 from darts_preprocess.sources._tiles import crs_string
 from darts_preprocess.sources.aux_read import read_aux
 from darts_preprocess.sources.datacube_layout import find_arcticdem_cube
-from darts_preprocess.sources.errors import RemoteSourceError
+from darts_preprocess.sources.errors import RemoteNoDataError, RemoteSourceError, ServiceUnusableError
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class ArcticDEMStac:
         try:
             import pystac_client
         except ImportError as err:  # pragma: no cover - installed in the workspace
-            raise RemoteSourceError(
+            raise ServiceUnusableError(
                 "pystac-client is not installed; `pip install 'darts-preprocess[remote]'`"
             ) from err
         from pystac_client.stac_api_io import StacApiIO
@@ -66,7 +66,7 @@ class ArcticDEMStac:
         """Mosaic every intersecting STAC item onto ``geobox`` (cubic); NaN where none has data."""
         items = self._items(geobox)
         if not items:
-            raise RemoteSourceError(f"no item of {self.collection} at {self.url} intersects the scene")
+            raise RemoteNoDataError(f"no item of {self.collection} at {self.url} intersects the scene")
         out = np.full(geobox.shape.yx, np.nan, dtype=np.float32)
         for item in items:
             href = item.assets[self.asset].href

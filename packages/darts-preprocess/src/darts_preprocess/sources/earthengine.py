@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from odc.geo.geobox import GeoBox
 
-from darts_preprocess.sources.errors import RemoteSourceError
+from darts_preprocess.sources.errors import RemoteSourceError, ServiceUnusableError
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def _import_ee() -> Any:
     try:
         import ee
     except ImportError as err:  # pragma: no cover - installed in the workspace
-        raise RemoteSourceError(
+        raise ServiceUnusableError(
             "earthengine-api is not installed; install it with `pip install 'darts-preprocess[remote]'`"
         ) from err
     return ee
@@ -42,7 +42,7 @@ def init_earthengine(project: str | None, high_volume: bool = False) -> Any:
     try:
         ee.Initialize(project=project, opt_url=url)
     except Exception as err:
-        raise RemoteSourceError(
+        raise ServiceUnusableError(
             f"Earth Engine could not be initialised for ee-project {project!r}: {err}. "
             "Run `earthengine authenticate`, set ee-project, or provide the data in the local cache."
         ) from err

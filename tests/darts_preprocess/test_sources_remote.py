@@ -104,13 +104,6 @@ def services(tmp_path: Path) -> Iterator[FakeServices]:
     server.server_close()
 
 
-@pytest.fixture(autouse=True)
-def fresh_unreachable() -> Iterator[None]:
-    UNREACHABLE.clear()
-    yield
-    UNREACHABLE.clear()
-
-
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -44,7 +44,8 @@ class FakeServices:
     """What the local server answers and what it was asked."""
 
     base: str
-    files: Path
+    files: Path | str
+    """Where the COG hrefs point: a local folder, or a URL."""
     search_status: int = 200
     requests: list[tuple[str, str, bytes]] = field(default_factory=list)
 
@@ -126,7 +127,7 @@ def test_stac_search_parses_the_recorded_pgc_answer(services: FakeServices) -> N
 
 def test_stac_fetch_reads_the_items_dem_into_the_cache(services: FakeServices, tmp_path: Path) -> None:
     # the recorded item's COG, stood in by a local plane z = 100 + x / 1000 over the test grid
-    cog = services.files / "arcticdem/mosaics/v4.1/2m/44_74/44_74_1_2_2m_v4.1_dem.tif"
+    cog = Path(services.files) / "arcticdem/mosaics/v4.1/2m/44_74/44_74_1_2_2m_v4.1_dem.tif"
     big = GeoBox.from_bbox((3_309_000, 359_000, 3_311_000, 361_000), "EPSG:3413", resolution=2)
     xs = np.asarray(big.coords["x"].values, dtype=np.float64)
     plane = np.broadcast_to(100 + (xs - 3_300_000) / 1000, big.shape.yx).astype(np.float32)
@@ -235,3 +236,12 @@ def test_earth_engine_without_credentials_is_not_retried_and_marks_the_run(
         load_tcvis(GRID, tmp_path / "tcvis", remote=remote)
     with pytest.raises(AuxDataMissingError, match="found earlier in this run, not retried"):
         load_tcvis(GRID, tmp_path / "tcvis", remote=remote)
+
+
+def test_a_cog_on_a_host_that_refuses_is_a_connection_failure(services: FakeServices, tmp_path: Path) -> None:
+    """The search answers, but the item's COG lives on a host that refuses: GDAL reports it as text."""
+    services.files = f"http://127.0.0.1:{closed_port()}"  # the COG href's host
+    remote = ArcticDEMStac(url=f"{services.base}/api/v1/", retry=NO_RETRY_WAIT)
+    with pytest.raises(AuxDataMissingError, match="arcticdem-stac is unreachable"):
+        load_arcticdem(GRID, tmp_path / "dem", 0.0, remote=remote)
+    assert sum(1 for m, p, _ in services.requests if p.endswith("/search")) == 1  # not retried

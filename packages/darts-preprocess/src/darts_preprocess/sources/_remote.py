@@ -86,6 +86,13 @@ UNREACHABLE = UnreachableServices()
 """Per-process registry, like the per-process Earth Engine initialisation: each worker learns once."""
 
 _CONNECTION_NAMES = {"ConnectionError", "NewConnectionError", "NameResolutionError", "ConnectTimeout"}
+_CONNECTION_TEXT = (
+    "Could not resolve host",
+    "Couldn't resolve host",
+    "Failed to connect",
+    "Connection refused",
+)
+"""How GDAL's curl reports a connection failure (a rasterio error carries only the text)."""
 
 
 def is_connection_failure(err: BaseException) -> bool:
@@ -97,6 +104,8 @@ def is_connection_failure(err: BaseException) -> bool:
         if isinstance(current, ConnectionError | socket.gaierror | socket.herror):
             return True
         if any(cls.__name__ in _CONNECTION_NAMES for cls in type(current).__mro__):
+            return True
+        if any(text in str(current) for text in _CONNECTION_TEXT):
             return True
         current = current.__cause__ or current.__context__
     return False

@@ -216,6 +216,7 @@ def write_tcvis_zarr2(folder: Path, tiles: Iterable[Path], export_dir: Path | No
 def _icechunk_session(path: Path) -> Iterator[Any]:
     import icechunk
 
+    icechunk.set_logs_filter("icechunk=error")  # no warning about local storage and concurrent commits
     repo = icechunk.Repository.create(icechunk.local_filesystem_storage(str(path)))
     session = repo.writable_session("main")
     yield session

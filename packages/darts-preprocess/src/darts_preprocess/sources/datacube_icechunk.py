@@ -63,6 +63,9 @@ def open_icechunk_cube(path: Path, spec: CubeSpec, branch: str = "main") -> Data
             f"{path} is an icechunk repository, but the icechunk package is not installed; "
             "install it with `pip install 'darts-preprocess[icechunk]'`"
         ) from err
+    # icechunk warns (several lines, on stderr) at every open of a local repository that local
+    # storage is unsafe for concurrent commits; darts never commits, so only its errors are shown
+    icechunk.set_logs_filter("icechunk=error")
     try:
         repo = icechunk.Repository.open(icechunk.local_filesystem_storage(str(path)))
         session = repo.readonly_session(branch=branch)

@@ -23,3 +23,13 @@ def synthetic_planet(tmp_path_factory: pytest.TempPathFactory, rts_labels_dir: P
 def real_dem_path(real_rasters_dir: Path) -> Path:
     """The real DEM (uint16 metres, EPSG:4326, nodata 65535)."""
     return real_rasters_dir / "rmnp-dem.tif"
+
+
+@pytest.fixture(autouse=True)
+def _forget_unreachable_services():
+    """A remote service marked unreachable by one test must not fail the next (the mark is per process)."""
+    from darts_preprocess.sources._remote import UNREACHABLE
+
+    UNREACHABLE.clear()
+    yield
+    UNREACHABLE.clear()

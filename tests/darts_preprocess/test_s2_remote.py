@@ -179,3 +179,19 @@ def test_scene_ids_accept_comma_lists(tmp_path: Path) -> None:
     assert config.s2_scene_ids == ("a", "b", "c")
     with pytest.raises(ValueError, match="s2_max_cloud_percent"):
         S2PreprocessConfig(sentinel2_dir=tmp_path, train_data_dir=tmp_path / "o", s2_max_cloud_percent=120)
+
+
+def test_offline_never_searches_or_fetches(archive: SyntheticCollection, tmp_path: Path) -> None:
+    ids = sorted(archive.scene_ids)
+    search = {"ee_project": "fake-project", "s2_date_window_days": 5}
+    config = _config(archive, tmp_path, s2_scene_ids=ids[:2], offline=True, **search)
+    shutil.copytree(archive.data_dir / ids[0], config.sentinel2_dir / ids[0])
+    source = ArchiveSource(archive.data_dir)
+    with pytest.raises(SceneFileNotFoundError, match=rf"offline: sentinel2-dir .*s2-cache lacks .*{ids[1]}"):
+        preprocess_s2_train_data(config, progress=False, s2_source=source)
+    assert source.fetched == [] and source.searches == []
+    # with every named scene local, the offline run builds from what is there (no search either)
+    local = config.model_copy(update={"s2_scene_ids": (ids[0],)})
+    result = preprocess_s2_train_data(local, progress=False, s2_source=source)
+    assert source.fetched == [] and source.searches == []
+    assert result.scenes["cross-val"] == [ids[0]]

@@ -51,6 +51,9 @@ class _PreprocessConfig(BaseModel):
     """Earth Engine project, used only when a local cache lacks data a scene needs."""
     ee_use_highvolume: bool = True
     """Use the Earth Engine high-volume endpoint."""
+    offline: bool = False
+    """Never contact a remote service (ArcticDEM STAC, Earth Engine): a local cache lacking an area
+    skips the scene at once with the folder and the extent (also DARTS_OFFLINE=1)."""
     tpi_outer_radius: int = Field(default=100, ge=1)
     """Outer radius of the TPI (relative_elevation) annulus, metres."""
     tpi_inner_radius: int = Field(default=0, ge=0)

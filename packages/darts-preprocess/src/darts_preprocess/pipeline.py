@@ -62,6 +62,7 @@ RUNTIME_OPTIONS = frozenset(
         "dask_scheduler",
         "ee_project",
         "ee_use_highvolume",
+        "offline",
         "preprocess_cache",
         "overwrite",
         "s2_scene_ids",
@@ -189,6 +190,7 @@ def _scene_settings(config: Config, sensor: Sensor) -> SceneSettings:
         tcvis_dir=config.tcvis_dir,
         ee_project=config.ee_project,
         ee_use_highvolume=config.ee_use_highvolume,
+        offline=config.offline,
     )
 
 
@@ -209,6 +211,7 @@ def _cache_settings(
         record["s2_date_window_days"] = window_days
     record.pop("ee_project", None)
     record.pop("ee_use_highvolume", None)
+    record.pop("offline", None)
     record["scene_dir"] = str(scene_dir.resolve())
     record["label_files"] = sorted(f.sha256 for f in labels.files)
     return record
@@ -290,8 +293,10 @@ def run_preprocessing(
     ``scene_dir`` (the Sentinel-2 remote fill).
     """
     from darts_preprocess.assemble import assemble_training_set, build_jobs, helper_threads_of, run_jobs
+    from darts_preprocess.sources._remote import UNREACHABLE
 
     start = time.perf_counter()
+    UNREACHABLE.clear()  # a new run tries every remote service again
     _check_aux(config)
     if config.labels_dir is not None and not Path(config.labels_dir).is_dir():
         raise DartsFileNotFoundError(f"labels-dir {config.labels_dir} does not exist or is not a folder")

@@ -166,6 +166,20 @@ def _default_source(config: S2PreprocessConfig) -> S2RemoteSource:
     return Sentinel2EarthEngine(project=config.ee_project, high_volume=config.ee_use_highvolume)
 
 
+def _offline_check(config: S2PreprocessConfig, root: Path) -> S2FillReport:
+    """Offline: no search, no fetch; the listed scene ids must already be in sentinel2-dir."""
+    local = _local_ids(root) if root.is_dir() else set()
+    lacking = [scene_id for scene_id in config.s2_scene_ids if scene_id not in local]
+    if lacking:
+        raise SceneFileNotFoundError(
+            f"offline: sentinel2-dir {root} lacks the Sentinel-2 scene(s) {lacking} and darts may not "
+            "fetch them; copy them there or run without --offline / DARTS_OFFLINE"
+        )
+    if search_wanted(config):
+        logger.info("offline: no Earth Engine scene search; using the scenes already in %s", root)
+    return S2FillReport(reused=sorted(set(config.s2_scene_ids)))
+
+
 def fill_sentinel2_dir(config: S2PreprocessConfig, source: S2RemoteSource | None = None) -> S2FillReport:
     """Fetch the samples ``config`` asks for that ``sentinel2-dir`` lacks (see the module docstring)."""
     root = Path(config.sentinel2_dir)
@@ -176,6 +190,8 @@ def fill_sentinel2_dir(config: S2PreprocessConfig, source: S2RemoteSource | None
                 f"sentinel2-dir {root} does not exist or is not a folder; {LOCAL_LAYOUT_HINT}"
             )
         return report
+    if config.offline:
+        return _offline_check(config, root)
     source = source if source is not None else _default_source(config)
     wanted: dict[str, Any] = _search_footprints(config, source, report) if search_wanted(config) else {}
     for scene_id in config.s2_scene_ids:

@@ -51,6 +51,8 @@ class SceneSettings:
     tcvis_dir: Path | None
     ee_project: str | None = None
     ee_use_highvolume: bool = True
+    offline: bool = False
+    """Never contact a remote service: a cache lacking an area fails the scene at once."""
 
 
 @dataclass(frozen=True)
@@ -113,20 +115,35 @@ def _aux_layers(scene: xr.Dataset, settings: SceneSettings) -> tuple[xr.DataArra
     kinds = {BANDS[b].kind for b in settings.bands}
     geobox = scene.odc.geobox
     dem = tcvis = None
+    served = []
     if BandKind.TERRAIN in kinds:
         if settings.arcticdem_dir is None:
             raise DartsInputError("terrain bands need arcticdem-dir, which is not set")
-        from darts_preprocess.sources.arcticdem import ArcticDEMStac, load_arcticdem
+        from darts_preprocess.sources.arcticdem import (
+            ArcticDEMStac,
+            collection_resolution_m,
+            load_arcticdem,
+        )
 
-        remote = ArcticDEMStac(collection=SENSORS[settings.sensor].arcticdem_collection)
-        dem = load_arcticdem(geobox, settings.arcticdem_dir, settings.tpi_outer_radius, remote=remote)
+        collection = SENSORS[settings.sensor].arcticdem_collection
+        remote = None if settings.offline else ArcticDEMStac(collection=collection)
+        resolution = collection_resolution_m(collection)
+        dem = load_arcticdem(
+            geobox, settings.arcticdem_dir, settings.tpi_outer_radius, remote=remote, resolution_m=resolution
+        )
+        served.append(f"ArcticDEM from {dem.attrs['source']}")
     if BandKind.TCVIS in kinds:
         if settings.tcvis_dir is None:
             raise DartsInputError("TCVIS bands need tcvis-dir, which is not set")
         from darts_preprocess.sources.tcvis import TcvisEarthEngine, load_tcvis
 
-        remote_tc = TcvisEarthEngine(project=settings.ee_project, high_volume=settings.ee_use_highvolume)
+        remote_tc = None
+        if not settings.offline:
+            remote_tc = TcvisEarthEngine(project=settings.ee_project, high_volume=settings.ee_use_highvolume)
         tcvis = load_tcvis(geobox, settings.tcvis_dir, remote=remote_tc)
+        served.append(f"TCVIS from {tcvis.attrs['source']}")
+    if served:
+        logger.info("scene %s: %s", scene.attrs.get("scene_id", "?"), "; ".join(served))
     return dem, tcvis
 
 

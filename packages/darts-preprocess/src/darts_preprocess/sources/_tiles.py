@@ -155,18 +155,32 @@ def _warp_tile(
     if window is None:
         return None
     data = src.read(list(range(1, n_bands + 1)), window=window)
-    nodata = src.nodata
+    return warp_array(data, src.window_transform(window), src.crs, src.nodata, geobox, resampling)
+
+
+def warp_array(
+    data: np.ndarray, transform: Any, crs: Any, nodata: float | None, geobox: GeoBox, resampling: str
+) -> np.ndarray:
+    """A ``[c, h, w]`` array (own transform and CRS) warped onto ``geobox``: float32, NaN = no data.
+
+    Shared by the GeoTIFF tiles and the datacubes, so both give the same values from the same pixels.
+    """
+    out = np.full((data.shape[0], *geobox.shape.yx), np.nan, dtype=np.float32)
     has_nodata = nodata is not None and bool(
         np.isnan(data).any() if np.isnan(nodata) else (data == nodata).any()
     )
     reproject(
         source=data,
-        src_transform=src.window_transform(window),
-        src_crs=src.crs,
+        destination=out,
+        src_transform=transform,
+        src_crs=crs,
         src_nodata=nodata if has_nodata else None,
+        dst_transform=geobox.affine,
+        dst_crs=geobox.crs.to_wkt(),
         dst_nodata=np.nan if has_nodata else None,
         init_dest_nodata=has_nodata,
-        **common,
+        resampling=Resampling[resampling],
+        num_threads=helper_threads(),
     )
     return out
 

@@ -69,11 +69,14 @@ def load_admin_regions(admin_dir: Path | str) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(regions, geometry="geometry", crs="EPSG:4326")
 
 
-def download_admin_regions(admin_dir: Path | str, iso3: str, level: int, timeout_s: float = 60.0) -> Path:
+def download_admin_regions(
+    admin_dir: Path | str, iso3: str, level: int, timeout_s: float = 60.0, api: str = GEOBOUNDARIES_API
+) -> Path:
     """Download a geoBoundaries (gbOpen) ADM``level`` file of country ``iso3`` into ``admin_dir``.
 
     Written as ``geoBoundaries-{ISO3}-ADM{level}.geojson`` (temp name, then rename); an existing file is
-    kept. Raises :class:`RemoteSourceError` when the service is unreachable.
+    kept. ``api`` is the geoBoundaries API URL template. Raises :class:`RemoteSourceError` when the
+    service is unreachable or answers in an unknown format.
     """
     root = Path(admin_dir)
     target = root / f"geoBoundaries-{iso3.upper()}-ADM{int(level)}.geojson"
@@ -83,7 +86,7 @@ def download_admin_regions(admin_dir: Path | str, iso3: str, level: int, timeout
         import requests
     except ImportError as err:  # pragma: no cover - installed in the workspace
         raise RemoteSourceError("requests is missing; `pip install 'darts-preprocess[remote]'`") from err
-    api = GEOBOUNDARIES_API.format(iso3=iso3.upper(), level=int(level))
+    api = api.format(iso3=iso3.upper(), level=int(level))
     try:
         meta = requests.get(api, timeout=timeout_s)
         meta.raise_for_status()

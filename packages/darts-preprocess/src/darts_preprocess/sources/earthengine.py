@@ -14,7 +14,7 @@ import numpy as np
 from odc.geo.geobox import GeoBox
 
 from darts_preprocess.sources._tiles import grid_crs
-from darts_preprocess.sources.errors import RemoteSourceError
+from darts_preprocess.sources.errors import RemoteSourceError, ServiceUnusableError
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def _import_ee() -> Any:
     try:
         import ee
     except ImportError as err:  # pragma: no cover - installed in the workspace
-        raise RemoteSourceError(
+        raise ServiceUnusableError(
             "earthengine-api is not installed; install it with `pip install 'darts-preprocess[remote]'`"
         ) from err
     return ee
@@ -43,7 +43,7 @@ def init_earthengine(project: str | None, high_volume: bool = False) -> Any:
     try:
         ee.Initialize(project=project, opt_url=url)
     except Exception as err:
-        raise RemoteSourceError(
+        raise ServiceUnusableError(
             f"Earth Engine could not be initialised for ee-project {project!r}: {err}. "
             "Run `earthengine authenticate`, set ee-project, or provide the data in the local cache."
         ) from err

@@ -21,5 +21,14 @@ class RemoteSourceError(DartsError, RuntimeError):
     """A remote service (Earth Engine, STAC, geoBoundaries) is unreachable or refused the request."""
 
 
+class ServiceUnusableError(RemoteSourceError):
+    """A remote service cannot be used at all in this run (no credentials, client not installed):
+    retrying or asking again for the next scene cannot help."""
+
+
+class RemoteNoDataError(RemoteSourceError):
+    """A remote service answered, but holds no data for the requested area (not retried)."""
+
+
 class AdminRegionsError(DartsInputError):
     """The admin-boundaries folder is missing, empty or lacks the ``shapeName`` column."""

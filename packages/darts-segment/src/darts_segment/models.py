@@ -166,7 +166,13 @@ def predict_probabilities(
     device = _device(choice.device)
     maps = [
         segment_scene(
-            m, scene, patch_size, overlap, batch_size, device=device, precision=choice.precision  # type: ignore[arg-type]
+            m,
+            scene,
+            patch_size,
+            overlap,
+            batch_size,
+            device=device,
+            precision=choice.precision,  # type: ignore[arg-type]
         )
         for m in models
     ]

@@ -203,6 +203,8 @@ def _run_tasks(
             if result.status == FAILED:
                 logger.warning("scene %s failed: %s", result.scene_id, result.reason)
             else:
-                logger.info("scene %s: %d polygon(s) in %.1f s", result.scene_id, result.n_polygons, result.seconds)
+                logger.info(
+                    "scene %s: %d polygon(s) in %.1f s", result.scene_id, result.n_polygons, result.seconds
+                )
             bar.advance(task_id)
             yield result

@@ -65,6 +65,8 @@ REQUIRED_COMMANDS = (
     "train-smp",
     "test-smp",
     "convert-lightning-checkpoint",
+    "segment-planet-scenes",
+    "segment-s2-scenes",
     "optuna-sweep-smp",
     "sweep-report",
     "env-info",

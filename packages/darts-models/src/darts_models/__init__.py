@@ -22,12 +22,23 @@ if TYPE_CHECKING:
         read_deployable_checkpoint,
         save_deployable_checkpoint,
     )
+    from darts_models.export import ExportResult, export_model
     from darts_models.factory import build_model, list_architectures, list_encoders
     from darts_models.inference import predict_array, segment_scene
     from darts_models.instances import ObjectMetrics, boundary_iou, object_metrics
+    from darts_models.loading import load_predictor
     from darts_models.losses import FocalLoss
     from darts_models.metric_keys import OBJECT_METRICS
     from darts_models.metrics import InstanceMetrics, build_pixel_metrics
+    from darts_models.onnx_runtime import OnnxPredictor
+    from darts_models.predictor import (
+        EnsemblePredictor,
+        FlipTTAPredictor,
+        ModelSource,
+        Precision,
+        Predictor,
+        TorchPredictor,
+    )
 
 # torch, smp and torchmetrics load only when one of these names is first used (PEP 562)
 _LAZY = {
@@ -41,6 +52,16 @@ _LAZY = {
     "list_architectures": "factory",
     "list_encoders": "factory",
     "predict_array": "inference",
+    "ExportResult": "export",
+    "export_model": "export",
+    "load_predictor": "loading",
+    "OnnxPredictor": "onnx_runtime",
+    "EnsemblePredictor": "predictor",
+    "FlipTTAPredictor": "predictor",
+    "ModelSource": "predictor",
+    "Precision": "predictor",
+    "Predictor": "predictor",
+    "TorchPredictor": "predictor",
     "segment_scene": "inference",
     "OBJECT_METRICS": "metric_keys",
     "ObjectMetrics": "instances",
@@ -66,18 +87,28 @@ __all__ = [
     "CheckpointExistsError",
     "CheckpointNotFoundError",
     "DeployableModelConfig",
+    "EnsemblePredictor",
+    "ExportResult",
+    "FlipTTAPredictor",
     "FocalLoss",
     "InstanceMetrics",
     "LoadedModel",
+    "ModelSource",
     "ModelSpec",
     "ObjectMetrics",
+    "OnnxPredictor",
+    "Precision",
+    "Predictor",
+    "TorchPredictor",
     "UnknownModelError",
     "boundary_iou",
     "build_model",
     "build_pixel_metrics",
+    "export_model",
     "list_architectures",
     "list_encoders",
     "load_deployable_checkpoint",
+    "load_predictor",
     "metric_keys",
     "object_metrics",
     "predict_array",

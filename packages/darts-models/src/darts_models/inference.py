@@ -14,18 +14,18 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
-from typing import Literal
 
 import numpy as np
 import torch
 import xarray as xr
 
-from darts_models.checkpoint import LoadedModel, load_deployable_checkpoint
+from darts_models.checkpoint import LoadedModel
 from darts_models.errors import DartsInputError
+from darts_models.predictor import ModuleRunner, PatchPredictor, Precision, Predictor, TorchPredictor
 
 logger = logging.getLogger(__name__)
 
-Precision = Literal["auto", "fp32", "bf16"]
+__all__ = ["Precision", "blend_window_1d", "predict_array", "segment_scene"]
 
 
 def blend_window_1d(patch_size: int, overlap: int) -> np.ndarray:
@@ -46,54 +46,29 @@ def _origins(length: int, patch_size: int, step: int) -> list[int]:
     return origins
 
 
-def _resolve_precision(precision: Precision, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype, or None for plain fp32."""
-    if precision not in ("auto", "fp32", "bf16"):
-        raise DartsInputError(f"precision must be 'auto', 'fp32' or 'bf16', got {precision!r}")
-    if precision == "fp32":
-        return None
-    if precision == "bf16":
-        return torch.bfloat16
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.bfloat16
-    return None
-
-
 def _batches(items: list[tuple[int, int]], size: int) -> Iterator[list[tuple[int, int]]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
 
-def _forward(model: torch.nn.Module, batch: torch.Tensor, autocast_dtype: torch.dtype | None) -> np.ndarray:
-    with torch.autocast(
-        batch.device.type, dtype=autocast_dtype or torch.float32, enabled=autocast_dtype is not None
-    ):
-        logits = model(batch)
-    if logits.ndim == 4:
-        if logits.shape[1] != 1:
-            raise DartsInputError(
-                f"the model returned {logits.shape[1]} channels; scene inference needs 1 (RTS)"
-            )
-        logits = logits[:, 0]
-    return torch.sigmoid(logits.float()).cpu().numpy()
-
-
 def predict_array(
-    model: torch.nn.Module,
+    model: torch.nn.Module | PatchPredictor,
     x: np.ndarray,
     patch_size: int,
     overlap: int,
     batch_size: int = 8,
-    device: str | torch.device = "cpu",
+    device: str | int | torch.device = "cpu",
     precision: Precision = "auto",
     channels_last: bool | None = None,
 ) -> np.ndarray:
     """Probabilities float32 ``[h, w]`` for a model-ready, NaN-free float32 stack ``x`` ``[c, h, w]``.
 
-    ``precision``: ``"auto"`` uses bf16 autocast on CUDA devices that support it, fp32 elsewhere;
-    ``"bf16"`` forces bf16 autocast (also on the CPU); ``"fp32"`` never autocasts. ``channels_last``
-    (default: whenever bf16 or CUDA is used) converts the model and inputs to NHWC memory format; note that
-    this, like the move to ``device``, changes ``model`` in place.
+    ``model`` is a predictor (see :mod:`darts_models.predictor`; it brings its own device and
+    precision) or a bare torch network, run by a :class:`~darts_models.predictor.ModuleRunner` on
+    ``device`` with ``precision``: ``"auto"`` uses bf16 autocast on CUDA devices that support it, fp32
+    elsewhere; ``"bf16"`` forces bf16 autocast (also on the CPU); ``"fp32"`` never autocasts.
+    ``channels_last`` (default: whenever bf16 or CUDA is used) converts the network and inputs to NHWC
+    memory format; note that this, like the move to ``device``, changes a bare network in place.
     """
     if not 0 <= 2 * overlap < patch_size:
         raise DartsInputError(
@@ -101,12 +76,9 @@ def predict_array(
         )
     if batch_size < 1:
         raise DartsInputError(f"batch_size must be >= 1, got {batch_size}")
-    device = torch.device(device)
-    autocast_dtype = _resolve_precision(precision, device)
-    if channels_last is None:
-        channels_last = autocast_dtype is not None or device.type == "cuda"
-    memory_format = torch.channels_last if channels_last else torch.contiguous_format
-    model = model.to(device=device, memory_format=memory_format).eval()
+    predictor = (
+        ModuleRunner(model, device, precision, channels_last) if isinstance(model, torch.nn.Module) else model
+    )
 
     _, h, w = x.shape
     extra_h, extra_w = max(0, patch_size - h - 2 * overlap), max(0, patch_size - w - 2 * overlap)
@@ -119,14 +91,12 @@ def predict_array(
     acc = np.zeros((ph, pw), dtype=np.float32)
     weight = np.zeros((ph, pw), dtype=np.float32)
     logger.debug("scene %dx%d -> %d patches of %d px (overlap %d)", h, w, len(origins), patch_size, overlap)
-    with torch.inference_mode():
-        for batch_origins in _batches(origins, batch_size):
-            patches = np.stack([padded[:, r : r + patch_size, c : c + patch_size] for r, c in batch_origins])
-            batch = torch.from_numpy(patches).to(device).contiguous(memory_format=memory_format)
-            probs = _forward(model, batch, autocast_dtype)
-            for (r, c), p in zip(batch_origins, probs, strict=True):
-                acc[r : r + patch_size, c : c + patch_size] += window * p
-                weight[r : r + patch_size, c : c + patch_size] += window
+    for batch_origins in _batches(origins, batch_size):
+        patches = np.stack([padded[:, r : r + patch_size, c : c + patch_size] for r, c in batch_origins])
+        probs = predictor.predict_patches(patches)
+        for (r, c), p in zip(batch_origins, probs, strict=True):
+            acc[r : r + patch_size, c : c + patch_size] += window * p
+            weight[r : r + patch_size, c : c + patch_size] += window
     inner = (slice(overlap, overlap + h), slice(overlap, overlap + w))
     return acc[inner] / weight[inner]
 
@@ -144,17 +114,39 @@ def _scene_values(scene: xr.Dataset, bands: tuple[str, ...]) -> tuple[dict[str, 
     return values, (str(dims[0]), str(dims[1]))
 
 
+def _as_predictor(
+    model: str | os.PathLike[str] | LoadedModel | Predictor,
+    device: str | int | torch.device,
+    precision: Precision,
+    channels_last: bool | None,
+) -> Predictor:
+    if isinstance(model, LoadedModel):
+        return TorchPredictor(model, device, precision, channels_last)
+    if isinstance(model, str | os.PathLike):
+        from darts_models.loading import load_predictor
+
+        return load_predictor([model], device=device, precision=precision, channels_last=channels_last)
+    if isinstance(model, Predictor):
+        return model
+    raise DartsInputError(f"expected a model file, a LoadedModel or a Predictor, got {type(model).__name__}")
+
+
 def segment_scene(
-    model_file: str | os.PathLike[str] | LoadedModel,
+    model: str | os.PathLike[str] | LoadedModel | Predictor,
     scene: xr.Dataset,
     patch_size: int | None = None,
     overlap: int = 64,
     batch_size: int = 8,
-    device: str | torch.device = "cpu",
+    device: str | int | torch.device = "cpu",
     precision: Precision = "auto",
     channels_last: bool | None = None,
 ) -> xr.DataArray:
     """RTS probabilities (float32, NaN where any input band is NaN) of a whole scene.
+
+    ``model`` is a :class:`~darts_models.predictor.Predictor` (from
+    :func:`~darts_models.loading.load_predictor`: load it once, reuse it for every scene; ``device``,
+    ``precision`` and ``channels_last`` are then ignored), or a model file / :class:`LoadedModel`
+    wrapped in a :class:`~darts_models.predictor.TorchPredictor` on ``device`` for this call.
 
     ``scene`` holds physical band values (as preprocessing produces them before normalisation), one
     2-D variable per band of the model's ``input_combination``. They are normalised with the model
@@ -165,17 +157,17 @@ def segment_scene(
     """
     from darts_preprocess.bands import normalize_bands
 
-    loaded = (
-        model_file if isinstance(model_file, LoadedModel) else load_deployable_checkpoint(model_file, device)
-    )
-    config = loaded.config
+    predictor = _as_predictor(model, device, precision, channels_last)
+    config = predictor.config
     bands = tuple(config.input_combination)
     patch_size = patch_size or config.patch_size or 1024
     values, dims = _scene_values(scene, bands)
     x = normalize_bands(values, bands, factors=config.norm_factors)
+    del values
     nodata = np.isnan(x).any(axis=0)
     x[:, nodata] = 0.0
-    probs = predict_array(loaded.model, x, patch_size, overlap, batch_size, device, precision, channels_last)
+    probs = predict_array(predictor, x, patch_size, overlap, batch_size)
+    del x
     probs = probs.astype(np.float32, copy=False)
     probs[nodata] = np.nan
     return _as_dataarray(probs, scene, bands[0], dims, config.name)

@@ -5,7 +5,6 @@ Importing this module is cheap (pydantic only): the CLI imports it to build its 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Literal
 
@@ -125,11 +124,6 @@ class _SegmentConfig(BaseModel):
     def resolved_overlap(self, patch_size: int) -> int:
         """The overlap for ``patch_size``: the given one, else a quarter of it, at most 64."""
         return self.overlap if self.overlap is not None else min(64, patch_size // 4)
-
-    @property
-    def cpu_count(self) -> int:
-        """CPUs of this machine (for thread limits)."""
-        return os.cpu_count() or 1
 
 
 class SegmentPlanetConfig(_SegmentConfig):

@@ -118,6 +118,6 @@ def write_scene_outputs(
         "files": list(OUTPUT_FILES),
     }
     full = dict(record or {}) | {"outputs": summary}
-    full.setdefault("timings", {})["write_s"] = round(seconds, 3)
+    full["timings"] = dict(full.get("timings", {})) | {"write_s": round(seconds, 3)}
     write_json(folder / RUN_RECORD, full)
     return SceneOutputs(folder, len(polygons), valid_fraction, seconds)

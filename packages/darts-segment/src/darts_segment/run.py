@@ -141,7 +141,7 @@ def run_segmentation(
             + (f"; skipped: {discovery.skipped[:5]}" if discovery.skipped else "")
         )
     refs = _select(discovery.refs, config.scene_ids, Path(scene_dir), sensor.label)
-    record = run_record(config, sensor.name, model_records(choice, models), options, needs.bands)
+    record = run_record(config, sensor.name, model_records(models), options, needs.bands)
     helpers = None if config.dask_scheduler else helper_threads_for(config.n_workers * config.n_threads)
     results: dict[str, SceneResult] = {}
     tasks = []

@@ -19,7 +19,7 @@ import xarray as xr
 from darts_preprocess.errors import DartsError
 from darts_preprocess.helper_threads import limit_helper_threads
 from darts_preprocess.model_input import VALID_VAR, ModelInputSettings, load_model_input
-from darts_segment.models import ModelChoice, predict_probabilities, worker_models
+from darts_segment.models import ModelChoice, worker_models
 from darts_segment.outputs import start_scene_folder, write_scene_outputs
 
 logger = logging.getLogger(__name__)
@@ -73,18 +73,21 @@ class SceneTask:
     helper_threads: int | None = None
 
 
-def segment_model_input(
-    models: Any, scene: xr.Dataset, options: InferenceOptions, choice: ModelChoice | None = None
-) -> xr.DataArray:
+def segment_model_input(predictor: Any, scene: xr.Dataset, options: InferenceOptions) -> xr.DataArray:
     """RTS probabilities (float32 0..1, NaN where the scene is not valid) of a model-input scene.
 
     ``scene`` is what :func:`darts_preprocess.model_input.load_model_input` returns (physical band
-    values, optionally a ``valid`` mask); ``models`` what :func:`darts_segment.models.load_models`
+    values, optionally a ``valid`` mask); ``predictor`` what :func:`darts_models.load_predictor`
     returns. The result has the scene's coordinates and CRS.
     """
-    choice = choice or ModelChoice(files=())
-    probs = predict_probabilities(
-        models, scene, options.patch_size, options.overlap, options.batch_size, choice
+    from darts_models import segment_scene
+
+    probs = segment_scene(
+        predictor,
+        scene,
+        patch_size=options.patch_size,
+        overlap=options.overlap,
+        batch_size=options.batch_size,
     )
     if VALID_VAR in scene:
         probs = probs.where(scene[VALID_VAR].values)
@@ -97,7 +100,7 @@ def _segment(task: SceneTask, models: Any) -> SceneResult:
     with limit_helper_threads(task.helper_threads):
         scene = load_model_input(task.ref, task.bands, task.inputs)
     loaded = time.perf_counter()
-    probs = segment_model_input(models, scene, task.options, task.choice)
+    probs = segment_model_input(models, scene, task.options)
     predicted = time.perf_counter()
     geobox = scene.odc.geobox
     valid = np.asarray(scene[VALID_VAR].values)

@@ -28,7 +28,7 @@ NODATA = 255
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """A temporary path beside ``path``; renamed onto ``path`` when the block ends without error."""
-    tmp = path.with_name(f".{path.name}{PARTIAL_MARK}-{uuid.uuid4().hex[:8]}")
+    tmp = path.with_name(f".{path.stem}{PARTIAL_MARK}-{uuid.uuid4().hex[:8]}{path.suffix}")
     try:
         yield tmp
         os.replace(tmp, path)

@@ -58,10 +58,29 @@ def load_models(choice: ModelChoice) -> Any:
     )
 
 
-def check_models_for_sensor(predictor: Any, sensor: str) -> ModelNeeds:
-    """The models' bands and patch size; a band the sensor cannot provide is an error naming it."""
+def model_file_bands(path: Path, runtime: str) -> tuple[str, ...]:
+    """The bands a model file needs, read from the file (ONNX: its JSON sidecar) without building it."""
+    if runtime == "onnx":
+        from darts_models.sidecar import read_sidecar
+
+        return tuple(read_sidecar(path).bands)
+    from darts_models.loading import read_model_file
+
+    return tuple(read_model_file(path)[0].input_combination)
+
+
+def check_files_for_sensor(choice: ModelChoice, sensor: str) -> None:
+    """Before loading or reading anything else: every file exists and needs only bands the sensor
+    provides (else an error naming the file and the band)."""
+    for path in choice.files:
+        if not Path(path).is_file():
+            raise DartsFileNotFoundError(f"model file {path} does not exist")
+        check_sensor_bands(sensor, model_file_bands(path, choice.runtime), source=f"model file {path}")
+
+
+def model_needs(predictor: Any) -> ModelNeeds:
+    """The loaded models' bands (in order), default patch size and name."""
     config = predictor.config
-    check_sensor_bands(sensor, tuple(config.input_combination), source=f"the model {config.name!r}")
     return ModelNeeds(tuple(config.input_combination), config.patch_size, config.name)
 
 

@@ -25,7 +25,13 @@ from darts_preprocess.helper_threads import helper_threads_for
 from darts_preprocess.model_input import ModelInputSettings
 from darts_preprocess.sensors import PLANET, SENSORS, SENTINEL2, Sensor
 from darts_segment.config import SegmentConfig, SegmentPlanetConfig, SegmentS2Config
-from darts_segment.models import ModelChoice, check_models_for_sensor, load_models, model_records
+from darts_segment.models import (
+    ModelChoice,
+    check_files_for_sensor,
+    load_models,
+    model_needs,
+    model_records,
+)
 from darts_segment.outputs import is_finished
 from darts_segment.record import run_record
 from darts_segment.scene import (
@@ -130,8 +136,9 @@ def run_segmentation(
     choice = ModelChoice(config.model_file, config.runtime, config.device, config.precision, config.tta)
     # in-process runs keep this load; with dask workers it only checks the files (on the CPU)
     local = choice if config.in_process else ModelChoice(choice.files, choice.runtime, "cpu", "fp32", "none")
+    check_files_for_sensor(choice, sensor.name)
     models = load_models(local)
-    needs = check_models_for_sensor(models, sensor.name)
+    needs = model_needs(models)
     _check_aux(config, needs.bands)
     options = _inference_options(config, needs.patch_size)
     discovery = sensor.discover(Path(scene_dir))

@@ -211,8 +211,8 @@ def test_unreadable_scene_is_skipped_with_its_reason(
     run = darts(tmp_path, capsys, *args)
     assert run.code == 0, run.err  # one scene still segmented
     text = " ".join(run.out.split())
-    assert "1 segmented, 0 already finished, 1 failed" in text
-    assert broken.name in (run.out + run.err).replace("\n", "").replace(" ", "") or "SceneFormatError" in text
+    assert "1 segmented, 0 already finished (not redone), 1 failed" in text
+    assert "SceneFormatError" in text  # the reason, in the summary table
     assert not (tmp_path / "out" / broken.parent.name / "run.json").exists()
     assert darts(tmp_path, capsys, *args, "--strict").code == 1  # --strict: any failure fails the run
 
@@ -242,3 +242,24 @@ def test_unknown_scene_id_and_missing_dem_folder_are_clear_errors(
     no_dem = [a for i, a in enumerate(args) if a != "--arcticdem-dir" and args[i - 1] != "--arcticdem-dir"]
     run = darts(tmp_path, capsys, *no_dem)
     assert run.code == 1 and "arcticdem-dir" in run.err
+
+
+def test_sentinel2_scenes_are_segmented_on_their_grid(
+    tmp_path: Path, model_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from darts_cli.app import main
+    from darts_preprocess.synthetic import generate_s2_collection
+
+    s2 = generate_s2_collection(tmp_path / "s2", None, n_scenes=1, size_px=64, seed=5)
+    out = tmp_path / "out"
+    args = ["--sentinel2-dir", str(s2.data_dir), "--arcticdem-dir", str(s2.arcticdem_dir)]
+    args += ["--tcvis-dir", str(s2.tcvis_dir), "--model-file", str(model_file), "--output-dir", str(out)]
+    args += ["--device", "cpu", "--offline"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--log-dir", str(tmp_path / "logs"), "segment-s2-scenes", *args])
+    assert exit_info.value.code == 0, capsys.readouterr().err
+    (sr,) = s2.data_dir.rglob("*_SR.tif")
+    with rasterio.open(sr) as scene, rasterio.open(out / sr.parent.name / "binarized.tif") as binarized:
+        assert binarized.crs == scene.crs and binarized.transform == scene.transform
+        assert binarized.shape == scene.shape
+    assert json.loads((out / sr.parent.name / "run.json").read_text())["sensor"] == "s2"

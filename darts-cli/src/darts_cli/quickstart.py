@@ -118,7 +118,7 @@ def quickstart_settings(size: QuickstartSize) -> dict[str, Any]:
         },
         "devices": {"device": "cpu"},
         "convert": {"checkpoint-name": "quickstart-unet"},
-        "segment": {"output-dir": "segmented", "offline": True},
+        "segment": {"offline": True},
         "sweep": {"sweep-id": "quickstart-sweep", "n-trials": size.sweep_trials, "n-randoms": 1},
     }
 

@@ -171,9 +171,12 @@ def _convert(ctx: StepContext) -> None:
 def _inference(ctx: StepContext) -> None:
     from darts_segment.config import SegmentPlanetConfig
 
-    overlap = ctx.size.patch_size // 4
     config = ctx.begin(
-        "segment-planet-scenes", SegmentPlanetConfig, model_file=ctx.state["model_file"], overlap=overlap
+        "segment-planet-scenes",
+        SegmentPlanetConfig,
+        model_file=ctx.state["model_file"],
+        output_dir=ctx.workdir / "segmented",  # not in config.toml: test-smp has an output-dir too
+        overlap=ctx.size.patch_size // 4,
     )
     from darts_cli.quickstart_scoring import binarized_iou
     from darts_segment import segment_planet_scenes

@@ -65,6 +65,7 @@ REQUIRED_COMMANDS = (
     "train-smp",
     "test-smp",
     "convert-lightning-checkpoint",
+    "export-model",
     "segment-planet-scenes",
     "segment-s2-scenes",
     "optuna-sweep-smp",

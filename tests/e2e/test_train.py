@@ -108,6 +108,20 @@ def test_train_test_convert_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert darts(*convert, log_dir=logs) == 1  # refuses to overwrite
     assert darts(*convert, "--overwrite", log_dir=logs) == 0
     _segment(model_file)
+    _lightning_checkpoint_predicts_like_its_conversion(Path(best), model_file)
+
+
+def _lightning_checkpoint_predicts_like_its_conversion(lightning: Path, deployable: Path) -> None:
+    from darts_models import load_predictor
+
+    from_ckpt = load_predictor([lightning], device="cpu", precision="fp32")
+    from_file = load_predictor([deployable], device="cpu", precision="fp32")
+    n_bands = len(from_file.config.input_combination)
+    x = np.random.default_rng(2).random((2, n_bands, 64, 64), dtype=np.float32)
+    assert from_ckpt.config.input_combination == from_file.config.input_combination
+    assert from_ckpt.config.norm_factors == from_file.config.norm_factors
+    assert from_ckpt.sources[0].kind == "lightning"
+    np.testing.assert_allclose(from_ckpt.predict_patches(x), from_file.predict_patches(x), atol=1e-6)
 
 
 def test_the_guides_example_config_drives_train_smp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -62,6 +62,11 @@ COMMANDS: tuple[CommandInfo, ...] = (
         "Convert a Lightning checkpoint into a deployable model file.",
     ),
     CommandInfo(
+        "export-model",
+        f"{_PKG}.export_model:export_model",
+        "Export a model to ONNX or TorchScript plus a JSON sidecar (bands, norm factors, patch size).",
+    ),
+    CommandInfo(
         "segment-planet-scenes",
         f"{_PKG}.segment_planet:segment_planet_scenes",
         "Segment PLANET scenes with trained models: probability map, binarized map and RTS polygons.",

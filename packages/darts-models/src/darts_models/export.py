@@ -112,7 +112,9 @@ def _run_onnx(path: Path) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def _run_torchscript(path: Path) -> Callable[[np.ndarray], np.ndarray]:
-    module = torch.jit.load(str(path), map_location="cpu").eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch.jit is deprecated in favour of torch.export
+        module = torch.jit.load(str(path), map_location="cpu").eval()
 
     def run(x: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
@@ -224,7 +226,8 @@ def export_model(
         except DartsError:
             raise
         except Exception as err:  # exporters raise many types (UnsupportedOperatorError, RuntimeError, ...)
-            raise ExportError(f"cannot export {what}: {type(err).__name__}: {err}") from err
+            first_line = (str(err).strip().splitlines() or [""])[0][:400]
+            raise ExportError(f"cannot export {what}: {type(err).__name__}: {first_line}") from err
         if diff > TOLERANCE:
             raise ExportError(
                 f"the export of {what} disagrees with torch by {diff:.2e} (> {TOLERANCE:g}) on "

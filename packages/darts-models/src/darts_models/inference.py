@@ -46,6 +46,15 @@ def _origins(length: int, patch_size: int, step: int) -> list[int]:
     return origins
 
 
+def _check_tiling(patch_size: int, overlap: int, batch_size: int) -> None:
+    if not 0 <= 2 * overlap < patch_size:
+        raise DartsInputError(
+            f"overlap ({overlap}) must be >= 0 and less than half the patch size ({patch_size})"
+        )
+    if batch_size < 1:
+        raise DartsInputError(f"batch_size must be >= 1, got {batch_size}")
+
+
 def _batches(items: list[tuple[int, int]], size: int) -> Iterator[list[tuple[int, int]]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -70,19 +79,53 @@ def predict_array(
     ``channels_last`` (default: whenever bf16 or CUDA is used) converts the network and inputs to NHWC
     memory format; note that this, like the move to ``device``, changes a bare network in place.
     """
-    if not 0 <= 2 * overlap < patch_size:
-        raise DartsInputError(
-            f"overlap ({overlap}) must be >= 0 and less than half the patch size ({patch_size})"
-        )
-    if batch_size < 1:
-        raise DartsInputError(f"batch_size must be >= 1, got {batch_size}")
+    _check_tiling(patch_size, overlap, batch_size)
     predictor = (
         ModuleRunner(model, device, precision, channels_last) if isinstance(model, torch.nn.Module) else model
     )
 
-    _, h, w = x.shape
+    c, h, w = x.shape
+    padded = _padding_buffer(c, h, w, patch_size, overlap)
+    padded[:, overlap : overlap + h, overlap : overlap + w] = x
+    _reflect_in_place(padded, overlap, h, w)
+    return _blend(predictor, padded, h, w, patch_size, overlap, batch_size)
+
+
+def _padding_buffer(c: int, h: int, w: int, patch_size: int, overlap: int) -> np.ndarray:
+    """Uninitialised float32 ``[c, H, W]``: the scene plus ``overlap`` on every side (more at the
+    bottom / right when the scene is smaller than a patch)."""
     extra_h, extra_w = max(0, patch_size - h - 2 * overlap), max(0, patch_size - w - 2 * overlap)
-    padded = np.pad(x, ((0, 0), (overlap, overlap + extra_h), (overlap, overlap + extra_w)), mode="reflect")
+    return np.empty((c, h + 2 * overlap + extra_h, w + 2 * overlap + extra_w), dtype=np.float32)
+
+
+def _reflect_in_place(buf: np.ndarray, start: int, h: int, w: int) -> None:
+    """Fill the margin of ``buf`` around ``buf[:, start:start+h, start:start+w]`` as
+    ``np.pad(..., mode="reflect")`` does (rows, then columns), without a second copy of the scene."""
+    top, left = start, start
+    bottom, right = buf.shape[1] - top - h, buf.shape[2] - left - w
+    if max(top, bottom) > h - 1 or max(left, right) > w - 1:  # multiple reflections: tiny scene
+        inner = buf[:, top : top + h, left : left + w].copy()
+        buf[...] = np.pad(inner, ((0, 0), (top, bottom), (left, right)), mode="reflect")
+        return
+    cols = slice(left, left + w)
+    end = top + h
+    buf[:, :top, cols] = buf[:, top + 1 : 2 * top + 1, cols][:, ::-1]
+    buf[:, end:, cols] = buf[:, end - 1 - bottom : end - 1, cols][:, ::-1]
+    end = left + w
+    buf[:, :, :left] = buf[:, :, left + 1 : 2 * left + 1][:, :, ::-1]
+    buf[:, :, end:] = buf[:, :, end - 1 - right : end - 1][:, :, ::-1]
+
+
+def _blend(
+    predictor: PatchPredictor,
+    padded: np.ndarray,
+    h: int,
+    w: int,
+    patch_size: int,
+    overlap: int,
+    batch_size: int,
+) -> np.ndarray:
+    """Predict the patches of a reflection-padded stack and blend them; float32 ``[h, w]``."""
     ph, pw = padded.shape[1:]
     step = patch_size - overlap
     origins = [(r, c) for r in _origins(ph, patch_size, step) for c in _origins(pw, patch_size, step)]
@@ -94,11 +137,14 @@ def predict_array(
     for batch_origins in _batches(origins, batch_size):
         patches = np.stack([padded[:, r : r + patch_size, c : c + patch_size] for r, c in batch_origins])
         probs = predictor.predict_patches(patches)
+        del patches
         for (r, c), p in zip(batch_origins, probs, strict=True):
             acc[r : r + patch_size, c : c + patch_size] += window * p
             weight[r : r + patch_size, c : c + patch_size] += window
     inner = (slice(overlap, overlap + h), slice(overlap, overlap + w))
-    return acc[inner] / weight[inner]
+    out = acc[inner]
+    np.divide(out, weight[inner], out=out)
+    return out
 
 
 def _scene_values(scene: xr.Dataset, bands: tuple[str, ...]) -> tuple[dict[str, np.ndarray], tuple[str, str]]:
@@ -126,7 +172,7 @@ def _as_predictor(
         from darts_models.loading import load_predictor
 
         return load_predictor([model], device=device, precision=precision, channels_last=channels_last)
-    if isinstance(model, Predictor):
+    if isinstance(model, Predictor) or (hasattr(model, "config") and hasattr(model, "predict_patches")):
         return model
     raise DartsInputError(f"expected a model file, a LoadedModel or a Predictor, got {type(model).__name__}")
 
@@ -161,14 +207,20 @@ def segment_scene(
     config = predictor.config
     bands = tuple(config.input_combination)
     patch_size = patch_size or config.patch_size or 1024
+    _check_tiling(patch_size, overlap, batch_size)
     values, dims = _scene_values(scene, bands)
-    x = normalize_bands(values, bands, factors=config.norm_factors)
+    h, w = next(iter(values.values())).shape
+    # normalise band by band straight into the padded buffer: one copy of the scene in flight
+    padded = _padding_buffer(len(bands), h, w, patch_size, overlap)
+    inner = padded[:, overlap : overlap + h, overlap : overlap + w]
+    for i, band in enumerate(bands):
+        inner[i] = normalize_bands({band: values[band]}, (band,), factors=config.norm_factors)[0]
     del values
-    nodata = np.isnan(x).any(axis=0)
-    x[:, nodata] = 0.0
-    probs = predict_array(predictor, x, patch_size, overlap, batch_size)
-    del x
-    probs = probs.astype(np.float32, copy=False)
+    nodata = np.isnan(inner).any(axis=0)
+    inner[:, nodata] = 0.0
+    _reflect_in_place(padded, overlap, h, w)
+    probs = _blend(predictor, padded, h, w, patch_size, overlap, batch_size)
+    del padded, inner
     probs[nodata] = np.nan
     return _as_dataarray(probs, scene, bands[0], dims, config.name)
 

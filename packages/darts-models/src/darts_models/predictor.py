@@ -201,6 +201,11 @@ class TorchPredictor:
     def device(self) -> torch.device:
         return self._runner.device
 
+    @property
+    def network(self) -> torch.nn.Module:
+        """The torch network, on :attr:`device`, in the memory format used for inference."""
+        return self._runner.model
+
     def predict_patches(self, patches: np.ndarray) -> np.ndarray:
         return self._runner.predict_patches(patches)
 
@@ -244,6 +249,12 @@ class FlipTTAPredictor:
         return total / np.float32(len(FLIP_AXES))
 
 
+def _encodings_of(predictor: Predictor) -> Mapping[str, Mapping[str, float | str]]:
+    """A predictor's band encodings; the registry's for one that does not say (config + predict_patches)."""
+    encodings = getattr(predictor, "encodings", None)
+    return encodings if encodings is not None else band_encodings(predictor.config.input_combination)
+
+
 def _check_members_agree(members: Sequence[Predictor]) -> None:
     first = members[0]
     bands = tuple(first.config.input_combination)
@@ -270,7 +281,7 @@ def _check_members_agree(members: Sequence[Predictor]) -> None:
                     f"ensemble members must share norm factors: band {band!r} has {fa!r} in {ref} "
                     f"and {fb!r} in {name}"
                 )
-            ea, eb = dict(first.encodings[band]), dict(other.encodings[band])
+            ea, eb = dict(_encodings_of(first)[band]), dict(_encodings_of(other)[band])
             if ea != eb:
                 raise DartsInputError(
                     f"ensemble members must share band encodings: band {band!r} is encoded as {ea} "
@@ -297,11 +308,11 @@ class EnsemblePredictor:
 
     @property
     def encodings(self) -> Mapping[str, Mapping[str, float | str]]:
-        return self.members[0].encodings
+        return _encodings_of(self.members[0])
 
     @property
     def sources(self) -> tuple[ModelSource, ...]:
-        return tuple(s for m in self.members for s in m.sources)
+        return tuple(s for m in self.members for s in getattr(m, "sources", ()))
 
     def predict_patches(self, patches: np.ndarray) -> np.ndarray:
         total = self.members[0].predict_patches(patches).astype(np.float32, copy=True)

@@ -138,6 +138,7 @@ def test_outputs_open_on_the_scene_grid(segmented: Path, collection: SyntheticCo
         assert extent["area_m2"].iloc[0] == pytest.approx(valid.sum() * abs(transform.a * transform.e))
         record = json.loads((folder / "run.json").read_text())
         assert record["models"][0]["sha256"] and record["bands"] == list(BANDS)
+        assert record["scene_file"] == str(sr)
         assert record["options"]["patch_size"] == 64 and record["options"]["threshold"] == 0.5
         assert {"load_s", "predict_s", "write_s"} <= set(record["timings"])
 

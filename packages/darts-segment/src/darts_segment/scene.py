@@ -19,6 +19,7 @@ import xarray as xr
 from darts_preprocess.errors import DartsError
 from darts_preprocess.helper_threads import limit_helper_threads
 from darts_preprocess.model_input import VALID_VAR, ModelInputSettings, load_model_input
+from darts_preprocess.sensors import scene_raster_path
 from darts_segment.models import ModelChoice, worker_models
 from darts_segment.outputs import start_scene_folder, write_scene_outputs
 
@@ -105,8 +106,10 @@ def _segment(task: SceneTask, models: Any) -> SceneResult:
     geobox = scene.odc.geobox
     valid = np.asarray(scene[VALID_VAR].values)
     del scene
+    source = scene_raster_path(task.ref)
     record = dict(task.record) | {
         "scene_id": task.scene_id,
+        "scene_file": str(source) if source is not None else None,
         "timings": {"load_s": round(loaded - start, 3), "predict_s": round(predicted - loaded, 3)},
     }
     written = write_scene_outputs(

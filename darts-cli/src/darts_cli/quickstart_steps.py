@@ -174,7 +174,7 @@ def _inference(ctx: StepContext) -> None:
     config = ctx.begin(
         "segment-planet-scenes",
         SegmentPlanetConfig,
-        model_file=ctx.state["model_file"],
+        model_file=(ctx.state["model_file"],),
         output_dir=ctx.workdir / "segmented",  # not in config.toml: test-smp has an output-dir too
         overlap=ctx.size.patch_size // 4,
     )

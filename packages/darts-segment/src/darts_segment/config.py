@@ -10,7 +10,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Precision = Literal["auto", "fp32", "bf16"]
 Tta = Literal["none", "flips"]
 Runtime = Literal["torch", "onnx"]
 
@@ -64,8 +63,9 @@ class _SegmentConfig(BaseModel):
     """Drop polygons smaller than this area (m²)."""
     device: str = "auto"
     """'auto' (first GPU, else CPU), 'cpu', a GPU index or 'cuda:N'."""
-    precision: Precision = "auto"
-    """'auto' (bf16 on GPUs that support it, else fp32), 'fp32' or 'bf16'."""
+    precision: str = "auto"
+    """'auto' (bf16 on GPUs that support it, else fp32), 'fp32' or 'bf16'. Training's values are
+    accepted too (a shared config file): '32' / '32-true' mean fp32, 'bf16-mixed' / 'bf16-true' bf16."""
     tta: Tta = "none"
     """Test-time augmentation: 'none' or 'flips' (mean over the 4 flips / transposes)."""
     runtime: Runtime = "torch"
@@ -92,6 +92,17 @@ class _SegmentConfig(BaseModel):
     @classmethod
     def _split_models(cls, value: object) -> tuple[str, ...]:
         return _split_words(value, "model_file")
+
+    @field_validator("precision", mode="before")
+    @classmethod
+    def _precision(cls, value: object) -> str:
+        aliases = {"32": "fp32", "32-true": "fp32", "bf16-mixed": "bf16", "bf16-true": "bf16"}
+        text = aliases.get(str(value), str(value))
+        if text not in ("auto", "fp32", "bf16"):
+            raise ValueError(
+                f"precision must be 'auto', 'fp32' or 'bf16' (or '32', 'bf16-mixed'), got {value!r}"
+            )
+        return text
 
     @model_validator(mode="after")
     def _check(self) -> _SegmentConfig:

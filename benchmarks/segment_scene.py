@@ -12,7 +12,10 @@ Method, in one process with one synthetic scene (physical band values, float32) 
   part of this measurement.
 - **memory**: peak of numpy / Python allocations (``tracemalloc``) during one ``segment_scene``
   call, over the scene's float32 band stack (bands x height x width x 4 bytes). Model weights and
-  torch's per-batch activations (independent of the scene size) are not traced.
+  torch's per-batch activations (independent of the scene size) are not traced. Measured twice:
+  with the real model at ``--size`` (where one batch of patches may weigh as much as a small
+  scene), and at ``--memory-size`` with a predictor that returns a constant (no forward pass, so
+  a large scene is cheap), which shows the part that grows with the scene.
 - **TTA / ensemble**: median time of ``segment_scene`` with flip TTA, and with a 3-model ensemble,
   over one pass of one model.
 
@@ -104,6 +107,24 @@ def _timed(fn: Callable[[], object], device: torch.device) -> float:
     return time.perf_counter() - start
 
 
+class _Constant:
+    """A predictor without a network: the memory of scene inference itself."""
+
+    def __init__(self, config: DeployableModelConfig) -> None:
+        self.config = config
+
+    def predict_patches(self, patches: np.ndarray) -> np.ndarray:
+        return np.full((len(patches), *patches.shape[-2:]), 0.5, dtype=np.float32)
+
+
+def _peak_memory(predictor: object, scene: xr.Dataset, kw: dict[str, int]) -> int:
+    tracemalloc.start()
+    segment_scene(predictor, scene, **kw)  # type: ignore[arg-type]
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=1024, help="scene height and width in pixels")
@@ -117,6 +138,7 @@ def main() -> None:
     parser.add_argument(
         "--repeats", type=int, default=3, help="timed runs of each variant (after one warm-up)"
     )
+    parser.add_argument("--memory-size", type=int, default=2048, help="scene side of the memory-only run")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = parser.parse_args()
     if args.threads:
@@ -152,11 +174,10 @@ def main() -> None:
             times[name].append(_timed(fn, device))
     med = {name: statistics.median(t) for name, t in times.items()}
 
-    tracemalloc.start()
-    segment_scene(one, scene, **kw)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    peak = _peak_memory(one, scene, kw)
     stack = len(BANDS) * args.size * args.size * 4
+    big_stack = len(BANDS) * args.memory_size**2 * 4
+    big_peak = _peak_memory(_Constant(one.config), _scene(args.memory_size), kw)
 
     print(f"# segment_scene benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(
@@ -174,6 +195,10 @@ def main() -> None:
     print(
         f"peak traced memory / float32 band stack: {peak / stack:.2f}x "
         f"({peak / 2**20:.1f} MiB / {stack / 2**20:.1f} MiB; goal <= 3)"
+    )
+    print(
+        f"  without forward pass at {args.memory_size} px: {big_peak / big_stack:.2f}x "
+        f"({big_peak / 2**20:.1f} MiB / {big_stack / 2**20:.1f} MiB)"
     )
     print(f"flip TTA / one pass: {med['tta'] / med['scene']:.2f}x (goal <= 4.3)")
     print(f"3-model ensemble / one model: {med['ensemble3'] / med['scene']:.2f}x (goal <= 3.2)")

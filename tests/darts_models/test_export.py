@@ -19,8 +19,7 @@ from darts_models import (
     load_predictor,
     save_deployable_checkpoint,
 )
-from darts_models.errors import CheckpointExistsError
-from darts_models.export import ExportError
+from darts_models.errors import CheckpointExistsError, ExportError
 from darts_models.sidecar import read_sidecar
 
 BANDS = ("blue", "green", "red", "nir", "ndvi")
@@ -160,3 +159,13 @@ def test_onnx_runtime_needs_the_sidecar(onnx_file: Path, tmp_path: Path) -> None
         load_predictor([lonely], runtime="onnx", device="cpu")
     with pytest.raises(DartsError, match="load it with runtime 'onnx'"):
         load_predictor([lonely], device="cpu")
+
+
+def test_a_missing_onnxruntime_names_the_extra(onnx_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from darts_preprocess.errors import DartsError
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # `import onnxruntime` raises ImportError
+    with pytest.raises(
+        DartsError, match=r"needs the package onnxruntime; install the optional extra darts-models\[onnx\]"
+    ):
+        load_predictor([onnx_file], runtime="onnx", device="cpu")

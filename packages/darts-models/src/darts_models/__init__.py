@@ -10,6 +10,7 @@ from darts_models.errors import (
     CheckpointError,
     CheckpointExistsError,
     CheckpointNotFoundError,
+    ExportError,
     UnknownModelError,
 )
 
@@ -88,6 +89,7 @@ __all__ = [
     "CheckpointNotFoundError",
     "DeployableModelConfig",
     "EnsemblePredictor",
+    "ExportError",
     "ExportResult",
     "FlipTTAPredictor",
     "FocalLoss",

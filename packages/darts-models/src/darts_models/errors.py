@@ -21,9 +21,14 @@ class CheckpointNotFoundError(DartsFileNotFoundError):
     """A deployable model file that does not exist."""
 
 
+class ExportError(DartsError):
+    """A model that cannot be exported to the requested format (or whose export disagrees with torch)."""
+
+
 __all__ = [
     "CheckpointError",
     "CheckpointExistsError",
     "CheckpointNotFoundError",
+    "ExportError",
     "UnknownModelError",
 ]

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from darts_models.checkpoint import DeployableModelConfig
-from darts_models.errors import CheckpointExistsError, DartsError, DartsInputError
+from darts_models.errors import CheckpointExistsError, DartsError, DartsInputError, ExportError
 from darts_models.loading import file_sha256, load_torch_model
 from darts_models.predictor import band_encodings
 from darts_models.sidecar import ExportFormat, ExportSidecar, TensorSpec, sidecar_path
@@ -36,10 +36,6 @@ OUTPUT_NAME = "probabilities"
 OPSET = 18
 TOLERANCE = 1e-4
 """Largest allowed absolute difference between exported and torch probabilities."""
-
-
-class ExportError(DartsError):
-    """A model that cannot be exported to the requested format (or whose export disagrees with torch)."""
 
 
 @dataclass(frozen=True)

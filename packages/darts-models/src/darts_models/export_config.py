@@ -18,7 +18,7 @@ class ExportConfig(BaseModel):
     format: Literal["onnx", "torchscript"] = "onnx"
     """onnx (run by onnxruntime) or torchscript (run by torch.jit.load)."""
     output: Path | None = None
-    """The exported file; default: the model file's name with .onnx / .pt. The sidecar is <output>.json."""
+    """The exported file; default: the model file's name with .onnx / .pt. The sidecar: this name + .json."""
     patch_size: int | None = Field(default=None, ge=1)
     """Example patch size for the export check; default: the model's training patch size, else 256."""
     overwrite: bool = False

@@ -156,7 +156,7 @@ def _scene_values(scene: xr.Dataset, bands: tuple[str, ...]) -> tuple[dict[str, 
     dims = scene[bands[0]].dims
     if len(dims) != 2:
         raise DartsInputError(f"band {bands[0]!r} must be 2-D (y, x), got dims {dims}")
-    values = {b: np.asarray(scene[b].transpose(*dims).values, dtype=np.float32) for b in bands}
+    values = {b: np.asarray(scene[b].transpose(*dims).values) for b in bands}  # no copy: cast per band later
     return values, (str(dims[0]), str(dims[1]))
 
 

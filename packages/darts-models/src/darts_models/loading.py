@@ -44,7 +44,9 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-def _lightning_config(payload: Mapping[str, Any], path: Path) -> tuple[DeployableModelConfig, dict]:
+def _lightning_config(
+    payload: Mapping[str, Any], path: Path
+) -> tuple[DeployableModelConfig, dict[str, torch.Tensor]]:
     """Config and weights of a train-smp Lightning checkpoint (the fields convert-lightning-checkpoint
     reads), without importing Lightning."""
     hparams = payload.get("hyper_parameters") or {}
@@ -76,7 +78,9 @@ def _lightning_config(payload: Mapping[str, Any], path: Path) -> tuple[Deployabl
     return config, clean_state_dict(weights)
 
 
-def read_model_file(path: str | os.PathLike[str]) -> tuple[DeployableModelConfig, dict, str]:
+def read_model_file(
+    path: str | os.PathLike[str],
+) -> tuple[DeployableModelConfig, dict[str, torch.Tensor], str]:
     """Config, weights and kind (``deployable`` or ``lightning``) of a torch model file."""
     path = Path(path)
     if not path.is_file():
@@ -103,7 +107,9 @@ def read_model_file(path: str | os.PathLike[str]) -> tuple[DeployableModelConfig
     )
 
 
-def _build(config: DeployableModelConfig, weights: dict, path: Path | str) -> LoadedModel:
+def _build(
+    config: DeployableModelConfig, weights: dict[str, torch.Tensor], path: str | os.PathLike[str]
+) -> LoadedModel:
     spec = config.model
     model = build_model(spec.arch, spec.encoder_name, None, spec.in_channels, spec.classes)
     try:

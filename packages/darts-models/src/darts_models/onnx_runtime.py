@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 from collections.abc import Mapping
@@ -26,10 +27,9 @@ ONNX_EXTRA_HINT = (
 def import_onnxruntime() -> ModuleType:
     """``onnxruntime``, or a :class:`DartsError` naming the extra that installs it."""
     try:
-        import onnxruntime
+        return importlib.import_module("onnxruntime")  # ships no type information
     except ImportError as err:
         raise DartsError(f"the onnx runtime needs the package onnxruntime; {ONNX_EXTRA_HINT}") from err
-    return onnxruntime
 
 
 def _providers(ort: ModuleType, device: str) -> list[str | tuple[str, dict[str, int]]]:

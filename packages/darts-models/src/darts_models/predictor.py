@@ -145,7 +145,7 @@ class ModuleRunner:
         if channels_last is None:
             channels_last = self.autocast_dtype is not None or self.device.type == "cuda"
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
-        self.model = model.to(device=self.device, memory_format=self.memory_format).eval()
+        self.model = model.to(device=self.device).to(memory_format=self.memory_format).eval()
 
     def predict_patches(self, patches: np.ndarray) -> np.ndarray:
         """float32 ``[N, C, H, W]`` -> float32 probabilities ``[N, H, W]``."""

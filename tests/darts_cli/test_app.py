@@ -66,6 +66,8 @@ REQUIRED_COMMANDS = (
     "test-smp",
     "convert-lightning-checkpoint",
     "export-model",
+    "segment-planet-scenes",
+    "segment-s2-scenes",
     "optuna-sweep-smp",
     "sweep-report",
     "env-info",

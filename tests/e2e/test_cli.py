@@ -20,6 +20,8 @@ ALL_COMMANDS = (
     "train-smp",
     "test-smp",
     "convert-lightning-checkpoint",
+    "segment-planet-scenes",
+    "segment-s2-scenes",
     "optuna-sweep-smp",
     "sweep-report",
     "env-info",
@@ -93,13 +95,21 @@ def test_broken_config_file_exits_2_through_the_entry_point(tmp_path: Path) -> N
 
 # package -> the workspace packages above it, which it must not need
 PACKAGES = {
-    "darts-preprocess": ("darts_dataset", "darts_models", "darts_train", "darts_sweep", "darts_cli"),
-    "darts-dataset": ("darts_models", "darts_train", "darts_sweep", "darts_cli"),
-    "darts-models": ("darts_train", "darts_sweep", "darts_cli"),
-    "darts-train": ("darts_sweep", "darts_cli"),
-    "darts-sweep": ("darts_cli",),
+    "darts-preprocess": (
+        "darts_dataset",
+        "darts_models",
+        "darts_train",
+        "darts_sweep",
+        "darts_segment",
+        "darts_cli",
+    ),
+    "darts-dataset": ("darts_models", "darts_train", "darts_sweep", "darts_segment", "darts_cli"),
+    "darts-models": ("darts_train", "darts_sweep", "darts_segment", "darts_cli"),
+    "darts-train": ("darts_sweep", "darts_segment", "darts_cli"),
+    "darts-sweep": ("darts_segment", "darts_cli"),
+    "darts-segment": ("darts_train", "darts_sweep", "darts_cli"),
 }
-NO_TRAINING_STACK = {"darts-preprocess", "darts-dataset", "darts-models"}
+NO_TRAINING_STACK = {"darts-preprocess", "darts-dataset", "darts-models", "darts-segment"}
 
 
 def _import_alone(package: str) -> subprocess.CompletedProcess[str]:

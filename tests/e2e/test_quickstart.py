@@ -21,6 +21,7 @@ STEP_COMMANDS = (
     "darts train-smp --config-file config.toml",
     "darts test-smp --config-file config.toml --model-ckp artifacts/quickstart-unet/",
     "darts convert-lightning-checkpoint --config-file config.toml --lightning-checkpoint artifacts/",
+    "darts segment-planet-scenes --config-file config.toml --model-file models/quickstart-unet_",
     "darts optuna-sweep-smp --config-file config.toml --max-epochs",
     "darts sweep-report --config-file config.toml",
 )
@@ -141,23 +142,41 @@ def test_checkpoints_and_deployable_model(quickstart: tuple[Path, str, dict]) ->
 
 
 @pytest.mark.slow
-def test_probability_map_is_georeferenced(quickstart: tuple[Path, str, dict]) -> None:
+def test_every_scene_is_segmented_on_its_own_grid(quickstart: tuple[Path, str, dict]) -> None:
     import rasterio
 
     from darts_cli.quickstart import TINY_SIZE
 
     workdir, _, summary = quickstart
+    segmented = workdir / summary["artifacts"]["segmented scenes"]
+    scene_dirs = {p.parent.name: p.parent for p in (workdir / "data" / "planet").rglob("*_SR*.tif")}
+    assert sorted(p.name for p in segmented.iterdir()) == sorted(scene_dirs)
+    for scene_id, scene_dir in scene_dirs.items():
+        folder = segmented / scene_id
+        assert (folder / "run.json").is_file()
+        with (
+            rasterio.open(next(scene_dir.glob("*_SR*.tif"))) as scene,
+            rasterio.open(folder / "probabilities.tif") as probs,
+        ):
+            assert probs.crs == scene.crs and probs.transform == scene.transform
+            assert (probs.height, probs.width) == (TINY_SIZE.size_px, TINY_SIZE.size_px)
+            values = probs.read(1)
+            assert probs.nodata == 255 and values[values != 255].max() <= 100
+            assert np.count_nonzero(values != 255) > 0.5 * values.size
+
+
+@pytest.mark.slow
+def test_binarized_map_scores_the_reported_iou(quickstart: tuple[Path, str, dict]) -> None:
+    """The quickstart's IoU is that of the command's binarized.tif against the burned test labels."""
+    from darts_cli.quickstart_scoring import binarized_iou
+
+    workdir, _, summary = quickstart
     (name,) = [k for k in summary["artifacts"] if k.startswith("probability map of ")]
     scene_id = name.removeprefix("probability map of ")
-    with rasterio.open(workdir / summary["artifacts"][name]) as src:
-        probs = src.read(1)
-        assert src.crs is not None and src.crs.is_projected
-        assert probs.shape == (TINY_SIZE.size_px, TINY_SIZE.size_px)
-    finite = probs[np.isfinite(probs)]
-    assert finite.size > 0.5 * probs.size
-    assert finite.min() >= 0.0 and finite.max() <= 1.0
-    with rasterio.open(next((workdir / "data" / "planet").rglob(f"{scene_id}*_SR*.tif"))) as scene:
-        assert scene.transform == src.transform and scene.crs == src.crs
+    folder = workdir / summary["artifacts"]["segmented scenes"] / scene_id
+    score = binarized_iou(folder / "binarized.tif", workdir / "training-set", "test", scene_id)
+    assert score is not None and score > 0.0
+    assert score == pytest.approx(summary["metrics"]["inference/JaccardIndex"], abs=1e-9)
 
 
 @pytest.mark.slow

@@ -118,6 +118,7 @@ def quickstart_settings(size: QuickstartSize) -> dict[str, Any]:
         },
         "devices": {"device": "cpu"},
         "convert": {"checkpoint-name": "quickstart-unet"},
+        "segment": {"offline": True},
         "sweep": {"sweep-id": "quickstart-sweep", "n-trials": size.sweep_trials, "n-randoms": 1},
     }
 
@@ -203,9 +204,10 @@ def command_line(command: str, options: dict[str, Any], workdir: Path) -> str:
     """``darts COMMAND --config-file config.toml --opt value ...`` with paths relative to ``workdir``."""
     parts = ["darts", command, "--config-file", CONFIG_FILE]
     for name, value in options.items():
-        if isinstance(value, Path):
-            value = value.relative_to(workdir) if value.is_relative_to(workdir) else value
-        parts += [f"--{name.replace('_', '-')}", str(value)]
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(item, Path) and item.is_relative_to(workdir):
+                item = item.relative_to(workdir)
+            parts += [f"--{name.replace('_', '-')}", str(item)]
     return shlex.join(parts)
 
 

@@ -169,18 +169,44 @@ def _convert(ctx: StepContext) -> None:
 
 
 def _inference(ctx: StepContext) -> None:
-    ctx.begin(None)
-    from darts_cli.quickstart_inference import segment_test_scene
+    from darts_segment.config import SegmentPlanetConfig
 
+    config = ctx.begin(
+        "segment-planet-scenes",
+        SegmentPlanetConfig,
+        model_file=(ctx.state["model_file"],),
+        output_dir=ctx.workdir / "segmented",  # not in config.toml: test-smp has an output-dir too
+        overlap=ctx.size.patch_size // 4,
+    )
+    from darts_cli.quickstart_scoring import binarized_iou
+    from darts_segment import segment_planet_scenes
+
+    result = segment_planet_scenes(config, progress=True)
+    failed = result.with_status("failed")
+    if failed:
+        raise DartsError(
+            f"segmenting failed for {len(failed)} scene(s): {failed[0].scene_id}: {failed[0].reason}"
+        )
+    ctx.artifact("segmented scenes", config.output_dir)
     prep = ctx.state["preprocess"]
     scene_id = ctx.state["test_scenes"][0]
-    out_dir = ctx.workdir / "inference"
-    path, iou = segment_test_scene(ctx.state["model_file"], prep, scene_id, out_dir, ctx.size.patch_size)
-    ctx.artifact(f"probability map of {scene_id}", path)
-    if iou is not None:
-        ctx.summary.metrics[f"inference/{JACCARD}"] = iou
+    folder = config.output_dir / scene_id
+    ctx.artifact(f"probability map of {scene_id}", folder / "probabilities.tif")
+    score = binarized_iou(folder / "binarized.tif", prep.train_data_dir, "test", scene_id)
+    if score is not None:
+        ctx.summary.metrics[f"inference/{JACCARD}"] = score
+    shown = "n/a" if score is None else f"{score:.3f}"
+    logger.info(
+        "segmented %d scene(s) into %s; test scene %s IoU %s",
+        len(result.scenes),
+        config.output_dir,
+        scene_id,
+        shown,
+    )
     if ctx.record is not None:
-        ctx.record.detail = f"scene {scene_id}" + (f", IoU {iou:.3f}" if iou is not None else "")
+        ctx.record.detail = f"{len(result.scenes)} scenes; test scene {scene_id}" + (
+            f", IoU {score:.3f}" if score is not None else ""
+        )
 
 
 def _sweep(ctx: StepContext) -> None:
@@ -237,7 +263,7 @@ STEPS: tuple[tuple[str, Callable[[StepContext, Notify], None]], ...] = (
     ("train", _step(_train)),
     ("test", _step(_test)),
     ("convert", _step(_convert)),
-    ("segment a scene", _step(_inference)),
+    ("segment scenes", _step(_inference)),
     ("sweep", _step(_sweep)),
     ("sweep report", _step(_sweep_report)),
 )

@@ -67,6 +67,16 @@ COMMANDS: tuple[CommandInfo, ...] = (
         "Export a model to ONNX or TorchScript plus a JSON sidecar (bands, norm factors, patch size).",
     ),
     CommandInfo(
+        "segment-planet-scenes",
+        f"{_PKG}.segment_planet:segment_planet_scenes",
+        "Segment PLANET scenes with trained models: probability map, binarized map and RTS polygons.",
+    ),
+    CommandInfo(
+        "segment-s2-scenes",
+        f"{_PKG}.segment_s2:segment_s2_scenes",
+        "Segment Sentinel-2 scenes with trained models: probability map, binarized map and RTS polygons.",
+    ),
+    CommandInfo(
         "optuna-sweep-smp",
         f"{_PKG}.sweep:optuna_sweep_smp",
         "Create, resume or run a cross-validated Optuna hyperparameter sweep.",

@@ -66,8 +66,11 @@ def build_jobs(
 
 
 @contextmanager
-def _client(config: Config) -> Iterator[Any]:
-    """A dask client: the given scheduler, or a LocalCluster of ``n_workers`` processes."""
+def dask_client(config: Any) -> Iterator[Any]:
+    """A dask client: the given scheduler, or a LocalCluster of ``n_workers`` processes.
+
+    ``config`` needs ``dask_scheduler``, ``n_workers`` and ``n_threads`` (preprocessing and
+    segmentation configs both have them)."""
     from distributed import Client, LocalCluster
 
     if config.dask_scheduler:
@@ -126,7 +129,7 @@ def _iter_outcomes(
         return
     from distributed import as_completed as dask_completed
 
-    with _client(config) as client:
+    with dask_client(config) as client:
         token = uuid.uuid4().hex[:8]  # keys unique per run, also on a long-lived scheduler
         futures = client.map(run_scene_job, jobs, key=[f"darts-scene-{j.scene_id}-{token}" for j in jobs])
         for future in dask_completed(futures):

@@ -17,18 +17,17 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import xarray as xr
 from odc.geo.geobox import GeoBox
 from shapely.geometry.base import BaseGeometry
 
-from darts_preprocess.bands import BANDS, BandKind, normalize_bands
-from darts_preprocess.errors import DartsError, DartsInputError
+from darts_preprocess.bands import normalize_bands
+from darts_preprocess.errors import DartsError
 from darts_preprocess.helper_threads import limit_helper_threads
 from darts_preprocess.masks import build_target
+from darts_preprocess.model_input import VALID_VAR, ModelInputSettings, load_model_input
 from darts_preprocess.patching import make_patches
 from darts_preprocess.rasterize import LabelBurnReport, burn_labels, geometry_mask
 from darts_preprocess.scene_cache import SceneCache
-from darts_preprocess.sensors import SENSORS
 from darts_preprocess.trainset_layout import positive_fractions
 
 logger = logging.getLogger(__name__)
@@ -111,50 +110,18 @@ def _crs_string(crs: Any) -> str:
     return f"EPSG:{epsg}" if epsg else str(crs.to_wkt())
 
 
-def _aux_layers(scene: xr.Dataset, settings: SceneSettings) -> tuple[xr.DataArray | None, xr.Dataset | None]:
-    kinds = {BANDS[b].kind for b in settings.bands}
-    geobox = scene.odc.geobox
-    dem = tcvis = None
-    served = []
-    if BandKind.TERRAIN in kinds:
-        if settings.arcticdem_dir is None:
-            raise DartsInputError("terrain bands need arcticdem-dir, which is not set")
-        from darts_preprocess.sources.arcticdem import (
-            ArcticDEMStac,
-            collection_resolution_m,
-            load_arcticdem,
-        )
-
-        collection = SENSORS[settings.sensor].arcticdem_collection
-        remote = None if settings.offline else ArcticDEMStac(collection=collection)
-        resolution = collection_resolution_m(collection)
-        dem = load_arcticdem(
-            geobox, settings.arcticdem_dir, settings.tpi_outer_radius, remote=remote, resolution_m=resolution
-        )
-        served.append(f"ArcticDEM from {dem.attrs['source']}")
-    if BandKind.TCVIS in kinds:
-        if settings.tcvis_dir is None:
-            raise DartsInputError("TCVIS bands need tcvis-dir, which is not set")
-        from darts_preprocess.sources.tcvis import TcvisEarthEngine, load_tcvis
-
-        remote_tc = None
-        if not settings.offline:
-            remote_tc = TcvisEarthEngine(project=settings.ee_project, high_volume=settings.ee_use_highvolume)
-        tcvis = load_tcvis(geobox, settings.tcvis_dir, remote=remote_tc)
-        served.append(f"TCVIS from {tcvis.attrs['source']}")
-    if served:
-        logger.info("scene %s: %s", scene.attrs.get("scene_id", "?"), "; ".join(served))
-    return dem, tcvis
-
-
-def _model_input(scene: xr.Dataset, settings: SceneSettings) -> np.ndarray:
-    from darts_preprocess.engineering import engineer_bands
-
-    dem, tcvis = _aux_layers(scene, settings)
-    values = engineer_bands(
-        scene, dem, tcvis, settings.bands, float(settings.tpi_outer_radius), float(settings.tpi_inner_radius)
+def input_settings(settings: SceneSettings) -> ModelInputSettings:
+    """The part of a scene job's settings that turns a raw scene into model input."""
+    return ModelInputSettings(
+        sensor=settings.sensor,
+        arcticdem_dir=settings.arcticdem_dir,
+        tcvis_dir=settings.tcvis_dir,
+        tpi_outer_radius=settings.tpi_outer_radius,
+        tpi_inner_radius=settings.tpi_inner_radius,
+        ee_project=settings.ee_project,
+        ee_use_highvolume=settings.ee_use_highvolume,
+        offline=settings.offline,
     )
-    return normalize_bands(values, settings.bands)
 
 
 def _labels_in_scene_crs(job: SceneJob, crs: Any) -> tuple[list[BaseGeometry], BaseGeometry | None]:
@@ -190,14 +157,12 @@ def load_scene_inputs(ref: Any, settings: SceneSettings, helper_threads: int | N
     """Load a scene and engineer its bands (no labels needed); raises on any error."""
     start = time.perf_counter()
     with limit_helper_threads(helper_threads):
-        scene = SENSORS[settings.sensor].load(ref)
+        scene = load_model_input(ref, settings.bands, input_settings(settings))
         geobox = scene.odc.geobox
-        x = _model_input(scene, settings)
+        x = normalize_bands({b: scene[b].values for b in settings.bands}, settings.bands)
     quality = np.asarray(scene["quality"].values)
+    nan = ~np.asarray(scene[VALID_VAR].values)
     del scene
-    nan = np.isnan(x[0])
-    for band in x[1:]:  # band by band: no [c, h, w] temporary
-        nan |= np.isnan(band)
     return SceneInputs(x, nan, quality, geobox, time.perf_counter() - start)
 
 

@@ -17,6 +17,7 @@ import xarray as xr
 from odc.geo.geobox import GeoBox
 from shapely.geometry.base import BaseGeometry
 
+from darts_preprocess.bands import BANDS
 from darts_preprocess.s2_remote import LOCAL_LAYOUT_HINT
 
 PLANET, SENTINEL2 = "planet", "s2"
@@ -68,6 +69,8 @@ class Sensor:
     load: Callable[[Any], xr.Dataset]
     empty_hint: str = ""
     """Appended to the error when no scene is found: where scenes come from."""
+    bands: tuple[str, ...] = tuple(BANDS)
+    """Bands darts can engineer from this sensor's scenes (with the DEM and TCVIS caches)."""
 
 
 SENSORS: dict[str, Sensor] = {

@@ -1,0 +1,73 @@
+"""Probability map -> vector layers: one polygon per connected RTS region, and the valid-data extent.
+
+Regions are 4-connected groups of pixels with probability >= threshold (pixels sharing an edge),
+which is also how GDAL traces polygon outlines, so each region gives exactly one polygon (holes
+included). Areas are in m²: planar in a projected CRS, geodesic (WGS 84) in a geographic one.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+from affine import Affine
+from pyproj import CRS, Geod
+from rasterio.features import shapes
+from scipy import ndimage
+from shapely.geometry import shape
+from shapely.ops import unary_union
+
+POLYGON_COLUMNS: tuple[str, ...] = ("region_id", "area_m2", "mean_probability", "max_probability")
+
+
+def _areas_m2(geoms: list, crs: CRS) -> np.ndarray:
+    if not crs.is_geographic:
+        factor = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
+        return np.array([g.area for g in geoms], dtype=np.float64) * factor**2
+    geod = Geod(ellps="WGS84")
+    return np.array([abs(geod.geometry_area_perimeter(g)[0]) for g in geoms], dtype=np.float64)
+
+
+def probability_polygons(
+    probabilities: np.ndarray,
+    transform: Affine,
+    crs: CRS | str,
+    threshold: float = 0.5,
+    min_area_m2: float = 0.0,
+) -> gpd.GeoDataFrame:
+    """One polygon per connected region of ``probabilities >= threshold`` (NaN = no data, never RTS).
+
+    Columns: ``region_id`` (1..n, row-major order of the regions' first pixel), ``area_m2``,
+    ``mean_probability`` and ``max_probability`` (over the region's pixels); geometry in ``crs``.
+    Regions smaller than ``min_area_m2`` are dropped (the ids of the others stay).
+    """
+    crs = CRS.from_user_input(crs)
+    rts = np.nan_to_num(probabilities, nan=0.0) >= threshold
+    regions, n = ndimage.label(rts)
+    if n == 0:
+        return gpd.GeoDataFrame({c: [] for c in POLYGON_COLUMNS}, geometry=[], crs=crs)
+    traced = shapes(regions.astype(np.int32), mask=rts, transform=transform, connectivity=4)
+    by_id = {int(value): shape(geom) for geom, value in traced}
+    ids = np.arange(1, n + 1)
+    geoms = [by_id[int(i)] for i in ids]
+    values = np.nan_to_num(probabilities, nan=0.0)
+    frame = gpd.GeoDataFrame(
+        {
+            "region_id": ids.astype(np.int64),
+            "area_m2": _areas_m2(geoms, crs),
+            "mean_probability": np.asarray(ndimage.mean(values, regions, ids), dtype=np.float64),
+            "max_probability": np.asarray(ndimage.maximum(values, regions, ids), dtype=np.float64),
+        },
+        geometry=geoms,
+        crs=crs,
+    )
+    return frame[frame["area_m2"] >= min_area_m2].reset_index(drop=True)
+
+
+def valid_extent(valid: np.ndarray, transform: Affine, crs: CRS | str, scene_id: str) -> gpd.GeoDataFrame:
+    """The valid-data footprint as one (multi)polygon row: ``scene_id``, ``area_m2``, geometry."""
+    crs = CRS.from_user_input(crs)
+    mask = np.asarray(valid, dtype=bool)
+    parts = [shape(g) for g, _ in shapes(mask.astype(np.uint8), mask=mask, transform=transform)]
+    geom = unary_union(parts) if parts else None
+    area = float(_areas_m2([geom], crs)[0]) if geom is not None else 0.0
+    return gpd.GeoDataFrame({"scene_id": [scene_id], "area_m2": [area]}, geometry=[geom], crs=crs)

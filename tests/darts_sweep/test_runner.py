@@ -88,7 +88,9 @@ def test_trials_record_runs_scores_and_fixed_params(train_data_dir, sweep_file, 
                 == tmp_path / "artifacts" / outcome.sweep_id / f"trial-{trial.number:04d}"
             )
         assert sorted(trial.intermediate_values) == [0, 1]
-    assert outcome.best_params["gamma"] == 0.97 and "learning_rate" in outcome.best_params
+    # a `value:` parameter is a trial attribute, never among the searched parameters
+    assert "gamma" not in outcome.best_params and "learning_rate" in outcome.best_params
+    assert outcome.fixed_params == {"gamma": 0.97}
     assert len(trainings(config.artifact_dir, outcome.sweep_id)) == 8
 
 

@@ -141,7 +141,9 @@ def _check_existing_set(config: Config) -> None:
     try:
         recorded = tomllib.loads(config_file.read_text()).get("darts", {})
     except tomllib.TOMLDecodeError as err:
-        raise DartsInputError(f"{config_file} is not valid TOML ({err}); pass overwrite to rebuild") from err
+        raise DartsInputError(
+            f"{config_file} is not valid TOML ({err}); pass --overwrite to rebuild"
+        ) from err
     current = {k: v for k, v in option_record(config).items() if k not in RUNTIME_OPTIONS}
     fields = set(type(config).model_fields) - RUNTIME_OPTIONS
     diffs = [f"{k}: {recorded.get(k)!r} -> {v!r}" for k, v in current.items() if recorded.get(k) != v]
@@ -150,7 +152,8 @@ def _check_existing_set(config: Config) -> None:
         raise DartsInputError(
             f"train-data-dir {root} already holds a training set built with other settings ("
             + "; ".join(diffs)
-            + "); pass overwrite to rebuild it, or choose another train-data-dir"
+            + "); pass --overwrite (overwrite = true in the config file) to rebuild it, "
+            "or choose another train-data-dir"
         )
 
 

@@ -86,7 +86,9 @@ class SweepOutcome(BaseModel):
     best_value: float | None = None
     """Its score (mean objective over its runs)."""
     best_params: dict[str, Any] = Field(default_factory=dict)
-    """Its parameters (searched and fixed)."""
+    """Its searched parameters (the values Optuna sampled)."""
+    fixed_params: dict[str, Any] = Field(default_factory=dict)
+    """The fixed parameters of the sweep file (``value:``), the same in every trial."""
     interrupted: bool = False
     """True when SIGINT stopped the runner (the current trial is marked failed)."""
 

@@ -219,6 +219,7 @@ def _outcome(
         n_pruned=sum(t.state == TrialState.PRUNED for t in trials),
         best_trial=best.number if best else None,
         best_value=best.value if best else None,
-        best_params={**best.user_attrs.get("fixed_params", {}), **best.params} if best else {},
+        best_params=dict(best.params) if best else {},
+        fixed_params=dict(best.user_attrs.get("fixed_params", {})) if best else {},
         interrupted=interrupted,
     )

@@ -20,7 +20,7 @@ def run_sweep(train_data_dir: Path, sweep_file: Path, tmp_path: Path, n_trials: 
         n_trials=n_trials,
         n_folds=2,
         n_randoms=1,
-        device="cpu",
+        sweep_device="cpu",
         train_fn=FAKE_TRAIN_FN,
         train_options={"max_epochs": 0 + 1},
         **kw,

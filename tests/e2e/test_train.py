@@ -89,7 +89,7 @@ def test_train_test_convert_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     run_dir = art / "e2e" / "e2erun01"
     best = json.loads((run_dir / "run.json").read_text())["best_checkpoint"]
 
-    assert darts("test-smp", *common, *run, "--device", "cpu", "--batch-size", "2", log_dir=logs) == 0
+    assert darts("test-smp", *common, *run, "--test-device", "cpu", "--batch-size", "2", log_dir=logs) == 0
     summary = json.loads((run_dir / "eval" / "metrics.json").read_text())
     assert summary["checkpoint"] == best and set(summary["metrics"]) == {"val-test", "test"}
 

@@ -55,7 +55,7 @@ logger = logging.getLogger(__name__)
 Config = PlanetPreprocessConfig | S2PreprocessConfig
 RUNTIME_OPTIONS = frozenset(
     {
-        "device",
+        "preprocess_device",
         "dask_worker",
         "dask_threads",
         "dask_scheduler",
@@ -278,8 +278,11 @@ def run_preprocessing(
     _check_aux(config)
     if config.labels_dir is not None and not Path(config.labels_dir).is_dir():
         raise DartsFileNotFoundError(f"labels-dir {config.labels_dir} does not exist or is not a folder")
-    if config.device not in ("cpu", "auto"):
-        logger.info("band engineering runs on the CPU (numpy/scipy); device %r is not used", config.device)
+    if config.preprocess_device not in ("cpu", "auto"):
+        logger.info(
+            "band engineering runs on the CPU (numpy/scipy); preprocess-device %r is not used",
+            config.preprocess_device,
+        )
     test_regions = _load_test_regions(config)
     _check_existing_set(config)
     if fill is not None:

@@ -257,7 +257,7 @@ def test_smp(config: TestConfig) -> TestResult:
 
     checkpoint, run_dir = _locate(config)
     out_dir = Path(config.output_dir) if config.output_dir is not None else run_dir / EVAL_DIR
-    device = torch_device(config.device)
+    device = torch_device(config.test_device)
     task = load_task(checkpoint, map_location=device)
     bands = list(task.hparams.bands)
     training_set = TrainingSet(config.train_data_dir)

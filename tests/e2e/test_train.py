@@ -87,7 +87,9 @@ def test_train_test_convert_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     )
     assert code == 0
     run_dir = art / "e2e" / "e2erun01"
-    best = json.loads((run_dir / "run.json").read_text())["best_checkpoint"]
+    recorded = json.loads((run_dir / "run.json").read_text())["best_checkpoint"]
+    assert recorded.startswith("checkpoints/best-epoch")  # relative to the run folder
+    best = str(run_dir / recorded)
 
     assert darts("test-smp", *common, *run, "--test-device", "cpu", "--batch-size", "2", log_dir=logs) == 0
     summary = json.loads((run_dir / "eval" / "metrics.json").read_text())

@@ -196,6 +196,9 @@ def build_config(model_cls: type[M], cli_values: Mapping[str, Any], ctx: RunCont
             if key in config.entries:
                 file_values[name] = config.entries[key].value
     warn_deprecated_keys(model_cls, config, ctx.command)
+    if config.path is not None and normalize_key("layout_version") in config.entries:
+        # a training set's own config.toml records paths relative to its folder
+        file_values = resolve_relative_paths(model_cls, _as_paths(model_cls, file_values), config.path.parent)
     sources = _Provenance(model_cls, cli_values, config)
     # a value from a higher source replaces the lower ones whole (tables are not merged)
     file_values = {k: v for k, v in file_values.items() if k not in cli_values and not sources.from_env(k)}
@@ -248,6 +251,19 @@ def warn_deprecated_keys(model_cls: type[BaseModel], config: ConfigFile, command
             new,
         )
     return used
+
+
+def _as_paths(model_cls: type[BaseModel], values: dict[str, Any]) -> dict[str, Any]:
+    """Strings (and lists of strings) of path-typed fields as `Path` values."""
+    out = dict(values)
+    for name, value in values.items():
+        if not _mentions_path(model_cls.model_fields[name].annotation):
+            continue
+        if isinstance(value, str):
+            out[name] = Path(value)
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            out[name] = [Path(v) for v in value]
+    return out
 
 
 def resolve_relative_paths(model_cls: type[BaseModel], values: dict[str, Any], cwd: Path) -> dict[str, Any]:

@@ -26,6 +26,7 @@ with the same arguments, finds no complete set and resumes from the cache like a
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import time
 import tomllib
@@ -38,6 +39,7 @@ from typing import Any
 from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
 from darts_preprocess.errors import DartsFileNotFoundError, DartsInputError
 from darts_preprocess.labels import LabelFile, LabelMatching, load_label_collection, match_scenes
+from darts_preprocess.recorded_paths import resolve_recorded
 from darts_preprocess.report import (
     PreprocessResult,
     option_record,
@@ -146,7 +148,18 @@ def _check_existing_set(config: Config) -> None:
         ) from err
     current = {k: v for k, v in option_record(config).items() if k not in RUNTIME_OPTIONS}
     fields = set(type(config).model_fields) - RUNTIME_OPTIONS
-    diffs = [f"{k}: {recorded.get(k)!r} -> {v!r}" for k, v in current.items() if recorded.get(k) != v]
+    paths = {k for k in current if isinstance(getattr(config, k), Path)}
+
+    def same(key: str, old: Any, new: Any) -> bool:
+        if key in paths and isinstance(old, str):  # relative to the set, or absolute in older sets
+            return os.path.abspath(resolve_recorded(old, root)) == os.path.abspath(
+                resolve_recorded(new, root)
+            )
+        return old == new
+
+    diffs = [
+        f"{k}: {recorded.get(k)!r} -> {v!r}" for k, v in current.items() if not same(k, recorded.get(k), v)
+    ]
     diffs += [f"{k}: {recorded[k]!r} -> unset" for k in recorded if k in fields and k not in current]
     if diffs:
         raise DartsInputError(

@@ -15,6 +15,7 @@ import torch
 from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint, RichProgressBar
 
 from darts_models.metric_keys import VAL_MONITOR_KEY
+from darts_preprocess.recorded_paths import record_path
 from darts_train.callbacks import FinalValidation, ValidationPlots
 from darts_train.config import TrainConfig
 from darts_train.data import FOLDS_FILE, build_datamodule, plot_indices, write_fold_assignment
@@ -57,8 +58,9 @@ class TrainResult:
     """Trained on all of cross-val without validation: no early stopping, best = last checkpoint."""
 
     def to_json(self) -> dict[str, Any]:
+        """Plain values for ``run.json``: paths below the run folder relative to it (``run_dir`` is ".")."""
         data = asdict(self)
-        return {k: str(v) if isinstance(v, Path) else v for k, v in data.items()}
+        return {k: record_path(v, self.run_dir) if isinstance(v, Path) else v for k, v in data.items()}
 
 
 @dataclass(frozen=True)

@@ -37,11 +37,13 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
-    for page in ("reference/config-keys", "reference/cli", "formats/bands", "quickstart"):
+    for page in ("reference/config-keys", "reference/cli", "formats/bands", "quickstart", "architecture"):
         assert (site / page / "index.html").is_file(), f"{page} was not built"
     bands_html = (site / "formats" / "bands" / "index.html").read_text()
     assert "darts:bands-table" not in bands_html, "the bands-table marker was not replaced"
     _check_api_reference(site)
+    tour = (site / "notebooks" / "tour" / "index.html").read_text()
+    assert "generate_planet_collection" in tour, "the tour notebook was not rendered"
 
 
 API_PACKAGES = ("darts_preprocess", "darts_dataset", "darts_models", "darts_train", "darts_sweep")

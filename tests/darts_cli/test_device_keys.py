@@ -77,3 +77,14 @@ def test_python_callers_get_a_deprecation_warning(tmp_path: Path) -> None:
     with pytest.warns(DeprecationWarning, match="'device' is deprecated; it now sets 'sweep_device'"):
         config = SweepConfig(train_data_dir=tmp_path, sweep_config=tmp_path / "s.yaml", device="cpu")
     assert config.sweep_device == "cpu"
+
+
+def test_the_former_option_stays_an_alias_on_the_command_line() -> None:
+    import typing
+
+    from darts_cli.options import _parameters
+
+    params, _ = _parameters(SweepCommandConfig)
+    (param,) = [p for p in params if p.name == "sweep_device"]
+    meta = typing.get_args(param.annotation)[1]
+    assert tuple(meta.name) == ("--sweep-device", "--device")

@@ -46,7 +46,14 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
     assert "generate_planet_collection" in tour, "the tour notebook was not rendered"
 
 
-API_PACKAGES = ("darts_preprocess", "darts_dataset", "darts_models", "darts_train", "darts_sweep")
+API_PACKAGES = (
+    "darts_preprocess",
+    "darts_dataset",
+    "darts_models",
+    "darts_train",
+    "darts_sweep",
+    "darts_cli",
+)
 
 
 def _check_api_reference(site: Path) -> None:

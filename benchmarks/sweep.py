@@ -62,7 +62,7 @@ def sweep_config(root: Path, sweep_db: str | None, **kw: Any) -> Any:
         artifact_dir=root / "art",
         sweep_db=sweep_db,
         train_fn="sweep:instant_train",
-        **{"device": "cpu", **kw},
+        **{"sweep_device": "cpu", **kw},
     )
 
 
@@ -110,12 +110,12 @@ def throughput(
         n_trials=1,
         n_folds=2,
         n_randoms=1,
-        device=None,
+        sweep_device=None,
         train_options={"max_epochs": epochs},
     )
     created = optuna_sweep_smp(create)
     config = create.model_copy(
-        update={"sweep_id": created.sweep_id, "device": "cpu", "n_trials": trials_per_runner}
+        update={"sweep_id": created.sweep_id, "sweep_device": "cpu", "n_trials": trials_per_runner}
     )
     path = root / f"{sweep_id}.json"
     path.write_text(config.model_dump_json())

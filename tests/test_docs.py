@@ -37,10 +37,47 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
-    for page in ("reference/config-keys", "reference/cli", "formats/bands", "quickstart"):
+    for page in ("reference/config-keys", "reference/cli", "formats/bands", "quickstart", "architecture"):
         assert (site / page / "index.html").is_file(), f"{page} was not built"
     bands_html = (site / "formats" / "bands" / "index.html").read_text()
     assert "darts:bands-table" not in bands_html, "the bands-table marker was not replaced"
+    _check_api_reference(site)
+    tour = (site / "notebooks" / "tour" / "index.html").read_text()
+    assert "generate_planet_collection" in tour, "the tour notebook was not rendered"
+
+
+API_PACKAGES = (
+    "darts_preprocess",
+    "darts_dataset",
+    "darts_models",
+    "darts_train",
+    "darts_sweep",
+    "darts_cli",
+)
+
+
+def _check_api_reference(site: Path) -> None:
+    """Every name a package exports (its __all__) has an entry on the package's API page."""
+    import importlib
+    import re
+
+    for package in API_PACKAGES:
+        html = (site / "api" / package / "index.html").read_text()
+        anchors = set(re.findall(r'id="([\w.]+)"', html))
+        module = importlib.import_module(package)
+        missing = [name for name in module.__all__ if f"{package}.{name}" not in anchors]
+        assert not missing, f"{package}: exported names without an API entry: {missing}"
+        assert ":func:`" not in html and ":class:`" not in html, f"{package}: a Sphinx role was not rendered"
+
+
+def test_sphinx_roles_render_as_code() -> None:
+    path = REPO_ROOT / "docs" / "hooks" / "griffe_roles.py"
+    spec = importlib.util.spec_from_file_location("darts_docs_griffe_roles_test", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = "See :func:`darts_train.train_smp` and :class:`~darts_models.LoadedModel`, or ``x``."
+    assert module.strip_roles(text) == "See `darts_train.train_smp` and `darts_models.LoadedModel`, or ``x``."
 
 
 def _env() -> dict[str, str]:

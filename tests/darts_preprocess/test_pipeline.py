@@ -258,7 +258,7 @@ def test_changed_settings_need_overwrite(
 ) -> None:
     out = tmp_path / "train"
     preprocess_planet_train_data(make_config(collection, out, bands=("red", "nir")), progress=False)
-    with pytest.raises(DartsInputError, match=r"other settings \(patch_size: 32 -> 48\).*overwrite"):
+    with pytest.raises(DartsInputError, match=r"other settings \(patch_size: 32 -> 48\).*pass --overwrite"):
         preprocess_planet_train_data(
             make_config(collection, out, bands=("red", "nir"), patch_size=48), progress=False
         )

@@ -29,7 +29,7 @@ def config_for(train_data_dir: Path, sweep_file: Path, tmp_path: Path, **kw: obj
         n_trials=2,
         n_folds=2,
         n_randoms=1,
-        device="cpu",
+        sweep_device="cpu",
         train_fn=FAKE_TRAIN_FN,
         train_options={"max_epochs": 1},
         heartbeat_interval_s=1,
@@ -77,7 +77,7 @@ def test_two_runners_on_one_study(backend, request, train_data_dir, sweep_file, 
     if backend == "postgres":  # with a password (trust auth accepts any): it must never show
         sweep_db = request.getfixturevalue("postgres_url").replace("postgres@", "postgres:s3cret-pw@", 1)
     created = optuna_sweep_smp(
-        config_for(train_data_dir, sweep_file, tmp_path, sweep_db=sweep_db, device=None)
+        config_for(train_data_dir, sweep_file, tmp_path, sweep_db=sweep_db, sweep_device=None)
     )
     assert "s3cret-pw" not in created.storage + created.runner_command
     if backend == "postgres":

@@ -38,7 +38,7 @@ def test_sweep_of_real_tiny_trainings(tiny_train_data: Path, tmp_path: Path) -> 
         n_trials=1,
         n_folds=2,
         n_randoms=1,
-        device="cpu",
+        sweep_device="cpu",
         sweep_id="real",
         train_options={
             "model_arch": "Unet",

@@ -20,7 +20,7 @@ def run_sweep(train_data_dir: Path, sweep_file: Path, tmp_path: Path, n_trials: 
         n_trials=n_trials,
         n_folds=2,
         n_randoms=1,
-        device="cpu",
+        sweep_device="cpu",
         train_fn=FAKE_TRAIN_FN,
         train_options={"max_epochs": 0 + 1},
         **kw,
@@ -42,7 +42,8 @@ def test_report_with_several_trials(train_data_dir, tmp_path) -> None:
     assert sum(report.state_counts.values()) == 4
     complete = [row for row in report.trials if row.state == "COMPLETE"]
     assert report.best is not None and report.best.mean == max(row.mean for row in complete)
-    assert report.best.params["gamma"] == 0.95 and len(report.best_run_ids) == 2
+    assert report.best.fixed_params == {"gamma": 0.95} and len(report.best_run_ids) == 2
+    assert all("gamma" not in row.params for row in report.trials)  # fixed, not searched
     failed = [row for row in report.trials if row.state == "FAIL"]
     assert all("simulated" in row.fail_reason for row in failed)
     assert all(row.params["model_encoder"] == "fail" for row in failed)
@@ -55,9 +56,11 @@ def test_report_with_several_trials(train_data_dir, tmp_path) -> None:
     for name in report.plots:
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads((out / "report.json").read_text())["sweep_id"] == sweep_id
-    assert len((out / "trials.csv").read_text().splitlines()) == 5
+    csv_lines = (out / "trials.csv").read_text().splitlines()
+    assert len(csv_lines) == 5 and "fixed:gamma" in csv_lines[0].split(",")
     text = render_report(report)
     assert f"best: trial {report.best.number}" in text and "±" in text
+    assert "fixed (not searched): gamma=0.95" in text
     assert json.loads(render_report(report, "json"))["best"]["number"] == report.best.number
 
 

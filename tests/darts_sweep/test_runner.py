@@ -27,7 +27,7 @@ def make_config(train_data_dir: Path, sweep_file: Path, tmp_path: Path, **kw: ob
         n_trials=2,
         n_folds=2,
         n_randoms=2,
-        device="cpu",
+        sweep_device="cpu",
         train_fn=FAKE_TRAIN_FN,
         train_options=options,
     )
@@ -51,11 +51,11 @@ def test_seeds() -> None:
 
 def test_sweep_id_without_device_is_an_error(train_data_dir, sweep_file, tmp_path) -> None:
     with pytest.raises(SweepConfigError, match="without a device"):
-        optuna_sweep_smp(make_config(train_data_dir, sweep_file, tmp_path, sweep_id="s1", device=None))
+        optuna_sweep_smp(make_config(train_data_dir, sweep_file, tmp_path, sweep_id="s1", sweep_device=None))
 
 
 def test_neither_creates_the_sweep_and_runs_nothing(train_data_dir, sweep_file, tmp_path) -> None:
-    outcome = optuna_sweep_smp(make_config(train_data_dir, sweep_file, tmp_path, device=None))
+    outcome = optuna_sweep_smp(make_config(train_data_dir, sweep_file, tmp_path, sweep_device=None))
     assert outcome.created and outcome.trials_run == []
     assert f"--sweep-id {outcome.sweep_id}" in outcome.runner_command
     assert "--max-epochs 1 " in outcome.runner_command  # every runner trains alike
@@ -88,7 +88,9 @@ def test_trials_record_runs_scores_and_fixed_params(train_data_dir, sweep_file, 
                 == tmp_path / "artifacts" / outcome.sweep_id / f"trial-{trial.number:04d}"
             )
         assert sorted(trial.intermediate_values) == [0, 1]
-    assert outcome.best_params["gamma"] == 0.97 and "learning_rate" in outcome.best_params
+    # a `value:` parameter is a trial attribute, never among the searched parameters
+    assert "gamma" not in outcome.best_params and "learning_rate" in outcome.best_params
+    assert outcome.fixed_params == {"gamma": 0.97}
     assert len(trainings(config.artifact_dir, outcome.sweep_id)) == 8
 
 
@@ -142,7 +144,7 @@ def test_invalid_training_values_are_rejected_before_any_trial(train_data_dir, t
 
 
 def test_resume_with_other_metric_or_folds_is_rejected(train_data_dir, sweep_file, tmp_path) -> None:
-    first = optuna_sweep_smp(make_config(train_data_dir, sweep_file, tmp_path, device=None))
+    first = optuna_sweep_smp(make_config(train_data_dir, sweep_file, tmp_path, sweep_device=None))
     with pytest.raises(SweepConfigError, match="n_folds"):
         optuna_sweep_smp(
             make_config(train_data_dir, sweep_file, tmp_path, sweep_id=first.sweep_id, n_folds=3)
@@ -210,12 +212,12 @@ def test_command_config_splits_sweep_and_training_options(tmp_path) -> None:
         batch_size=6,
         augment=True,
         early_stopping_patience=0,
-        device=0,
+        sweep_device=0,
         n_folds=3,
     )
     config = command.to_sweep_config()
     assert config.train_options == {"batch_size": 6, "augment": True, "early_stopping_patience": 0}
-    assert (config.device, config.n_folds, config.n_randoms) == (0, 3, 3)
+    assert (config.sweep_device, config.n_folds, config.n_randoms) == (0, 3, 3)
     assert (
         "fold" not in SweepCommandConfig.model_fields and "random_seed" not in SweepCommandConfig.model_fields
     )

@@ -55,7 +55,7 @@ def test_refuses_to_overwrite_unless_asked(converted: Path, trained_run: Any) ->
         checkpoint_name="rts",
     )
     before = converted.read_bytes()
-    with pytest.raises(RunExistsError, match="already exists"):
+    with pytest.raises(RunExistsError, match=r"already exists.*pass --overwrite"):
         convert_lightning_checkpoint(config)
     assert converted.read_bytes() == before
     again = convert_lightning_checkpoint(config.model_copy(update={"overwrite": True}))

@@ -34,7 +34,7 @@ def evaluation(trained_run: Any, tiny_train_data: Path) -> tuple[Any, dict[str, 
             run_name=trained_run.run_name,
             run_id=trained_run.run_id,
             artifact_dir=trained_run.run_dir.parent.parent,
-            device="cpu",
+            test_device="cpu",
             batch_size=3,
         )
     )
@@ -86,7 +86,7 @@ def test_output_dir_and_explicit_checkpoint(trained_run: Any, tiny_train_data: P
             train_data_dir=tiny_train_data,
             model_ckp=trained_run.last_checkpoint,
             output_dir=tmp_path / "out",
-            device="cpu",
+            test_device="cpu",
             n_sample_plots=0,
             wandb_project="darts-tests",
         )

@@ -39,7 +39,7 @@ def test_reference_set_trains_and_tests(tmp_path: Path, caplog: pytest.LogCaptur
             run_name=result.run_name,
             run_id=result.run_id,
             artifact_dir=tmp_path / "artifacts",
-            device="cpu",
+            test_device="cpu",
             n_sample_plots=1,
         )
     )

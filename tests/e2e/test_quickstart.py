@@ -69,7 +69,7 @@ def test_config_file_rebuilds_each_steps_config(quickstart: tuple[Path, str, dic
     from darts_dataset.config import ValidateConfig
     from darts_preprocess.config import PlanetPreprocessConfig
     from darts_sweep.config import SweepCommandConfig, SweepReportConfig
-    from darts_train.config import TrainConfig
+    from darts_train.config import TestConfig, TrainConfig
 
     workdir, _, _ = quickstart
     table = tomllib.loads((workdir / "config.toml").read_text())["darts"]
@@ -90,7 +90,8 @@ def test_config_file_rebuilds_each_steps_config(quickstart: tuple[Path, str, dic
     assert train.artifact_dir == workdir / "artifacts"
     assert build(ValidateConfig).train_data_dir == workdir / "training-set"
     sweep = build(SweepCommandConfig, max_epochs=1).to_sweep_config()
-    assert sweep.sweep_id == "quickstart-sweep" and sweep.device == "cpu"
+    assert sweep.sweep_id == "quickstart-sweep" and sweep.sweep_device == "cpu"
+    assert build(TestConfig, model_ckp=workdir / "m.ckpt").test_device == "cpu"
     assert sweep.train_options["max_epochs"] == 1
     assert build(SweepReportConfig).sweep_id == "quickstart-sweep"
 

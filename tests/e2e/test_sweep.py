@@ -68,7 +68,9 @@ def test_create_sweep_then_report(
     sweep_id = re.search(r"sweep id: (\S+) \(created", out).group(1)
     assert (tmp_path / "art" / sweep_id / "sweep.db").is_file()
     # the printed command of another runner parses and repeats the training options
-    command = re.search(r"start another runner with: (darts .*) --device <DEVICE>", captured.err).group(1)
+    command = re.search(r"start another runner with: (darts .*) --sweep-device <DEVICE>", captured.err).group(
+        1
+    )
     tokens = shlex.split(command)
     assert tokens[tokens.index("--max-epochs") + 1] == "2" and "--no-augment" in tokens
     assert tokens[tokens.index("--bands") + 1 : tokens.index("--bands") + 3] == ["blue", "red"]
@@ -111,7 +113,7 @@ def test_bad_sweep_file_is_rejected_before_any_trial(
         "bad.yaml",
         "--artifact-dir",
         "art",
-        "--device",
+        "--sweep-device",
         "cpu",
     )
     captured = capsys.readouterr()

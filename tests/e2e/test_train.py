@@ -89,11 +89,13 @@ def test_train_test_convert_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     )
     assert code == 0
     run_dir = art / "e2e" / "e2erun01"
-    best = json.loads((run_dir / "run.json").read_text())["best_checkpoint"]
+    recorded = json.loads((run_dir / "run.json").read_text())["best_checkpoint"]
+    assert recorded.startswith("checkpoints/best-epoch")  # relative to the run folder
+    best = str(run_dir / recorded)
     options = json.loads((run_dir / "hparams.json").read_text())["run"]["config"]
     assert options["checkpoint_every_n_minutes"] == 60
 
-    assert darts("test-smp", *common, *run, "--device", "cpu", "--batch-size", "2", log_dir=logs) == 0
+    assert darts("test-smp", *common, *run, "--test-device", "cpu", "--batch-size", "2", log_dir=logs) == 0
     summary = json.loads((run_dir / "eval" / "metrics.json").read_text())
     assert summary["checkpoint"] == best and set(summary["metrics"]) == {"val-test", "test"}
 

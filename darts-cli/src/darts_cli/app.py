@@ -56,14 +56,11 @@ def build_app(commands: Sequence[CommandInfo] = COMMANDS) -> App:
     ) -> int:
         """Run a darts command.
 
-        Parameters
-        ----------
-        config_file
-            TOML file whose [darts] table sets options (default: ./config.toml if it exists).
-        log_dir
-            Folder for the log file of each command run (with the traceback of any error).
-        verbose
-            Show debug messages.
+        Args:
+            config_file: TOML file whose [darts] table sets options (default: ./config.toml if it
+                exists).
+            log_dir: Folder for the log file of each command run (with the traceback of any error).
+            verbose: Show debug messages.
         """
         try:
             command, bound, ignored = app.parse_args(tokens, exit_on_error=False, print_error=False)

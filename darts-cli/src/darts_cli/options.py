@@ -22,6 +22,7 @@ from pydantic_core import PydanticUndefined
 from darts_cli.configfile import flat_args, is_table_type
 from darts_cli.errors import ConfigError
 from darts_cli.settings import RunContext, build_config
+from darts_preprocess.renamed_keys import deprecated_keys
 
 CommandFunc = Callable[..., int]
 
@@ -48,14 +49,21 @@ def _help(info: Any) -> str:
 def _parameters(model: type[BaseModel]) -> tuple[list[inspect.Parameter], set[str]]:
     params = []
     json_fields = set()
+    renamed: dict[str, list[str]] = {}
+    for old, new in deprecated_keys(model).items():
+        renamed.setdefault(new, []).append(old)  # the former option keeps working on the command line
     for name, info in model.model_fields.items():
         option_type, is_json = _option_type(info.annotation)
         if is_json:
             json_fields.add(name)
         is_list = any(typing.get_origin(a) in (list, tuple, set) for a in flat_args(info.annotation))
-        meta = Parameter(help=_help(info) + (" (JSON)" if is_json else ""), show_default=False)
+        names = [
+            f"--{name.replace('_', '-')}",
+            *(f"--{old.replace('_', '-')}" for old in renamed.get(name, ())),
+        ]
+        meta = Parameter(name=names, help=_help(info) + (" (JSON)" if is_json else ""), show_default=False)
         if is_list:
-            meta = Parameter(help=_help(info), show_default=False, consume_multiple=True)
+            meta = Parameter(name=names, help=_help(info), show_default=False, consume_multiple=True)
             if is_json:  # e.g. devices: `--devices 0 1` or `--devices '[0, 1]'` or `--devices cpu`
                 option_type = list[str] | None
         params.append(

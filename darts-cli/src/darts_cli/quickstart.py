@@ -116,7 +116,7 @@ def quickstart_settings(size: QuickstartSize) -> dict[str, Any]:
             "precision": "32",
             "run-name": "quickstart-unet",
         },
-        "devices": {"device": "cpu"},
+        "devices": {"preprocess-device": "cpu", "test-device": "cpu", "sweep-device": "cpu"},
         "convert": {"checkpoint-name": "quickstart-unet"},
         "segment": {"offline": True},
         "sweep": {"sweep-id": "quickstart-sweep", "n-trials": size.sweep_trials, "n-randoms": 1},

@@ -51,6 +51,7 @@ from darts_cli.configfile import (
     normalize_key,
 )
 from darts_cli.errors import ConfigError
+from darts_preprocess.renamed_keys import deprecated_keys
 
 logger = logging.getLogger(__name__)
 
@@ -195,9 +196,14 @@ def build_config(model_cls: type[M], cli_values: Mapping[str, Any], ctx: RunCont
     config = ctx.config(model_cls)
     file_values: dict[str, Any] = {}
     for name, info in model_cls.model_fields.items():
-        for key in field_keys(name, info):
+        own = normalize_key(name)
+        for key in sorted(field_keys(name, info), key=lambda k: k == own):  # the field's own key wins
             if key in config.entries:
                 file_values[name] = config.entries[key].value
+    warn_deprecated_keys(model_cls, config, ctx.command)
+    if config.path is not None and normalize_key("layout_version") in config.entries:
+        # a training set's own config.toml records paths relative to its folder
+        file_values = resolve_relative_paths(model_cls, _as_paths(model_cls, file_values), config.path.parent)
     sources = _Provenance(model_cls, cli_values, config)
     # a value from a higher source replaces the lower ones whole (tables are not merged)
     file_values = {k: v for k, v in file_values.items() if k not in cli_values and not sources.from_env(k)}
@@ -225,6 +231,44 @@ def build_config(model_cls: type[M], cli_values: Mapping[str, Any], ctx: RunCont
         return model_cls.model_validate(values, by_name=True)
     except ValidationError as exc:
         raise ConfigError(sources.describe(exc)) from None
+
+
+def warn_deprecated_keys(model_cls: type[BaseModel], config: ConfigFile, command: str) -> list[str]:
+    """Warn when the file or a `DARTS_*` variable sets a field by its former key; returns those keys."""
+    used = []
+    for old, name in deprecated_keys(model_cls).items():
+        new = name.replace("_", "-")
+        env = env_var_name(normalize_key(old))
+        if normalize_key(old) in config.entries and normalize_key(name) not in config.entries:
+            where = config.entries[normalize_key(old)].where(config.path)
+        elif env in {k.upper() for k in os.environ} and env_var_name(name) not in os.environ:
+            where = f"environment variable {env}"
+        else:
+            continue
+        used.append(old)
+        logger.warning(
+            "%s: '%s' is deprecated; it sets '%s' of %s. Name it '%s' "
+            "(preprocess-device, test-device and sweep-device are separate keys)",
+            where,
+            old,
+            new,
+            command,
+            new,
+        )
+    return used
+
+
+def _as_paths(model_cls: type[BaseModel], values: dict[str, Any]) -> dict[str, Any]:
+    """Strings (and lists of strings) of path-typed fields as `Path` values."""
+    out = dict(values)
+    for name, value in values.items():
+        if not _mentions_path(model_cls.model_fields[name].annotation):
+            continue
+        if isinstance(value, str):
+            out[name] = Path(value)
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            out[name] = [Path(v) for v in value]
+    return out
 
 
 def resolve_relative_paths(model_cls: type[BaseModel], values: dict[str, Any], cwd: Path) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from darts_preprocess.bands import BANDS, check_bands
+from darts_preprocess.renamed_keys import renamed_field, warn_renamed_keys
 
 DEFAULT_BANDS: tuple[str, ...] = tuple(BANDS)
 DEFAULT_CACHE_DIRNAME = ".cache"
@@ -37,8 +38,9 @@ class _PreprocessConfig(BaseModel):
     removed after a successful run."""
     bands: tuple[str, ...] = DEFAULT_BANDS
     """Bands, in channel order (any subset of the band registry): `red nir` or `red,nir`."""
-    device: str = "cpu"
-    """Device for band engineering ('cpu', 'cuda', 'auto' or a GPU index); CPU is always supported."""
+    preprocess_device: str = renamed_field("preprocess_device", "device", "cpu")
+    """Device for band engineering ('cpu', 'cuda', 'auto' or a GPU index); band engineering runs on
+    the CPU today, so other values are accepted and logged. Formerly `device`."""
     dask_worker: int | None = Field(default=None, ge=1)
     """Number of local dask worker processes; default min(16, CPUs - 1), at least 1. 1 runs in-process."""
     dask_threads: int | None = Field(default=None, ge=1)
@@ -88,6 +90,12 @@ class _PreprocessConfig(BaseModel):
         # "red,nir" (one string, e.g. from DARTS_BANDS or `--bands red,nir`) and ["red", "nir"] alike
         parts = [part.strip() for v in value for part in str(v).split(",")]
         return check_bands([part for part in parts if part])
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_keys(cls, data: object) -> object:
+        warn_renamed_keys(cls, data)
+        return data
 
     @model_validator(mode="after")
     def _check_geometry(self) -> _PreprocessConfig:

@@ -27,6 +27,7 @@ with the same arguments, finds no complete set and resumes from the cache like a
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import time
 import tomllib
@@ -39,6 +40,7 @@ from typing import Any
 from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
 from darts_preprocess.errors import DartsFileNotFoundError, DartsInputError
 from darts_preprocess.labels import LabelFile, LabelMatching, load_label_collection, match_scenes
+from darts_preprocess.recorded_paths import resolve_recorded
 from darts_preprocess.report import (
     PreprocessResult,
     option_record,
@@ -56,7 +58,7 @@ logger = logging.getLogger(__name__)
 Config = PlanetPreprocessConfig | S2PreprocessConfig
 RUNTIME_OPTIONS = frozenset(
     {
-        "device",
+        "preprocess_device",
         "dask_worker",
         "dask_threads",
         "dask_scheduler",
@@ -148,16 +150,30 @@ def _check_existing_set(config: Config) -> dict[str, Any] | None:
     try:
         recorded = tomllib.loads(config_file.read_text()).get("darts", {})
     except tomllib.TOMLDecodeError as err:
-        raise DartsInputError(f"{config_file} is not valid TOML ({err}); pass overwrite to rebuild") from err
+        raise DartsInputError(
+            f"{config_file} is not valid TOML ({err}); pass --overwrite to rebuild"
+        ) from err
     current = {k: v for k, v in option_record(config).items() if k not in RUNTIME_OPTIONS}
     fields = set(type(config).model_fields) - RUNTIME_OPTIONS
-    diffs = [f"{k}: {recorded.get(k)!r} -> {v!r}" for k, v in current.items() if recorded.get(k) != v]
+    paths = {k for k in current if isinstance(getattr(config, k), Path)}
+
+    def same(key: str, old: Any, new: Any) -> bool:
+        if key in paths and isinstance(old, str):  # relative to the set, or absolute in older sets
+            return os.path.abspath(resolve_recorded(old, root)) == os.path.abspath(
+                resolve_recorded(new, root)
+            )
+        return old == new
+
+    diffs = [
+        f"{k}: {recorded.get(k)!r} -> {v!r}" for k, v in current.items() if not same(k, recorded.get(k), v)
+    ]
     diffs += [f"{k}: {recorded[k]!r} -> unset" for k in recorded if k in fields and k not in current]
     if diffs:
         raise DartsInputError(
             f"train-data-dir {root} already holds a training set built with other settings ("
             + "; ".join(diffs)
-            + "); pass overwrite to rebuild it, or choose another train-data-dir"
+            + "); pass --overwrite (overwrite = true in the config file) to rebuild it, "
+            "or choose another train-data-dir"
         )
     return recorded
 
@@ -300,8 +316,11 @@ def run_preprocessing(
     _check_aux(config)
     if config.labels_dir is not None and not Path(config.labels_dir).is_dir():
         raise DartsFileNotFoundError(f"labels-dir {config.labels_dir} does not exist or is not a folder")
-    if config.device not in ("cpu", "auto"):
-        logger.info("band engineering runs on the CPU (numpy/scipy); device %r is not used", config.device)
+    if config.preprocess_device not in ("cpu", "auto"):
+        logger.info(
+            "band engineering runs on the CPU (numpy/scipy); preprocess-device %r is not used",
+            config.preprocess_device,
+        )
     test_regions = _load_test_regions(config)
     complete = _check_existing_set(config)
     if complete is not None:

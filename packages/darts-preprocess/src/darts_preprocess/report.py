@@ -19,6 +19,7 @@ from darts_preprocess.bands import BANDS
 from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
 from darts_preprocess.labels import LabelFile
 from darts_preprocess.patching import FILTERS
+from darts_preprocess.recorded_paths import record_path
 from darts_preprocess.scene_job import SceneOutcome
 from darts_preprocess.trainset_layout import LABELS_FILE, LAYOUT_VERSION, SPLITS
 
@@ -74,13 +75,17 @@ def software_versions() -> dict[str, str]:
 
 
 def option_record(config: PlanetPreprocessConfig | S2PreprocessConfig) -> dict[str, Any]:
-    """Every option (except ``overwrite``) as TOML-friendly values (paths as strings, None dropped)."""
+    """Every option (except ``overwrite``) as TOML-friendly values (None dropped).
+
+    Paths are recorded as the training set's ``config.toml`` holds them: relative to
+    ``train_data_dir`` when they lie below it (``train_data_dir`` itself is ``"."``), else absolute.
+    """
     out: dict[str, Any] = {}
     for key, value in config.model_dump().items():
         if key in NOT_RECORDED or value is None:
             continue
         if isinstance(value, Path):
-            value = str(value)
+            value = record_path(value, config.train_data_dir)
         elif isinstance(value, tuple):
             value = list(value)
         out[key] = value
@@ -107,7 +112,12 @@ def training_set_settings(
             "layout_version": LAYOUT_VERSION,
             "versions": software_versions(),
             "label_files": [
-                {"path": str(f.path), "kind": f.kind, "sha256": f.sha256, "n_features": f.n_features}
+                {
+                    "path": record_path(f.path, config.train_data_dir),
+                    "kind": f.kind,
+                    "sha256": f.sha256,
+                    "n_features": f.n_features,
+                }
                 for f in label_files
             ],
             "skipped_scenes": [{"scene": s, "reason": r} for s, r in result.skipped],

@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from darts_preprocess.renamed_keys import renamed_field, warn_renamed_keys
+
 Tta = Literal["none", "flips"]
 Runtime = Literal["torch", "onnx"]
 
@@ -61,13 +63,16 @@ class _SegmentConfig(BaseModel):
     """Probability at or above which a pixel is RTS in binarized.tif and polygons.gpkg."""
     min_area_m2: float = Field(default=0.0, ge=0.0)
     """Drop polygons smaller than this area (m²)."""
-    device: str = "auto"
-    """'auto' (first GPU, else CPU), 'cpu', a GPU index or 'cuda:N'."""
+    segment_device: str = renamed_field("segment_device", "device", "auto")
+    """'auto' (first GPU, else CPU), 'cpu', a GPU index or 'cuda:N' (key segment-device; the option
+    --device works too)."""
     precision: str = "auto"
-    """'auto' (bf16 on GPUs that support it, else fp32), 'fp32' or 'bf16'. Training's values are
-    accepted too (a shared config file): '32' / '32-true' mean fp32, 'bf16-mixed' / 'bf16-true' bf16."""
+    """'auto' (bf16 on GPUs that support it and on CPUs with native bf16, else fp32), 'fp32' or
+    'bf16'. Training's values are accepted too (a shared config file): '32' / '32-true' mean fp32,
+    'bf16-mixed' / 'bf16-true' bf16."""
     tta: Tta = "none"
-    """Test-time augmentation: 'none' or 'flips' (mean over the 4 flips / transposes)."""
+    """Test-time augmentation: 'none' or 'flips' (mean over the identity and the flips along x, y
+    and both axes)."""
     runtime: Runtime = "torch"
     """'torch' or 'onnx' (exported ONNX files; needs the onnxruntime extra of darts-models)."""
     overwrite: bool = False
@@ -103,6 +108,12 @@ class _SegmentConfig(BaseModel):
                 f"precision must be 'auto', 'fp32' or 'bf16' (or '32', 'bf16-mixed'), got {value!r}"
             )
         return text
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_keys(cls, data: object) -> object:
+        warn_renamed_keys(cls, data)
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> _SegmentConfig:

@@ -20,7 +20,7 @@ _DISTRIBUTIONS = (
     "numpy",
 )
 _RUN_OPTIONS = (
-    "device",
+    "segment_device",
     "precision",
     "tta",
     "runtime",

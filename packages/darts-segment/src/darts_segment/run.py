@@ -133,7 +133,9 @@ def run_segmentation(
 ) -> SegmentResult:
     """The shared run; ``sensor`` supplies discovery and scene loading."""
     start = time.perf_counter()
-    choice = ModelChoice(config.model_file, config.runtime, config.device, config.precision, config.tta)
+    choice = ModelChoice(
+        config.model_file, config.runtime, config.segment_device, config.precision, config.tta
+    )
     # in-process runs keep this load; with dask workers it only checks the files (on the CPU)
     local = choice if config.in_process else ModelChoice(choice.files, choice.runtime, "cpu", "fp32", "none")
     check_files_for_sensor(choice, sensor.name)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+
+from darts_preprocess.renamed_keys import renamed_field, warn_renamed_keys
 
 DEFAULT_TRAIN_FN = "darts_sweep._train_entry:train_smp_from_options"
 
@@ -32,10 +34,17 @@ class SweepOptions(BaseModel):
     """Trainings per fold with different seeds (42, 21, 69, then fixed pseudo-random ones)."""
     artifact_dir: Path = Path("lightning_logs")
     """Runs are written to {artifact_dir}/{sweep_id}/{trial_name}/{run_name}-{run_id}."""
-    device: int | Literal["cpu", "auto"] | None = None
-    """GPU index, cpu or auto; none = create the sweep (or check it) and run nothing."""
+    sweep_device: int | Literal["cpu", "auto"] | None = renamed_field("sweep_device", "device", None)
+    """Device of this runner's trainings: GPU index, cpu or auto; none = create the sweep (or check
+    it) and run nothing. Formerly `device`."""
     prune: bool = False
     """Stop trials whose per-fold score falls below the median of earlier trials at that fold."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_keys(cls, data: object) -> object:
+        warn_renamed_keys(cls, data)
+        return data
 
 
 class SweepConfig(SweepOptions):
@@ -86,7 +95,9 @@ class SweepOutcome(BaseModel):
     best_value: float | None = None
     """Its score (mean objective over its runs)."""
     best_params: dict[str, Any] = Field(default_factory=dict)
-    """Its parameters (searched and fixed)."""
+    """Its searched parameters (the values Optuna sampled)."""
+    fixed_params: dict[str, Any] = Field(default_factory=dict)
+    """The fixed parameters of the sweep file (``value:``), the same in every trial."""
     interrupted: bool = False
     """True when SIGINT or SIGTERM stopped the runner (its current trial is failed and queued again)."""
     interrupt_signal: int | None = None

@@ -40,7 +40,9 @@ class TrialRow(BaseModel):
     n_runs: int
     """Finished runs recorded for the trial."""
     params: dict[str, Any]
-    """Searched and fixed parameters."""
+    """Searched parameters (the values Optuna sampled)."""
+    fixed_params: dict[str, Any] = Field(default_factory=dict)
+    """Fixed parameters (``value:`` in the sweep file): the same in every trial, never searched."""
     fail_reason: str | None = None
     """Why the trial failed or was pruned."""
 
@@ -127,6 +129,9 @@ def render_report(report: SweepReport, fmt: Literal["text", "json"] = "text") ->
     if report.best is not None:
         lines.append(f"best: trial {report.best.number} = {_pm(report.best)}")
         lines.extend(f"  {name}: {value}" for name, value in report.best.params.items())
+        if report.best.fixed_params:
+            fixed = ", ".join(f"{k}={_short(v)}" for k, v in report.best.fixed_params.items())
+            lines.append(f"  fixed (not searched): {fixed}")
     lines.append(f"{'trial':>5}  {'state':<8}  {'mean ± std':<19}  runs  params")
     for row in report.trials:
         params = ", ".join(f"{k}={_short(v)}" for k, v in row.params.items())
@@ -173,7 +178,8 @@ def _row(trial: optuna.trial.FrozenTrial) -> TrialRow:
         mean=mean,
         std=std,
         n_runs=len(runs),
-        params={**trial.user_attrs.get("fixed_params", {}), **trial.params},
+        params=dict(trial.params),
+        fixed_params=dict(trial.user_attrs.get("fixed_params", {})),
         fail_reason=trial.user_attrs.get("fail_reason"),
     )
 
@@ -238,9 +244,12 @@ def _csv(rows: list[TrialRow]) -> str:
     import io
 
     names = sorted({name for row in rows for name in row.params})
+    fixed = sorted({name for row in rows for name in row.fixed_params})
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["number", "state", "mean", "std", "n_runs", *names, "fail_reason"])
+    writer.writerow(
+        ["number", "state", "mean", "std", "n_runs", *names, *(f"fixed:{n}" for n in fixed), "fail_reason"]
+    )
     for row in rows:
         writer.writerow(
             [
@@ -250,6 +259,7 @@ def _csv(rows: list[TrialRow]) -> str:
                 row.std,
                 row.n_runs,
                 *(row.params.get(n) for n in names),
+                *(row.fixed_params.get(n) for n in fixed),
                 row.fail_reason or "",
             ]
         )

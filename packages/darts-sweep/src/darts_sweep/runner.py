@@ -41,10 +41,10 @@ def optuna_sweep_smp(config: SweepConfig) -> SweepOutcome:
     Everything that can be wrong with the sweep file or the training options is rejected here,
     before any trial starts.
     """
-    if config.sweep_id is not None and config.device is None:
+    if config.sweep_id is not None and config.sweep_device is None:
         raise SweepConfigError(
-            f"sweep-id {config.sweep_id} was given without a device: give --device (a GPU index, cpu or "
-            "auto) to run trials on it, or leave out --sweep-id to create a new sweep"
+            f"sweep-id {config.sweep_id} was given without a device: give --sweep-device (a GPU index, "
+            "cpu or auto) to run trials on it, or leave out --sweep-id to create a new sweep"
         )
     spec = parse_sweep_file(config.sweep_config)
     if config.train_fn == DEFAULT_TRAIN_FN:  # another training function may log other keys
@@ -68,7 +68,7 @@ def optuna_sweep_smp(config: SweepConfig) -> SweepOutcome:
     logger.info("start another runner with: %s", command)
     trials_run: list[int] = []
     interrupted_by = None
-    if config.device is not None:
+    if config.sweep_device is not None:
         objective = TrialObjective(config, spec, sweep_id)
         interrupted_by = _run_trials(study, objective, config.n_trials, trials_run)
     return _outcome(study, sweep_id, mask_url(url), created, command, trials_run, interrupted_by)
@@ -141,7 +141,7 @@ def validate_train_options(config: SweepConfig, spec: SweepSpec) -> None:
         from darts_train.config import TrainConfig
     except ImportError:  # pragma: no cover - darts_train is a dependency
         return
-    base = {**config.train_options, **spec.fixed, **device_options(config.device)}
+    base = {**config.train_options, **spec.fixed, **device_options(config.sweep_device)}
     base.update(train_data_dir=config.train_data_dir, n_folds=config.n_folds, fold=0)
     _try_config(TrainConfig, base, "the training options and fixed sweep values")
     for name, param in spec.search.items():
@@ -188,7 +188,7 @@ def runner_command(config: SweepConfig, sweep_id: str, url: str) -> str:
     ]
     for name, value in sorted(config.train_options.items()):
         parts.extend(_option_tokens(name, value))
-    return shlex.join(parts) + " --device <DEVICE>"
+    return shlex.join(parts) + " --sweep-device <DEVICE>"
 
 
 def _option_tokens(name: str, value: Any) -> list[str]:
@@ -229,7 +229,8 @@ def _outcome(
         n_pruned=sum(t.state == TrialState.PRUNED for t in trials),
         best_trial=best.number if best else None,
         best_value=best.value if best else None,
-        best_params={**best.user_attrs.get("fixed_params", {}), **best.params} if best else {},
+        best_params=dict(best.params) if best else {},
+        fixed_params=dict(best.user_attrs.get("fixed_params", {})) if best else {},
         interrupted=interrupted_by is not None,
         interrupt_signal=interrupted_by,
         failed_here=[t.number for t in trials if t.number in trials_run and t.state == TrialState.FAIL],

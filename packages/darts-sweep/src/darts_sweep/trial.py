@@ -231,7 +231,7 @@ class TrialObjective:
             **self.config.train_options,
             **self.spec.fixed,
             **params,
-            **device_options(self.config.device),
+            **device_options(self.config.sweep_device),
             "train_data_dir": Path(self.config.train_data_dir).resolve(),
             "artifact_dir": self.sweep_dir,
             "fold": fold,

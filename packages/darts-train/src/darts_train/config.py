@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from darts_preprocess.renamed_keys import renamed_field, warn_renamed_keys
+
 SafeName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=128)]
 """A run / trial name or id: it becomes a folder name, so no path separators or spaces."""
 
@@ -151,8 +153,9 @@ class TestConfig(_Frozen):
     """Where the training runs live."""
     num_workers: int = Field(default=0, ge=0)
     """DataLoader worker processes."""
-    device: int | str = "auto"
-    """A GPU index, cpu, auto, or a torch device string (cuda:1)."""
+    test_device: int | str = renamed_field("test_device", "device", "auto")
+    """Device of the evaluation: a GPU index, cpu, auto, or a torch device string (cuda:1).
+    Formerly `device`."""
     wandb_entity: str | None = None
     """Weights & Biases entity."""
     wandb_project: str | None = None
@@ -161,6 +164,12 @@ class TestConfig(_Frozen):
     """Evaluation folder; default = {run dir}/eval."""
     n_sample_plots: int = Field(default=8, ge=0)
     """Sample plots written per split."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_keys(cls, data: object) -> object:
+        warn_renamed_keys(cls, data)
+        return data
 
     @model_validator(mode="after")
     def _checkpoint_or_run(self) -> TestConfig:

@@ -83,7 +83,10 @@ def convert_lightning_checkpoint(config: ConvertConfig) -> Path:
     ckpt = _load(source)
     out = deployable_path(config)
     if out.exists() and not config.overwrite:
-        raise RunExistsError(f"{out} already exists; choose another checkpoint-name or pass overwrite")
+        raise RunExistsError(
+            f"{out} already exists; choose another --checkpoint-name or pass --overwrite "
+            "(overwrite = true in the config file)"
+        )
     hparams = ckpt["hyper_parameters"]
     bands = list(hparams["bands"])
     run = hparams.get("run") or {}

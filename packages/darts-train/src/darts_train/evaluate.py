@@ -24,6 +24,7 @@ import torch
 
 from darts_models.instances import ObjectMetrics, boundary_iou_counts, object_metrics
 from darts_models.metric_keys import PIXEL_METRICS
+from darts_preprocess.recorded_paths import record_path, resolve_recorded
 from darts_train.config import TestConfig
 from darts_train.hardware import torch_device
 from darts_train.module import SegmentationTask, load_task
@@ -135,8 +136,8 @@ def _locate(config: TestConfig) -> tuple[Path, Path]:
     run_file = run_dir / RUN_FILE
     if run_file.is_file():
         best = json.loads(run_file.read_text()).get("best_checkpoint")
-        if best and Path(best).is_file():
-            return Path(best), run_dir
+        if best and resolve_recorded(best, run_dir).is_file():  # relative to the run folder
+            return resolve_recorded(best, run_dir), run_dir
     candidates = sorted((run_dir / CHECKPOINT_DIR).glob("best-*.ckpt"), key=lambda p: p.stat().st_mtime)
     if candidates:
         return candidates[-1], run_dir
@@ -265,7 +266,7 @@ def test_smp(config: TestConfig) -> TestResult:
 
     checkpoint, run_dir = _locate(config)
     out_dir = Path(config.output_dir) if config.output_dir is not None else run_dir / EVAL_DIR
-    device = torch_device(config.device)
+    device = torch_device(config.test_device)
     task = load_task(checkpoint, map_location=device)
     bands = list(task.hparams["bands"])
     training_set = TrainingSet(config.train_data_dir)
@@ -282,7 +283,7 @@ def test_smp(config: TestConfig) -> TestResult:
         )
     run = dict(task.hparams.get("run") or {})
     summary = {
-        "checkpoint": str(checkpoint),
+        "checkpoint": record_path(checkpoint, out_dir),  # relative only when inside the eval folder
         "run_name": run.get("run_name"),
         "run_id": run.get("run_id"),
         "metrics": metrics,

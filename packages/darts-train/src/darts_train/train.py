@@ -14,6 +14,7 @@ import lightning as L
 from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, RichProgressBar
 
 from darts_models.metric_keys import VAL_MONITOR_KEY
+from darts_preprocess.recorded_paths import record_path
 from darts_train.callbacks import FinalValidation, ValidationPlots
 from darts_train.checkpoint_file import read_checkpoint
 from darts_train.checkpointing import (
@@ -69,8 +70,9 @@ class TrainResult:
     """finished, or interrupted (by SIGTERM / SIGINT: resume from last_checkpoint)."""
 
     def to_json(self) -> dict[str, Any]:
+        """Plain values for ``run.json``: paths below the run folder relative to it (``run_dir`` is ".")."""
         data = asdict(self)
-        return {k: str(v) if isinstance(v, Path) else v for k, v in data.items()}
+        return {k: record_path(v, self.run_dir) if isinstance(v, Path) else v for k, v in data.items()}
 
 
 def _run_info(

@@ -51,7 +51,7 @@ gpu_step cuda-tests uv run pytest -m gpu -q -p no:cacheprovider
 gpu_step train-step uv run python benchmarks/train_step.py --device "$GPU" --encoder resnet34 \
     --patch-size 512 --batch-size 8 --steps 30
 if [ -f benchmarks/segment_scene.py ]; then
-    gpu_step segment-scene uv run python benchmarks/segment_scene.py --device "$GPU"
+    gpu_step segment-scene uv run python benchmarks/segment_scene.py --test-device "$GPU"
 else
     skip segment-scene "benchmarks/segment_scene.py is not in this checkout"
 fi
@@ -63,8 +63,8 @@ if [ "$has_cuda" = 1 ]; then
     step train-gpu uv run darts train-smp "${CONFIG[@]}" --accelerator gpu --devices "$GPU" \
         --precision auto --max-epochs 4 --check-val-every-n-epoch 2 --run-name gpu-check --run-id gpu00001
     step test-gpu uv run darts test-smp "${CONFIG[@]}" --run-name gpu-check --run-id gpu00001 \
-        --device "$GPU"
-    step sweep-gpu uv run darts optuna-sweep-smp "${CONFIG[@]}" --device "$GPU" --n-trials 2 \
+        --test-device "$GPU"
+    step sweep-gpu uv run darts optuna-sweep-smp "${CONFIG[@]}" --sweep-device "$GPU" --n-trials 2 \
         --sweep-id gpu-check
 else
     skip train-gpu "no CUDA device"

@@ -180,6 +180,11 @@ def _ms(seconds: list[float]) -> str:
 def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="auto", help="auto, cpu or a GPU index")
+    parser.add_argument(
+        "--precision",
+        default="auto",
+        help="train-smp's precision (auto, 32, bf16-mixed): force bf16 to see its cost on a CPU without it",
+    )
     parser.add_argument("--arch", default="Unet")
     parser.add_argument("--encoder", default="resnet18")
     parser.add_argument("--bands", type=int, default=10)
@@ -195,7 +200,7 @@ def _parse_args() -> argparse.Namespace:
 def main() -> None:
     args = _parse_args()
     devices = int(args.device) if args.device.isdigit() else args.device
-    hw = resolve_trainer_devices("auto", devices, "auto")
+    hw = resolve_trainer_devices("auto", devices, args.precision)
     reference = resolve_trainer_devices("auto", devices, "32")
     reference = TrainerDevices(reference.accelerator, reference.devices, "32-true", channels_last=False)
     device = _device(hw)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests._support.paths import REAL_RASTERS, RTS_LABELS
+from darts_test_support.paths import REAL_RASTERS, RTS_LABELS
 
 # Tests never reach a hub or a tracking server; set before any test imports wandb or hf hub.
 os.environ.setdefault("WANDB_MODE", "offline")

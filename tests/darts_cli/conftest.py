@@ -13,7 +13,7 @@ from darts_cli.app import main
 from darts_cli.options import darts_command
 from darts_cli.registry import CommandInfo
 from darts_preprocess.errors import DartsInputError
-from tests._support.paths import GUIDE_CONFIG_FILE
+from darts_test_support.paths import GUIDE_CONFIG_FILE
 
 
 class SweepSettings(BaseModel):

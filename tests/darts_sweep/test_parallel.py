@@ -12,10 +12,10 @@ from pathlib import Path
 
 import optuna
 import pytest
-from conftest import FAKE_TRAIN_FN, HERE
 
 from darts_sweep import SweepConfig, optuna_sweep_smp
 from darts_sweep.study import storage_url
+from darts_test_support.fake_training import FAKE_TRAIN_FN
 
 TrialState = optuna.trial.TrialState
 pytestmark = pytest.mark.slow
@@ -45,7 +45,8 @@ def start_runner(config: SweepConfig, tmp_path: Path, name: str) -> subprocess.P
     return subprocess.Popen(
         [
             sys.executable,
-            str(HERE / "sweep_runner_script.py"),
+            "-m",
+            "darts_test_support.sweep_runner",
             str(config_file),
             str(tmp_path / f"{name}.out.json"),
         ],

@@ -10,7 +10,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 
 from darts_sweep import SweepSpecError, parse_sweep_dict, parse_sweep_file
 from darts_sweep.spec import parse_parameter
-from tests._support.paths import GUIDE_SWEEP_FILE
+from darts_test_support.paths import GUIDE_SWEEP_FILE
 
 
 def sweep(parameters: dict, method: str = "random", **top: object) -> dict:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from darts_cli.app import main
-from tests._support.paths import GUIDE_CONFIG_FILE, GUIDE_SWEEP_FILE
+from darts_test_support.paths import GUIDE_CONFIG_FILE, GUIDE_SWEEP_FILE
 
 
 def darts(tmp_path: Path, *args: str) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[4]
 TEST_DATA = REPO_ROOT / "tests" / "data"
 RTS_LABELS = TEST_DATA / "rts-labels"
 """The subset of the real RTS labels (see its README)."""

@@ -1,1 +1,0 @@
-"""The darts test suite (a package, so tests import shared helpers as ``tests._support``)."""

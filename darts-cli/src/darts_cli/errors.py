@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from darts_preprocess.errors import DartsError, DartsFileNotFoundError, DartsInputError
+from darts_preprocess.errors import DartsFileNotFoundError, DartsInputError
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -24,10 +24,3 @@ class ConfigFileNotFoundError(DartsFileNotFoundError):
 
 USAGE_ERRORS: tuple[type[Exception], ...] = (ConfigError, ConfigFileNotFoundError)
 """Errors the CLI reports with exit code 2 (with pydantic's ValidationError)."""
-
-
-class NotImplementedYetError(DartsError, NotImplementedError):
-    """A command exists in the CLI but its library function has not landed yet."""
-
-    def __init__(self, command: str) -> None:
-        super().__init__(f"`darts {command}` is not implemented yet; it arrives with its own issue.")

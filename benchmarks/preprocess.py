@@ -3,11 +3,13 @@
 Usage::
 
     uv run python benchmarks/preprocess.py [--n-scenes 4] [--size-px 2048] [--patch-size 256]
-        [--repeats 3] [--work-dir DIR] [--json FILE]
+        [--repeats 3] [--work-dir DIR] [--json FILE] [--labels-dir DIR]
 
 Scenes are generated once (synthetic PlanetScope on the real label sites, all ten bands, ArcticDEM
-2 m UTM and TCVIS 30 m lon/lat caches); with ``--work-dir`` an earlier generation of the same size
-is reused. Every repeat times, in this order:
+2 m UTM and TCVIS 30 m lon/lat caches; labels from ``--labels-dir``, by default the subset in
+``tests/data/rts-labels``, which keeps the labels within 800 m of each site: pass the full data set,
+doi:10.5281/zenodo.12706220, to burn every label of the larger scenes); with ``--work-dir`` an
+earlier generation of the same size is reused. Every repeat times, in this order:
 
 - ``1 worker``: the whole pipeline in-process (``dask_worker=1``), discovery to ``config.toml``,
   with the default ``dask_threads`` (2 scenes at once on a machine with 2 or more CPUs);
@@ -65,7 +67,7 @@ from darts_preprocess.trainset_layout import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-LABELS = REPO / ".." / "shared" / "data" / "rts-labels"
+LABELS = REPO / "tests" / "data" / "rts-labels"
 
 
 def _config(
@@ -99,7 +101,7 @@ def _collection(work: Path, args: argparse.Namespace) -> SyntheticCollection:
         print(f"reusing {len(ids)} scenes of {args.size_px} px in {root}")
         return SyntheticCollection(
             folders["planet"],
-            LABELS,
+            args.labels_dir,
             folders["arcticdem"],
             folders["tcvis"],
             folders["admin"],
@@ -107,7 +109,7 @@ def _collection(work: Path, args: argparse.Namespace) -> SyntheticCollection:
             ids,
         )
     t = time.perf_counter()
-    coll = generate_planet_collection(root, LABELS, n_scenes=args.n_scenes, size_px=args.size_px)
+    coll = generate_planet_collection(root, args.labels_dir, n_scenes=args.n_scenes, size_px=args.size_px)
     stamp.write_text(json.dumps(wanted))
     print(
         f"generated {args.n_scenes} scenes of {args.size_px} px in {time.perf_counter() - t:.1f} s ({work})"
@@ -201,6 +203,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--work-dir", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None, help="also write the raw timings here")
+    parser.add_argument("--labels-dir", type=Path, default=LABELS, help="RTS labels (default: %(default)s)")
     args = parser.parse_args()
     tune_allocator_for_scenes()  # as the darts preprocess-* commands do, before any thread starts
     logging.basicConfig(level=logging.WARNING)

@@ -4,8 +4,8 @@ Run by the mkdocs hook ``docs/hooks/generate_reference.py`` on every build (so t
 describe the checkout being built), and by ``tests/test_docs.py``. Standalone:
 ``uv run python docs/gen_reference.py OUT_DIR`` writes the generated pages to OUT_DIR for a look.
 
-Config models are imported as they appear in the packages; a model or command that does not exist
-yet is listed as "not built yet" instead of failing the build.
+Config models are imported as they appear in the packages; a listed model that cannot be imported
+fails the build with its name.
 """
 
 from __future__ import annotations
@@ -37,24 +37,25 @@ LIBRARY_MODELS: tuple[str, ...] = (
     "darts_train:ConvertConfig",
     "darts_sweep:SweepConfig",
 )
-NOT_BUILT = "*not built yet*"
 
 
-def resolve(spec: str) -> Any | None:
-    """Import ``module:attr.path`` (or ``module.attr.path`` for :func:`api_status`); None if absent."""
+def resolve(spec: str) -> Any:
+    """Import ``module:attr.path``; raise LookupError naming ``spec`` if it does not exist."""
     module_name, _, attr_path = spec.partition(":")
     try:
         obj: Any = importlib.import_module(module_name)
-    except ImportError:
-        return None
+    except ImportError as err:
+        raise LookupError(
+            f"docs reference {spec!r}: module {module_name} cannot be imported ({err})"
+        ) from err
     for part in filter(None, attr_path.split(".")):
         obj = getattr(obj, part, None)
         if obj is None:
             # a submodule not imported by the package's __init__
             try:
                 obj = importlib.import_module(f"{module_name}.{part}")
-            except ImportError:
-                return None
+            except ImportError as err:
+                raise LookupError(f"docs reference {spec!r}: {part} not found in {module_name}") from err
             module_name = f"{module_name}.{part}"
     return obj
 
@@ -122,8 +123,6 @@ class Key:
 
 def _aliases(name: str, info: Any) -> tuple[str, ...]:
     keys = resolve("darts_cli.settings:field_keys")
-    if keys is None:
-        return ()
     return tuple(sorted(k.replace("_", "-") for k in keys(name, info) if k != name.lower()))
 
 
@@ -152,10 +151,8 @@ class KeyUse:
 
 
 def command_models() -> dict[str, Any | None]:
-    """Every ``darts`` command (registry order) and its settings model (None: none or not built)."""
+    """Every ``darts`` command (registry order) and its settings model (None: it takes no settings)."""
     registry = resolve("darts_cli.registry")
-    if registry is None:
-        return {}
     models = registry.settings_models()
     return {info.name: models.get(info.name) for info in registry.COMMANDS}
 
@@ -202,16 +199,16 @@ def config_keys_page() -> str:
         "| Command | Settings model |",
         "|---------|----------------|",
     ]
-    if not models:
-        lines.append(f"| `darts` | {NOT_BUILT} |")
     for command, model in models.items():
-        label = _model_label(model) if model is not None else "none (no settings, or not built yet)"
+        label = _model_label(model) if model is not None else "none (no settings)"
         lines.append(f"| [`{command}`](cli.md#{command}) | {label} |")
-    lines += ["", "## All keys", ""]
-    if not by_name:
-        lines += [f"No command declares a settings model yet ({NOT_BUILT}).", ""]
-    else:
-        lines += ["| Key | Type | Default | Used by | Description |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## All keys",
+        "",
+        "| Key | Type | Default | Used by | Description |",
+        "|---|---|---|---|---|",
+    ]
     for name in sorted(by_name):
         for i, use in enumerate(by_name[name]):
             k = use.key
@@ -230,8 +227,7 @@ def _library_models_section() -> list[str]:
         model = resolve(spec)
         lines += ["", f"### `{spec.split(':')[1]}`", ""]
         if not _is_model(model):
-            lines.append(f"`{spec.replace(':', '.')}`: {NOT_BUILT}")
-            continue
+            raise LookupError(f"docs reference {spec!r} is not a pydantic model")
         doc = (inspect.getdoc(model) or "").split("\n\n")[0].replace("\n", " ")
         lines += [f"{_model_label(model)}: {doc}", "", _row(["Field", "Type", "Default", "Description"])]
         lines.append(_row(["---"] * 4))
@@ -263,8 +259,6 @@ def cli_page() -> str:
     """The command-line reference: the help text of ``darts`` and of every command."""
     lines = ["# Command line", "", "Generated from the `darts` application when this site was built.", ""]
     registry = resolve("darts_cli.registry")
-    if resolve("darts_cli.app:main") is None or registry is None:
-        return "\n".join([*lines, f"The `darts` application is {NOT_BUILT}.", ""])
     lines += ["```text", _help_text([]), "```", ""]
     for info in registry.COMMANDS:
         lines += [f"## {info.name}", "", info.help, "", "```text", _help_text([info.name]), "```", ""]

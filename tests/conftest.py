@@ -1,4 +1,4 @@
-"""Root test configuration: offline services and paths to the shared real data."""
+"""Root test configuration: offline services and the real test data under tests/data."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = (REPO_ROOT / ".." / "shared" / "data").resolve()
+from darts_test_support.paths import REAL_RASTERS, RTS_LABELS
 
 # Tests never reach a hub or a tracking server; set before any test imports wandb or hf hub.
 os.environ.setdefault("WANDB_MODE", "offline")
@@ -17,21 +16,15 @@ os.environ.setdefault("WANDB_SILENT", "true")
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The real RTS labels and rasters of ../shared/data (see its README)."""
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"real test data not found at {SHARED_DATA}; tests need ../shared/data beside the repo")
-    return SHARED_DATA
+def rts_labels_dir() -> Path:
+    """The subset of the real RTS labels (tests/data/rts-labels; see its README)."""
+    return RTS_LABELS
 
 
 @pytest.fixture(scope="session")
-def rts_labels_dir(shared_data: Path) -> Path:
-    return shared_data / "rts-labels"
-
-
-@pytest.fixture(scope="session")
-def real_rasters_dir(shared_data: Path) -> Path:
-    return shared_data / "real-rasters"
+def real_rasters_dir() -> Path:
+    """The small real rasters (tests/data/real-rasters; see its README)."""
+    return REAL_RASTERS
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -165,7 +165,9 @@ def test_cli_page_has_every_command(gen: ModuleType) -> None:
         assert f"Usage: darts {info.name}" in page
 
 
-def test_unknown_models_resolve_to_none(gen: ModuleType) -> None:
+def test_unknown_models_fail_with_their_name(gen: ModuleType) -> None:
     assert gen.resolve("darts_preprocess:PlanetPreprocessConfig") is not None
-    assert gen.resolve("darts_preprocess:surely_not_a_name") is None
-    assert gen.resolve("no_such_package_xyz:anything") is None
+    with pytest.raises(LookupError, match="surely_not_a_name"):
+        gen.resolve("darts_preprocess:surely_not_a_name")
+    with pytest.raises(LookupError, match="no_such_package_xyz"):
+        gen.resolve("no_such_package_xyz:anything")

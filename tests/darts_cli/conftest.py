@@ -14,9 +14,7 @@ from darts_cli.app import main
 from darts_cli.options import darts_command
 from darts_cli.registry import CommandInfo
 from darts_preprocess.errors import DartsInputError
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-GUIDE_CONFIG = REPO_ROOT / "configs" / "planet-sweep-config.toml"
+from darts_test_support.paths import GUIDE_CONFIG_FILE
 
 
 class SweepSettings(BaseModel):
@@ -193,7 +191,7 @@ class CliResult:
 @pytest.fixture(scope="session")
 def guide_config() -> Path:
     """The guide's example config, verbatim in configs/."""
-    return GUIDE_CONFIG
+    return GUIDE_CONFIG_FILE
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ def test_split_metadata_matches_what_was_written(tiny_set):
     np.testing.assert_allclose(meta.positive_fraction, expected, rtol=1e-6)
     np.testing.assert_array_equal(meta.patch_row[:3], [0, 16, 32])
     assert meta.geotransform.shape == (meta.n, 6)
-    assert set(meta.crs) == {"EPSG:32606"}
+    assert set(meta.crs) == {"EPSG:32633"}
 
 
 def test_reference_set_loads_without_metadata_or_factors(reference_set, caplog):

@@ -1,4 +1,4 @@
-"""Label and footprint reading on the REAL RTS label files (../shared/data/rts-labels)."""
+"""Label and footprint reading on the REAL RTS label files (the subset in tests/data/rts-labels)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ from darts_preprocess.labels import (
     normalise_label_value,
 )
 
-# Features per TrainingLabel file, read independently of the code under test (RTS_stats_iteration.csv).
-EXPECTED_FEATURES = {"001": 2182, "002": 743, "003": 410, "004": 204, "005": 141, "006": 69}
+# Features per TrainingLabel file, as counted by the script that derived the subset (subset_counts.csv).
+EXPECTED_FEATURES = {"001": 8, "002": 58, "003": 26, "004": 19, "005": 6, "006": 7}
+EXPECTED_FOOTPRINTS = {"001": 0, "002": 6, "003": 4, "004": 2, "005": 2, "006": 3}
 
 
 @pytest.fixture(scope="module")
@@ -31,13 +32,13 @@ def collection(rts_labels_dir: Path) -> LabelCollection:
 
 
 def test_every_label_is_kept(collection: LabelCollection, rts_labels_dir: Path) -> None:
-    stats = (rts_labels_dir / "RTS_stats_iteration.csv").read_text().splitlines()[1:]
-    from_csv = {line.split(",")[0][-3:]: int(line.split(",")[2]) for line in stats}
-    assert from_csv == EXPECTED_FEATURES
+    stats = [line.split(",") for line in (rts_labels_dir / "subset_counts.csv").read_text().splitlines()[1:]]
+    assert {row[0]: int(row[1]) for row in stats} == EXPECTED_FEATURES
+    assert {row[0]: int(row[3]) for row in stats} == EXPECTED_FOOTPRINTS
     per_file = collection.labels.groupby("label_file").size()
     for iteration, n in EXPECTED_FEATURES.items():
         assert per_file[f"TrainingLabel_RTS_PlanetScope_Nitze_iteration{iteration}.gpkg"] == n
-    assert len(collection.footprints) == 6 + 4 + 2 + 5 + 12  # iteration001 ships no footprints
+    assert len(collection.footprints) == 6 + 4 + 2 + 2 + 3  # iteration001 ships no footprints
 
 
 def test_label_files_are_hashed(collection: LabelCollection) -> None:
@@ -105,7 +106,7 @@ def test_truncated_ids_matched_by_prefix_with_warning(
     scene_ids = sorted(it5["image_id"])
     with caplog.at_level(logging.WARNING, logger="darts_preprocess.labels"):
         matching = match_scenes(collection, scene_ids)
-    assert len(matching.prefix_matches) == 5
+    assert len(matching.prefix_matches) == 2
     assert all(
         full.startswith(short) and len(full) == len(short) + 1
         for short, full in matching.prefix_matches.items()
@@ -114,7 +115,7 @@ def test_truncated_ids_matched_by_prefix_with_warning(
     assert matching.scenes["4688749_0470419_2021-07-12_105c"].prefix_matched_ids == (
         "4688749_0470419_2021-07-12_105",
     )
-    assert sum("truncated" in r.message for r in caplog.records) == 5
+    assert sum("truncated" in r.message for r in caplog.records) == 2
 
 
 def test_ambiguous_prefix_is_not_matched(collection: LabelCollection) -> None:
@@ -130,7 +131,7 @@ def test_scene_without_footprint_and_unmatched_labels(collection: LabelCollectio
     matching = match_scenes(collection, ["20180703_192559_1006", "5761052_1070519_2022-07-04_241f"])
     banks = matching.scenes["20180703_192559_1006"]
     assert banks.footprint is None  # iteration001: no footprint file, the pipeline uses the image extent
-    assert len(banks.labels) == 17 and banks.region == "Banks_Island"
+    assert len(banks.labels) == 4 and banks.region == "Banks_Island"
     negative = matching.scenes["5761052_1070519_2022-07-04_241f"]
     assert negative.labels.empty and negative.footprint is not None and negative.footprint.is_valid
     n_ids = collection.labels["image_id"].nunique()
@@ -198,7 +199,7 @@ def test_s2_scenes_match_footprints_by_overlap_and_date(collection: LabelCollect
     extents = {"S2_near": extent, "S2_late": extent, "S2_elsewhere": shapely.box(0, 0, 1, 1)}
     matching, files, _ = match_s2_scenes(collection, [near, late, elsewhere], extents)
     assert files == []
-    assert len(matching.scenes["S2_near"].labels) == EXPECTED_FEATURES["004"] - 68  # Lena image only
+    assert len(matching.scenes["S2_near"].labels) == EXPECTED_FEATURES["004"] - 7  # Lena image only
     assert set(matching.scenes["S2_near"].labels["image_id"]) == {"4713120_5272315_2021-07-21_2463"}
     assert matching.scenes["S2_near"].footprint.equals(lena.geometry)
     assert matching.scenes["S2_late"].labels.empty and matching.scenes["S2_late"].footprint is None

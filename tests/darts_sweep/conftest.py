@@ -1,4 +1,7 @@
-"""Fixtures of the darts_sweep tests: a throwaway PostgreSQL cluster and a tiny fake training."""
+"""Fixtures of the darts_sweep tests: a throwaway PostgreSQL cluster, a sweep file, a data folder.
+
+The fake training the runner tests sweep over is darts_test_support.fake_training.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -15,12 +17,7 @@ from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-FAKE_TRAIN_FN = "sweep_fake_training:fake_train"
-
-# The runner's run processes import the fake training by module name.
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+from darts_test_support.sweeps import write_sweep_file
 
 
 def _pg_bin() -> Path | None:
@@ -121,14 +118,11 @@ def postgres_url(postgres_server: str) -> str:
 @pytest.fixture
 def sweep_file(tmp_path: Path) -> Path:
     """A small random sweep over the learning rate with a fixed gamma."""
-    path = tmp_path / "sweep.yaml"
-    path.write_text(
-        "name: tiny\nmethod: random\nmetric:\n  goal: maximize\n  name: val0/JaccardIndex\n"
-        "parameters:\n  learning_rate:\n    min: !!float 1e-5\n    max: !!float 1e-1\n"
-        "    distribution: log_uniform_values\n  gamma:\n    value: 0.97\n",
-        encoding="utf-8",
-    )
-    return path
+    parameters = {
+        "learning_rate": {"min": 1e-5, "max": 1e-1, "distribution": "log_uniform_values"},
+        "gamma": {"value": 0.97},
+    }
+    return write_sweep_file(tmp_path / "sweep.yaml", parameters, name="tiny")
 
 
 @pytest.fixture

@@ -7,11 +7,17 @@ import time
 
 import optuna
 import pytest
-from test_parallel import config_for, running_runs, start_runner, study_of, wait
-from test_runner import make_config
 
 from darts_sweep import SweepConfigError, SweepSpecError, optuna_sweep_smp
 from darts_sweep.trial import check_metric_name
+from darts_test_support.sweep_processes import (
+    config_for,
+    make_config,
+    running_runs,
+    start_runner,
+    study_of,
+    wait,
+)
 
 TrialState = optuna.trial.TrialState
 

@@ -4,71 +4,17 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import optuna
 import pytest
-from conftest import FAKE_TRAIN_FN, HERE
 
-from darts_sweep import SweepConfig, optuna_sweep_smp
-from darts_sweep.study import storage_url
+from darts_sweep import optuna_sweep_smp
+from darts_test_support.sweep_processes import config_for, running_runs, start_runner, study_of, wait
 
 TrialState = optuna.trial.TrialState
 pytestmark = pytest.mark.slow
-
-
-def config_for(train_data_dir: Path, sweep_file: Path, tmp_path: Path, **kw: object) -> SweepConfig:
-    base = dict(
-        train_data_dir=train_data_dir,
-        sweep_config=sweep_file,
-        artifact_dir=tmp_path / "artifacts",
-        n_trials=2,
-        n_folds=2,
-        n_randoms=1,
-        sweep_device="cpu",
-        train_fn=FAKE_TRAIN_FN,
-        train_options={"max_epochs": 1},
-        heartbeat_interval_s=1,
-        grace_period_s=2,
-    )
-    return SweepConfig(**{**base, **kw})
-
-
-def start_runner(config: SweepConfig, tmp_path: Path, name: str) -> subprocess.Popen:
-    config_file = tmp_path / f"{name}.json"
-    config_file.write_text(config.model_dump_json())
-    log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen(
-        [
-            sys.executable,
-            str(HERE / "sweep_runner_script.py"),
-            str(config_file),
-            str(tmp_path / f"{name}.out.json"),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-
-
-def wait(process: subprocess.Popen, tmp_path: Path, name: str, timeout: float = 150) -> int:
-    try:
-        return process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        pytest.fail(f"runner {name} hung:\n{(tmp_path / f'{name}.log').read_text()[-3000:]}")
-
-
-def study_of(config: SweepConfig, sweep_id: str) -> optuna.Study:
-    url = storage_url(config.sweep_db, config.artifact_dir, sweep_id)
-    if url.startswith("journal:"):
-        from optuna.storages.journal import JournalFileBackend
-
-        url = optuna.storages.JournalStorage(JournalFileBackend(url.removeprefix("journal:")))
-    return optuna.load_study(study_name=sweep_id, storage=url)
 
 
 @pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres), "sqlite"])
@@ -100,15 +46,6 @@ def test_two_runners_on_one_study(backend, request, train_data_dir, sweep_file, 
     keys = Counter(tuple(line.split()[:3]) for line in lines)
     assert len(lines) == 8 and max(keys.values()) == 1  # every (trial, fold, seed) trained once
     assert sum(len(list((sweep_dir / d).iterdir())) for d in trial_dirs) == 8
-
-
-def running_runs(config: SweepConfig, sweep_id: str) -> int:
-    try:
-        study = study_of(config, sweep_id)
-    except Exception:  # the runner has not created the storage or the study yet
-        return 0
-    running = study.get_trials(states=(TrialState.RUNNING,))
-    return len(running[0].user_attrs.get("runs", [])) if running else 0
 
 
 @pytest.mark.parametrize("backend", ["postgres", "sqlite", "journal"])

@@ -2,35 +2,30 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import optuna
 import pytest
 
 from darts_sweep import SweepConfig, optuna_sweep_smp
+from darts_test_support.sweeps import write_sweep_file
+from darts_test_support.trainsets import write_tiny_training_set
 
 pytestmark = pytest.mark.slow
-TINY_TRAINSET = Path(__file__).resolve().parents[1] / "darts_train" / "tiny_trainset.py"
 
 
 @pytest.fixture(scope="module")
 def tiny_train_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny training set of the darts_train tests (written with the real SplitWriter)."""
-    spec = importlib.util.spec_from_file_location("darts_train_tiny_trainset", TINY_TRAINSET)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.write_tiny_training_set(tmp_path_factory.mktemp("trainset") / "train_data")
+    return write_tiny_training_set(tmp_path_factory.mktemp("trainset") / "train_data")
 
 
 def test_sweep_of_real_tiny_trainings(tiny_train_data: Path, tmp_path: Path) -> None:
-    sweep = tmp_path / "sweep.yaml"
-    sweep.write_text(
-        "method: bayes\nmetric: {name: val0/JaccardIndex, goal: maximize}\n"
-        "parameters:\n"
-        "  learning_rate: {min: !!float 1e-4, max: !!float 1e-2, distribution: log_uniform_values}\n"
-        "  model_encoder: {value: resnet18}\n"
-    )
+    parameters = {
+        "learning_rate": {"min": 1e-4, "max": 1e-2, "distribution": "log_uniform_values"},
+        "model_encoder": {"value": "resnet18"},
+    }
+    sweep = write_sweep_file(tmp_path / "sweep.yaml", parameters, method="bayes")
     config = SweepConfig(
         train_data_dir=tiny_train_data,
         sweep_config=sweep,
@@ -71,10 +66,7 @@ def test_a_nan_training_set_fails_the_trial_with_the_reason(tmp_path: Path) -> N
 
     import zarr
 
-    spec = importlib.util.spec_from_file_location("darts_train_tiny_trainset", TINY_TRAINSET)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    data = module.write_tiny_training_set(tmp_path / "nan_data")
+    data = write_tiny_training_set(tmp_path / "nan_data")
     x = zarr.open_group(data / "cross-val.zarr", mode="r+")["x"]
     patch = x[2]
     patch[0, 0, :5] = math.nan

@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import FAKE_TRAIN_FN
 
 from darts_sweep import SweepConfig, SweepStorageError, optuna_sweep_smp, sweep_report
 from darts_sweep.report import render_report
+from darts_test_support.fake_training import FAKE_TRAIN_FN
+from darts_test_support.sweeps import write_sweep_file
 
 
 def run_sweep(train_data_dir: Path, sweep_file: Path, tmp_path: Path, n_trials: int, **kw: object) -> str:
@@ -29,13 +30,13 @@ def run_sweep(train_data_dir: Path, sweep_file: Path, tmp_path: Path, n_trials: 
 
 
 def test_report_with_several_trials(train_data_dir, tmp_path) -> None:
-    sweep = tmp_path / "two.yaml"
-    sweep.write_text(
-        "method: random\nmetric: {name: val0/JaccardIndex, goal: maximize}\nparameters:\n"
-        "  learning_rate: {min: !!float 1e-6, max: !!float 1e-1, distribution: log_uniform_values}\n"
-        "  batch_size: {values: [2, 4]}\n  model_encoder: {values: [resnet18, fail]}\n"
-        "  gamma: {value: 0.95}\n"
-    )
+    parameters = {
+        "learning_rate": {"min": 1e-6, "max": 1e-1, "distribution": "log_uniform_values"},
+        "batch_size": {"values": [2, 4]},
+        "model_encoder": {"values": ["resnet18", "fail"]},
+        "gamma": {"value": 0.95},
+    }
+    sweep = write_sweep_file(tmp_path / "two.yaml", parameters)
     sweep_id = run_sweep(train_data_dir, sweep, tmp_path, n_trials=4)
     out = tmp_path / "report"
     report = sweep_report(None, sweep_id, out, artifact_dir=tmp_path / "artifacts")

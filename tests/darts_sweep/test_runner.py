@@ -9,29 +9,14 @@ from pathlib import Path
 
 import optuna
 import pytest
-from conftest import FAKE_TRAIN_FN
 
-from darts_sweep import SweepConfig, SweepConfigError, SweepSpecError, optuna_sweep_smp
+from darts_sweep import SweepConfigError, SweepSpecError, optuna_sweep_smp
 from darts_sweep.study import storage_url
 from darts_sweep.trial import run_seeds
+from darts_test_support.sweep_processes import make_config
+from darts_test_support.sweeps import write_sweep_file
 
 TrialState = optuna.trial.TrialState
-
-
-def make_config(train_data_dir: Path, sweep_file: Path, tmp_path: Path, **kw: object) -> SweepConfig:
-    options = {"max_epochs": 1, **kw.pop("train_options", {})}  # type: ignore[dict-item]
-    base = dict(
-        train_data_dir=train_data_dir,
-        sweep_config=sweep_file,
-        artifact_dir=tmp_path / "artifacts",
-        n_trials=2,
-        n_folds=2,
-        n_randoms=2,
-        sweep_device="cpu",
-        train_fn=FAKE_TRAIN_FN,
-        train_options=options,
-    )
-    return SweepConfig(**{**base, **kw})
 
 
 def load(outcome_storage: str, sweep_id: str) -> optuna.Study:
@@ -111,11 +96,8 @@ def test_resume_continues_numbering_and_seeded_sampling_differs_per_trial(
 
 
 def test_failing_training_fails_only_its_trial(train_data_dir, tmp_path) -> None:
-    sweep = tmp_path / "enc.yaml"
-    sweep.write_text(
-        "method: grid\nmetric: {name: val/JaccardIndex, goal: maximize}\n"
-        "parameters:\n  model_encoder:\n    values: [fail, resnet18, nan, crash]\n"
-    )
+    encoders = {"model_encoder": {"values": ["fail", "resnet18", "nan", "crash"]}}
+    sweep = write_sweep_file(tmp_path / "enc.yaml", encoders, method="grid", metric="val/JaccardIndex")
     config = make_config(train_data_dir, sweep, tmp_path, n_trials=4, n_folds=2, n_randoms=1, sampler_seed=1)
     outcome = optuna_sweep_smp(config)
     assert len(outcome.trials_run) == 4
@@ -131,11 +113,8 @@ def test_failing_training_fails_only_its_trial(train_data_dir, tmp_path) -> None
 
 
 def test_invalid_training_values_are_rejected_before_any_trial(train_data_dir, tmp_path) -> None:
-    sweep = tmp_path / "bad.yaml"
-    sweep.write_text(
-        "method: random\nmetric: {name: val/JaccardIndex, goal: maximize}\n"
-        "parameters:\n  focal_loss_alpha:\n    min: 0.5\n    max: 1.5\n"
-    )
+    alpha = {"focal_loss_alpha": {"min": 0.5, "max": 1.5}}
+    sweep = write_sweep_file(tmp_path / "bad.yaml", alpha, metric="val/JaccardIndex")
     with pytest.raises(SweepSpecError, match=r"focal_loss_alpha' = 1\.5"):
         optuna_sweep_smp(make_config(train_data_dir, sweep, tmp_path))
     assert not (tmp_path / "artifacts").exists()
@@ -156,11 +135,8 @@ def test_resume_with_other_metric_or_folds_is_rejected(train_data_dir, sweep_fil
 
 
 def test_median_pruner_stops_weak_trials(train_data_dir, tmp_path) -> None:
-    sweep = tmp_path / "lr.yaml"
-    sweep.write_text(
-        "method: grid\nmetric: {name: val0/JaccardIndex, goal: maximize}\n"
-        "parameters:\n  learning_rate:\n    values: [0.001, 0.01, 0.0001, 0.00000001]\n"
-    )
+    rates = {"learning_rate": {"values": [0.001, 0.01, 0.0001, 0.00000001]}}
+    sweep = write_sweep_file(tmp_path / "lr.yaml", rates, method="grid")
     config = make_config(
         train_data_dir,
         sweep,

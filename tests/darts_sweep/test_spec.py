@@ -10,8 +10,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 
 from darts_sweep import SweepSpecError, parse_sweep_dict, parse_sweep_file
 from darts_sweep.spec import parse_parameter
-
-GUIDE_SWEEP = Path(__file__).resolve().parents[3] / "shared" / "reference" / "planet-tcvis-sweep.yaml"
+from darts_test_support.paths import GUIDE_SWEEP_FILE
 
 
 def sweep(parameters: dict, method: str = "random", **top: object) -> dict:
@@ -29,7 +28,7 @@ def dist(spec: dict):
 
 
 def test_guide_sweep_file_loads_unchanged() -> None:
-    spec = parse_sweep_file(GUIDE_SWEEP)
+    spec = parse_sweep_file(GUIDE_SWEEP_FILE)
     assert spec.method == "random"
     assert (spec.metric_name, spec.direction) == ("val0/JaccardIndex", "maximize")
     assert spec.fixed == {"gamma": 0.997}

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-
-from tiny_trainset import tiny_train_options, write_tiny_training_set  # noqa: E402
+from darts_test_support.training import tiny_train_options
+from darts_test_support.trainsets import write_tiny_training_set
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -1,4 +1,4 @@
-"""Run names, ids and the artifact layout of DESIGN.md section 4."""
+"""Run names, ids and the artifact layout of a run folder."""
 
 from __future__ import annotations
 

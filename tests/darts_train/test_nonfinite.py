@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 import torch
 import zarr
-from tiny_trainset import tiny_train_options, write_tiny_training_set
 
+from darts_test_support.training import tiny_train_options
+from darts_test_support.trainsets import write_tiny_training_set
 from darts_train import TrainConfig, train_smp
 from darts_train.finite import NonFiniteError, check_batch, parameters_finite
 

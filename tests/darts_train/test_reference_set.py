@@ -9,14 +9,17 @@ from pathlib import Path
 import pytest
 import torch
 import zarr
-from tiny_trainset import tiny_train_options, write_reference_training_set
 
+from darts_test_support.training import tiny_train_options
+from darts_test_support.trainsets import write_reference_set
 from darts_train import TestConfig, TrainConfig, train_smp
 from darts_train import test_smp as evaluate_checkpoint
 
 
 def test_reference_set_trains_and_tests(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    data = write_reference_training_set(tmp_path / "reference")
+    data = write_reference_set(
+        tmp_path / "reference", n_patches={"cross-val": 8, "val-test": 2, "test": 2}, seed=2, patch=32
+    ).path
     group = zarr.open_group(data / "cross-val.zarr", mode="r")
     assert group.metadata.zarr_format == 2 and sorted(group.array_keys()) == ["x", "y"]
     assert group["x"].compressors[0].cname == "lz4"

@@ -139,6 +139,7 @@ def _import_alone(package: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # builds one throwaway environment per package
 def test_each_package_installs_and_imports_on_its_own() -> None:
     """`uv run --isolated`: a temporary env per package, so the shared .venv is never re-synced."""
     with ThreadPoolExecutor(max_workers=len(PACKAGES)) as pool:

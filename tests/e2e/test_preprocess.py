@@ -1,6 +1,6 @@
 """`darts preprocess-planet-train-data` / `preprocess-s2-train-data` through the real CLI.
 
-Scenes are generated on the real label sites (../shared/data/rts-labels); the Sentinel-2 samples
+Scenes are generated on the real label sites (tests/data/rts-labels); the Sentinel-2 samples
 are made from the same scenes in the reference sample-folder layout (SR + SCL + own labels file).
 """
 

@@ -14,6 +14,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DARTS = Path(sys.executable).with_name("darts")
+QUICKSTART_TIMEOUT_S = 1200
 CONFIG = ("--config-file", "config.toml")
 STEP_COMMANDS = (
     "darts preprocess-planet-train-data --config-file config.toml",
@@ -32,6 +33,10 @@ def _env() -> dict[str, str]:
     return {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "COLUMNS": "200"}
 
 
+# the first test also runs the module's quickstart (2-5 minutes on 2 busy cores)
+pytestmark = pytest.mark.timeout(QUICKSTART_TIMEOUT_S + 60)
+
+
 @pytest.fixture(scope="module")
 def quickstart(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dict]:
     """Run `darts quickstart --tiny` once; returns (work folder, console output, summary.json)."""
@@ -43,7 +48,7 @@ def quickstart(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dic
         env=_env(),
         capture_output=True,
         text=True,
-        timeout=1200,
+        timeout=QUICKSTART_TIMEOUT_S,
     )
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-6000:]

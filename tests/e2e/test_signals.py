@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 import torch
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT / "tests" / "darts_train"))
+from darts_test_support.trainsets import write_tiny_training_set
 
-from tiny_trainset import write_tiny_training_set  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
 DARTS = [sys.executable, "-c", "from darts_cli.app import main; main()"]

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from darts_cli.app import main
-
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+from darts_test_support.paths import GUIDE_CONFIG_FILE, GUIDE_SWEEP_FILE
 
 
 def darts(tmp_path: Path, *args: str) -> int:
@@ -22,7 +21,7 @@ def darts(tmp_path: Path, *args: str) -> int:
 
 def guide_config(tmp_path: Path) -> Path:
     """The guide's config.toml with its paths (and sweep-db) pointed into tmp_path."""
-    text = (REFERENCE / "planet-sweep-config.toml").read_text()
+    text = GUIDE_CONFIG_FILE.read_text()
     text = text.replace("postgresql://pguser@localhost:5432/sweeps", f"{tmp_path}/sweeps.db")
     text = re.sub(
         r'(train-data-dir|artifact-dir) = "[^"]*"',
@@ -31,7 +30,7 @@ def guide_config(tmp_path: Path) -> Path:
     )
     text = text.replace(
         'sweep-config = "configs/planet-tcvis-sweep.yaml"',
-        f'sweep-config = "{REFERENCE / "planet-tcvis-sweep.yaml"}"',
+        f'sweep-config = "{GUIDE_SWEEP_FILE}"',
     )
     (tmp_path / "train-data-dir").mkdir()
     path = tmp_path / "config.toml"
@@ -50,7 +49,7 @@ def test_create_sweep_then_report(
         "--train-data-dir",
         "data",
         "--sweep-config",
-        str(REFERENCE / "planet-tcvis-sweep.yaml"),
+        str(GUIDE_SWEEP_FILE),
         "--artifact-dir",
         "art",
         "--n-folds",

@@ -4,30 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT / "tests" / "darts_train"))
+from darts_test_support.bands import GUIDE_BANDS
+from darts_test_support.paths import GUIDE_CONFIG_FILE
+from darts_test_support.trainsets import write_tiny_training_set
 
-from tiny_trainset import write_tiny_training_set  # noqa: E402
-
-GUIDE_BANDS = (
-    "blue",
-    "green",
-    "red",
-    "nir",
-    "ndvi",
-    "tc_brightness",
-    "tc_greenness",
-    "tc_wetness",
-    "relative_elevation",
-    "slope",
-)
 TINY = ["--model-encoder", "resnet18", "--devices", "cpu", "--plot-every-n-val-epochs", "0"]
 
 
@@ -132,7 +118,7 @@ def _lightning_checkpoint_predicts_like_its_conversion(lightning: Path, deployab
 
 def test_the_guides_example_config_drives_train_smp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    text = (REPO_ROOT / "configs" / "planet-sweep-config.toml").read_text()
+    text = GUIDE_CONFIG_FILE.read_text()
     data = tmp_path / "train_data"
     text, n_data = re.subn(r'(?m)^train-data-dir = ".*?"', f'train-data-dir = "{data}"', text)
     text, n_art = re.subn(r'(?m)^artifact-dir = ".*?"', 'artifact-dir = "artifacts"', text)

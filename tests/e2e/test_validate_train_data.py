@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 import zarr
 
 from darts_cli.app import main
-from darts_preprocess.bands import norm_factors
-from darts_preprocess.trainset_layout import PatchBatch, SceneInfo, SplitWriter, write_training_set_config
+from darts_test_support.trainsets import Scene, write_tiny_set
 
 BANDS = ("red", "green", "blue", "slope")
 
@@ -22,24 +20,13 @@ def _x_chunk(split: Path, i: int) -> Path:
 
 
 def _write_set(path: Path) -> None:
-    rng = np.random.default_rng(0)
-    n_patches = {}
-    for split, scenes in {"cross-val": ["a", "b", "c"], "val-test": ["d"], "test": ["e"]}.items():
-        writer = SplitWriter(path, split, BANDS, 8)
-        for k, scene in enumerate(scenes):
-            x = rng.random((2, len(BANDS), 8, 8), dtype=np.float32)
-            y = np.zeros((2, 8, 8), dtype=np.uint8)
-            y[0, 2:5, 2:5] = k % 2
-            zeros = np.zeros(2, dtype=np.int32)
-            writer.append(
-                PatchBatch(SceneInfo(scene, "r1", "EPSG:3413"), x, y, zeros, zeros, np.zeros((2, 6)))
-            )
-        writer.finish()
-        n_patches[split] = 2 * len(scenes)
-    write_training_set_config(
-        path,
-        {"bands": list(BANDS), "norm_factors": norm_factors(BANDS), "patch_size": 8, "n_patches": n_patches},
-    )
+    """Five scenes of two 8 px patches, in one region; scenes b and d hold RTS."""
+    scenes = {
+        "cross-val": [Scene("a", "r1", 2, False), Scene("b", "r1", 2, True), Scene("c", "r1", 2, False)],
+        "val-test": [Scene("d", "r1", 2, True)],
+        "test": [Scene("e", "r1", 2, False)],
+    }
+    write_tiny_set(path, scenes=scenes, bands=BANDS, patch=8)
 
 
 def _run(tmp_path: Path, train_dir: Path) -> int:

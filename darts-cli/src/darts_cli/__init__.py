@@ -1,7 +1,7 @@
 """darts_cli: the `darts` command-line application and its settings layer."""
 
 from darts_cli.app import build_app, main
-from darts_cli.errors import ConfigError, ConfigFileNotFoundError, NotImplementedYetError
+from darts_cli.errors import ConfigError, ConfigFileNotFoundError
 from darts_cli.options import darts_command
 from darts_cli.registry import COMMANDS, CommandInfo
 from darts_cli.settings import RunContext, build_config, load_config_file
@@ -11,7 +11,6 @@ __all__ = [
     "CommandInfo",
     "ConfigError",
     "ConfigFileNotFoundError",
-    "NotImplementedYetError",
     "RunContext",
     "build_app",
     "build_config",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import signal
 
-from darts_preprocess.errors import DartsConfigError, DartsError, DartsFileNotFoundError
+from darts_preprocess.errors import DartsConfigError, DartsFileNotFoundError
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -42,10 +42,3 @@ class ConfigFileNotFoundError(DartsFileNotFoundError):
 
 USAGE_ERRORS: tuple[type[Exception], ...] = (DartsConfigError, ConfigFileNotFoundError)
 """Errors the CLI reports with exit code 2 (with pydantic's ValidationError and cyclopts' errors)."""
-
-
-class NotImplementedYetError(DartsError, NotImplementedError):
-    """A command exists in the CLI but its library function has not landed yet."""
-
-    def __init__(self, command: str) -> None:
-        super().__init__(f"`darts {command}` is not implemented yet; it arrives with its own issue.")

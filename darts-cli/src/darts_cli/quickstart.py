@@ -6,8 +6,8 @@ the step's typed config exactly as the ``darts`` command would — from that ``c
 the options shown in the step's command line — and calling the library function. So each logged
 command line, run inside the work folder, repeats its step.
 
-Heavy libraries are imported inside the steps; a step whose library is missing stops the run with
-:class:`QuickstartStepUnavailableError`, keeping what the earlier steps made.
+Heavy libraries are imported inside the steps; a step whose package is not installed stops the run
+(its ImportError is reported), keeping what the earlier steps made.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from darts_cli.quickstart_steps import STEPS, Notify, QuickstartSize, StepContext
-from darts_preprocess.errors import DartsError, DartsInputError
+from darts_preprocess.errors import DartsInputError
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +38,6 @@ DEFAULT_SIZE = QuickstartSize(
 TINY_SIZE = QuickstartSize(
     n_scenes=8, size_px=192, patch_size=64, max_epochs=8, batch_size=4, sweep_max_epochs=1, sweep_trials=2
 )
-
-
-class QuickstartStepUnavailableError(DartsError, RuntimeError):
-    """A quickstart step needs a part of darts that this checkout does not provide yet."""
 
 
 @dataclass
@@ -245,10 +241,10 @@ def _run_step(ctx: StepContext, name: str, step: Callable[..., None], notify: No
     started = time.perf_counter()
     try:
         step(ctx, notify)
-    except (ImportError, QuickstartStepUnavailableError, _not_implemented()) as exc:
+    except ImportError as exc:
         record.status, record.detail = "unavailable", str(exc)
         ctx.summary.stopped_at = name
-        ctx.summary.message = f"step '{name}' is not available in this checkout yet: {exc}"
+        ctx.summary.message = f"step '{name}' needs a package that is not installed: {exc}"
         logger.warning("%s", ctx.summary.message)
         return False
     except BaseException:
@@ -282,9 +278,3 @@ def write_summary(summary: QuickstartSummary) -> Path:
     path = workdir / SUMMARY_FILE
     _write_atomic(path, json.dumps(data, indent=2, default=str) + "\n")
     return path
-
-
-def _not_implemented() -> type[Exception]:
-    from darts_cli.errors import NotImplementedYetError
-
-    return NotImplementedYetError

@@ -1,6 +1,6 @@
 """The darts settings layer: config file + `DARTS_*` environment + options -> a library's typed config.
 
-Semantics (DESIGN.md §2):
+Semantics (documented for users in docs/reference/configuration.md):
 
 - Only the top-level `[darts]` table of the TOML file is read. Its sub-tables only group keys: they
   are flattened to their leaf keys (a sub-table whose name is itself a known table-valued key, such

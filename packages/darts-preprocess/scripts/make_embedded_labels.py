@@ -2,7 +2,9 @@
 
 Usage (from the repository root)::
 
-    uv run python packages/darts-preprocess/scripts/make_embedded_labels.py ../shared/data/rts-labels
+    uv run python packages/darts-preprocess/scripts/make_embedded_labels.py tests/data/rts-labels
+
+(or the full original data set, doi:10.5281/zenodo.12706220: both give the same subset).
 
 For every scene in ``darts_preprocess._synthetic_sites.SITE_SCENES`` it keeps the labels of that
 image within ``EMBED_HALF_SIDE_M`` of the scene's anchor label, and the image footprint, writing them
@@ -78,7 +80,7 @@ def _write(frame: pd.DataFrame, out_dir: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "labels_dir", type=Path, help="folder of the real label gpkgs (../shared/data/rts-labels)"
+        "labels_dir", type=Path, help="folder of the real label gpkgs (e.g. tests/data/rts-labels)"
     )
     parser.add_argument("--out", type=Path, default=PACKAGE_DATA)
     args = parser.parse_args()

@@ -1,4 +1,6 @@
-"""A training set on disk: its ``config.toml``, band metadata and per-sample metadata (DESIGN.md §3).
+"""A training set on disk: its ``config.toml``, band metadata and per-sample metadata.
+
+The format is documented in docs/formats/training-set.md.
 
 Reads sets written by darts (zarr format 3, with per-sample metadata) and by the reference tool
 (zarr format 2, only ``x`` and ``y``, ``config.toml`` possibly without ``norm_factors``).

@@ -1,4 +1,4 @@
-"""The deployable model file (DESIGN.md §5): ``{"config": {...}, "statedict": {...}}``.
+"""The deployable model file (docs/formats/checkpoint.md): ``{"config": {...}, "statedict": {...}}``.
 
 The same format the reference project's inference loads: ``config`` holds plain Python values only
 (``input_combination``, ``model`` {arch, encoder_name, in_channels, classes}, ``norm_factors``, ``time``,

@@ -1,12 +1,9 @@
 """Memory settings for a process that preprocesses scenes: glibc's allocator and numpy's huge pages.
 
 A scene job allocates and frees about a gigabyte of large arrays. With the defaults every array
-above 32 MiB is a fresh ``mmap``: its pages are faulted in and zeroed on first touch and unmapped on
-free, and numpy asks for transparent huge pages on them, which on a machine whose free memory is
-fragmented (page cache of the files just written) makes the kernel compact memory inside the page
-fault. Measured on this 2-core VM, first touch of a fresh 210 MB array: 0.01-0.04 s or 0.45-0.55 s
-with huge pages (bimodal, by the state of the kernel's free lists), 0.08-0.10 s without; 0.009 s
-for reused heap memory. So these settings keep large arrays on the heap and reuse it:
+above 32 MiB is a fresh ``mmap``, faulted in and zeroed on first touch and unmapped on free, and
+numpy asks for transparent huge pages on it, which can make the kernel compact memory inside the
+page fault. These settings keep large arrays on the heap and reuse them:
 
 - ``MALLOC_MMAP_MAX_=0``: no ``mmap`` for single allocations; freed arrays go back to the heap
   and serve the next scene's arrays without page faults;
@@ -15,24 +12,15 @@ for reused heap memory. So these settings keep large arrays on the heap and reus
 - ``MALLOC_ARENA_MAX=2``: the scene threads share two arenas, so they reuse each other's memory;
 - numpy's ``madvise(MADV_HUGEPAGE)`` off: heap growth never waits for compaction.
 
-Measured on ``benchmarks/preprocess.py`` scenes (4 x 2048 px, 2 scenes at once, 2 cores), three
-fresh processes of four runs each, against the previous settings (mmap threshold 32 MiB, trim
-1 GiB, two arenas, numpy huge pages on): 3.56-3.72 s per run instead of 3.99-4.26 s, CPU time
-6.2-6.5 s instead of 7.0-7.5 s, peak RSS 2.0-2.4 GB in both. Results do not change.
+The price is memory the process keeps for reuse (measurements: docs/benchmarks.md). Where memory
+is tighter than time, set ``DARTS_KEEP_ALLOCATOR=1``: :func:`tune_allocator_for_scenes` then
+changes nothing.
 
-The price is memory the process keeps: freed arrays stay mapped for reuse. One process running
-the pipeline 20 times, alternating those scenes with 3 x 3000 px ones: RSS settled at 3.6-3.7 GB
-after eight runs (peak 4.3 GB) where the previous settings kept 1.9 GB (peak 2.9 GB); the
-3000 px runs took 6.0-6.6 s instead of 8.2-9.0 s. A trim threshold of 256 MiB kept 2.3 GB but
-gave back half the gain (7.2-7.8 s). Where memory is tighter than time, set the environment
-variable ``DARTS_KEEP_ALLOCATOR=1``: :func:`tune_allocator_for_scenes` then changes nothing.
-
-They only act from the start of a process (the arena limit binds before threads allocate), so the
-``darts preprocess-*`` commands call :func:`tune_allocator_for_scenes` first thing, before scenes
-run in-process; a notebook or script may call it at its top (numpy's huge-page setting is then off
-for that whole process). Dask worker processes are left as they are: there, with one scene per
-process and dask's own threads, the earlier settings (as environment variables) made two workers
-slower (8.6 and 9.3 s instead of 7.7-8.1 s for four scenes, in two runs).
+The settings only act from the start of a process (the arena limit binds before threads allocate),
+so the ``darts preprocess-*`` commands call :func:`tune_allocator_for_scenes` first thing, before
+scenes run in-process; a notebook or script may call it at its top (numpy's huge-page setting is
+then off for that whole process). Dask worker processes are left as they are (one scene per
+process there; the settings made them slower).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Typed settings of ``preprocess-planet-train-data`` and ``preprocess-s2-train-data``.
 
-Field names are the option names of DESIGN.md §3b (``patch_size`` is ``--patch-size``). Importing
+Field names are the option names of docs/guide/preprocess.md (``patch_size`` is ``--patch-size``). Importing
 this module is cheap: pydantic and the band registry only, no dask, torch or GDAL.
 """
 

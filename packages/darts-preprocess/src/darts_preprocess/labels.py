@@ -1,7 +1,7 @@
 """Read and normalise the RTS label and footprint GeoPackages, and match them to scenes.
 
-The real files (../shared/data/rts-labels) are messy; each quirk is handled explicitly and
-reported, never silently dropped:
+The real files (Nitze et al., doi:10.5281/zenodo.12706220; a subset in tests/data/rts-labels) are
+messy; each quirk is handled explicitly and reported, never silently dropped:
 
 - label value stored as int ``1``, float ``1.0`` or string ``"1"`` -> 1; an empty value in a
   TrainingLabel file (20 real polygons, which also lack an ``id``) is burned as RTS and counted;

@@ -1,4 +1,4 @@
-"""The on-disk contract of a darts training set (DESIGN.md section 3), and its writer.
+"""The on-disk contract of a darts training set (docs/formats/training-set.md), and its writer.
 
 ```
 train_data_dir/

@@ -1,4 +1,7 @@
-"""``convert_lightning_checkpoint``: a train-smp checkpoint to the deployable model file (DESIGN.md §5)."""
+"""``convert_lightning_checkpoint``: a train-smp checkpoint to the deployable model file.
+
+The file format is documented in docs/formats/checkpoint.md.
+"""
 
 from __future__ import annotations
 

@@ -6,9 +6,7 @@ the loss, one MetricCollection cloned per stage, the optimizer and the logging k
 
 ``train/…`` metrics count every pixel, as ``val/…`` ones do: AUROC and AveragePrecision are binned
 (200 thresholds) and updated from one histogram per batch, and the training stage skips
-torchmetrics' per-batch target check, so the metric update costs ~1-2 % of a CPU training step
-(it was ~10 % with torchmetrics' per-threshold update). Subsampling or dropping the training
-curves was not needed.
+torchmetrics' per-batch target check (cost per step: docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Run names, run ids and the artifact layout of DESIGN.md section 4.
+"""Run names, run ids and the artifact layout (docs/guide/train.md, "What a run writes").
 
 ```
 {artifact_dir}/{run_name}/{run_id}                  a plain run
@@ -46,7 +46,7 @@ def generate_run_name() -> str:
 
 
 def run_dir_for(artifact_dir: Path, run_name: str, run_id: str, trial_name: str | None = None) -> Path:
-    """The artifact folder of a run (DESIGN.md section 4)."""
+    """A run's folder: ``artifact_dir/run_name/run_id``, in a sweep ``artifact_dir/trial/run_name-run_id``."""
     if trial_name:
         return Path(artifact_dir) / trial_name / f"{run_name}-{run_id}"
     return Path(artifact_dir) / run_name / run_id

@@ -1,4 +1,4 @@
-"""A sweep runner process for the tests: `python sweep_runner_script.py CONFIG_JSON OUTCOME_JSON`."""
+"""A sweep runner process: `python -m darts_test_support.sweep_runner CONFIG_JSON OUTCOME_JSON`."""
 
 from __future__ import annotations
 

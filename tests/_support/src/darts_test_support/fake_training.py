@@ -19,6 +19,9 @@ from typing import Any
 
 from darts_train.config import TrainConfig
 
+FAKE_TRAIN_FN = f"{__name__}:fake_train"
+"""The ``train_fn`` path of :func:`fake_train` (a sweep runner's run processes import it by name)."""
+
 
 def fake_train(options: dict[str, Any]) -> dict[str, Any]:
     config = TrainConfig(**options)

@@ -17,10 +17,11 @@ def scene_target(train_data_dir: Path, split: str, scene_id: str, shape: tuple[i
     the pixels that test-smp counts.
     """
     from darts_dataset import TrainingSet
+    from darts_preprocess.trainset_layout import Y_ARRAY, group_array
 
     training_set = TrainingSet(train_data_dir)
     meta = training_set.split_metadata(split)
-    y = training_set.open_split(split)["y"]
+    y = group_array(training_set.open_split(split), Y_ARRAY)
     target = np.full(shape, 2, dtype=np.uint8)
     if meta.scene_ids is None or meta.patch_row is None or meta.patch_col is None:
         return target

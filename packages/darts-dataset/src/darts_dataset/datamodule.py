@@ -12,13 +12,14 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Sampler
+from torch.utils.data import DataLoader
 
 from darts_dataset.config import DataModuleConfig
 from darts_dataset.folds import fold_indices, folds_to_dict, make_folds, write_folds_json
 from darts_dataset.patch_dataset import InMemoryPatchDataset, PatchDataset, select_bands
 from darts_dataset.samplers import BalancedSampler, EpochShuffleSampler, RankShard
 from darts_dataset.training_set import SplitMetadata, TrainingSet
+from darts_preprocess.trainset_layout import Y_ARRAY, group_array
 
 logger = logging.getLogger(__name__)
 
@@ -132,13 +133,13 @@ class DartsDataModule(L.LightningDataModule):
         fraction = self.cross_val_metadata.positive_fraction
         if fraction is not None:
             return np.asarray(fraction)[dataset.indices] > 0
-        labels = self.training_set.open_split(CROSS_VAL)["y"]
+        labels = group_array(self.training_set.open_split(CROSS_VAL), Y_ARRAY)
         return np.array([bool((np.asarray(labels[int(i)]) == 1).any()) for i in dataset.indices])
 
     def _loader(self, dataset: Any, shuffle: bool) -> DataLoader:
         cfg = self.config
         workers = cfg.num_workers
-        sampler: Sampler[int] | None = self._train_sampler(dataset) if shuffle else None
+        sampler: EpochShuffleSampler | RankShard | None = self._train_sampler(dataset) if shuffle else None
         rank, world_size = _rank_and_world_size()
         if world_size > 1:  # several processes (DDP): each reads its share, see RankShard
             inner = sampler if isinstance(sampler, EpochShuffleSampler) else None

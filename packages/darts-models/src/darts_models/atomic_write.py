@@ -38,7 +38,7 @@ def temp_beside(path: Path) -> Iterator[Path]:
 
 
 def write_atomically(
-    path: str | os.PathLike[str], write: Callable[[IO[bytes]], None], *, overwrite: bool = True
+    path: str | os.PathLike[str], write: Callable[[IO[bytes]], object], *, overwrite: bool = True
 ) -> Path:
     """Call ``write`` with a binary file open on a temp name beside ``path``; rename it to ``path``.
 

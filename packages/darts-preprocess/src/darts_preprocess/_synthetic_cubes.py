@@ -25,9 +25,11 @@ from affine import Affine
 from odc.geo.geobox import GeoBox
 from odc.geo.xr import xr_zeros
 from rasterio.warp import Resampling, reproject
+from zarr.codecs import BloscCodec
 
-from darts_preprocess.sources._tiles import reproject_geom, write_geotiff
+from darts_preprocess.sources._tiles import grid_crs, reproject_geom, write_geotiff
 from darts_preprocess.sources.cube_tiles import PGC_TILE_ORIGIN_M, PGC_TILE_SIZE_M
+from darts_preprocess.trainset_layout import group_array
 
 CHUNK = 3600
 ARCTICDEM_ZARR2_EXTENT = (-3314693.24, -3314693.24, 3314693.24, 3314693.24)
@@ -61,12 +63,13 @@ def _skeleton(grid: GeoBox, variables: dict[str, str], title: str) -> xr.Dataset
 
 
 def _encoding(variables: dict[str, str], zarr_format: int) -> dict[str, Any]:
+    compression: dict[str, Any]
     if zarr_format == 2:
         import numcodecs
 
         compression = {"compressors": (numcodecs.Blosc(cname="zstd"),)}
     else:
-        compression = {"compressors": [zarr.codecs.BloscCodec(clevel=9)]}
+        compression = {"compressors": [BloscCodec(clevel=9)]}
     enc: dict[str, Any] = {"spatial_ref": {"chunks": None, "dtype": "int32"}}
     for name, dtype in variables.items():
         enc[name] = {"chunks": (CHUNK, CHUNK), "dtype": dtype, **compression}
@@ -75,7 +78,7 @@ def _encoding(variables: dict[str, str], zarr_format: int) -> dict[str, Any]:
 
 def _window(grid: GeoBox, tile: Path) -> _Window:
     with rasterio.open(tile) as src:
-        footprint = reproject_geom(shapely.box(*src.bounds), src.crs.to_wkt(), grid.crs.to_wkt()).bounds
+        footprint = reproject_geom(shapely.box(*src.bounds), src.crs.to_wkt(), grid_crs(grid).to_wkt()).bounds
     inv = ~grid.affine
     c0, r0 = inv * (footprint[0], footprint[3])
     c1, r1 = inv * (footprint[2], footprint[1])
@@ -93,7 +96,7 @@ def _warp_tile(grid: GeoBox, win: _Window, tile: Path, resampling: Resampling) -
             rasterio.band(src, list(range(1, src.count + 1))),
             out,
             dst_transform=grid.affine * Affine.translation(c0, r0),
-            dst_crs=grid.crs.to_wkt(),
+            dst_crs=grid_crs(grid).to_wkt(),
             dst_nodata=np.nan,
             resampling=resampling,
         )
@@ -138,8 +141,8 @@ def _write_arcticdem(
         dem = _warp_tile(grid, win, tile, Resampling.bilinear)[0]
         valid = ~np.isnan(dem)
         (r0, r1), (c0, c1) = win.rows, win.cols
-        group["dem"][r0:r1, c0:c1] = dem
-        group["datamask"][r0:r1, c0:c1] = valid
+        group_array(group, "dem")[r0:r1, c0:c1] = dem
+        group_array(group, "datamask")[r0:r1, c0:c1] = valid
         _export(export, f"cube-{tile.stem}.tif", dem[None], grid, win, float("nan"))
         loaded += [t for t in arcticdem_tile_ids(grid, win, res) if t not in loaded]
     return loaded
@@ -162,13 +165,14 @@ def _write_tcvis(
                                   Resampling.nearest)  # fmt: skip
                 key = f"{cr}{sep}{cc}"
                 for i, name in enumerate(names):
-                    fill = np.asarray(group[name][rows, cols]) if key in loaded else np.uint8(100)
-                    group[name][rows, cols] = np.where(np.isnan(data[i]), fill, data[i]).astype(np.uint8)
+                    arr = group_array(group, name)
+                    fill = np.asarray(arr[rows, cols]) if key in loaded else np.uint8(100)
+                    arr[rows, cols] = np.where(np.isnan(data[i]), fill, data[i]).astype(np.uint8)
                 if key not in loaded:
                     loaded.append(key)
         if export is not None:
             (r0, r1), (c0, c1) = win.rows, win.cols
-            data = np.stack([np.asarray(group[n][r0:r1, c0:c1]) for n in names])
+            data = np.stack([np.asarray(group_array(group, n)[r0:r1, c0:c1]) for n in names])
             _export(export, f"cube-{tile.stem}.tif", data, grid, win, None)
     return loaded
 

@@ -35,7 +35,8 @@ def deprecated_keys(model: type[BaseModel]) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, info in model.model_fields.items():
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-        for old in extra.get(DEPRECATED_KEYS, ()) or ():
+        olds = extra.get(DEPRECATED_KEYS)
+        for old in olds if isinstance(olds, list) else ():
             out[str(old)] = name
     return out
 

@@ -70,4 +70,5 @@ def valid_extent(valid: np.ndarray, transform: Affine, crs: CRS | str, scene_id:
     parts = [shape(g) for g, _ in shapes(mask.astype(np.uint8), mask=mask, transform=transform)]
     geom = unary_union(parts) if parts else None
     area = float(_areas_m2([geom], crs)[0]) if geom is not None else 0.0
-    return gpd.GeoDataFrame({"scene_id": [scene_id], "area_m2": [area]}, geometry=[geom], crs=crs)
+    geometry = np.array([geom], dtype=object)  # a None footprint stays a missing geometry
+    return gpd.GeoDataFrame({"scene_id": [scene_id], "area_m2": [area]}, geometry=geometry, crs=crs)

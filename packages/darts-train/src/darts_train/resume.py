@@ -72,6 +72,8 @@ def _mismatches(config: TrainConfig, bands: list[str], ckpt: dict[str, Any]) -> 
 
 def plan_resume(config: TrainConfig, bands: list[str], n_cross_val: int | None) -> Resume:
     """Check that ``config.continue_from_checkpoint`` can be continued by ``config``; write nothing."""
+    if config.continue_from_checkpoint is None:
+        raise ValueError("plan_resume needs config.continue_from_checkpoint: the checkpoint to continue")
     path = Path(config.continue_from_checkpoint)
     ckpt = read_checkpoint(path)
     run = (ckpt.get("hyper_parameters") or {}).get("run") or {}

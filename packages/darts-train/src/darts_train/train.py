@@ -313,12 +313,15 @@ def _auto_resume(config: TrainConfig) -> tuple[TrainConfig, TrainResult | None]:
     """resume=auto: continue from the run's last.ckpt when it has one; a finished run is returned as is."""
     if config.resume != "auto":
         return config, None
+    if config.run_name is None or config.run_id is None:  # TrainConfig refuses resume=auto without them
+        raise ValueError("resume=auto needs run_name and run_id: they name the run to continue")
     run_dir = run_dir_for(config.artifact_dir, config.run_name, config.run_id, config.trial_name)
     found = find_requeued_run(run_dir / RUN_FILE, run_dir / CHECKPOINT_DIR / LAST_CHECKPOINT)
     if found.finished is not None:
         paths = ("run_dir", "best_checkpoint", "last_checkpoint")
         known = {k: v for k, v in found.finished.items() if k in TrainResult.__dataclass_fields__}
-        return config, TrainResult(**{k: Path(v) if k in paths and v else v for k, v in known.items()})
+        values: dict[str, Any] = {k: Path(v) if k in paths and v else v for k, v in known.items()}
+        return config, TrainResult(**values)
     if found.checkpoint is not None:
         return config.model_copy(update={"continue_from_checkpoint": found.checkpoint}), None
     return config, None

@@ -28,8 +28,9 @@ from odc.geo.geom import Geometry
 from rasterio.features import geometry_mask
 from shapely.geometry.base import BaseGeometry
 
-from darts_preprocess.sources._tiles import COVERAGE_TOLERANCE, reproject_geom, warp_array
+from darts_preprocess.sources._tiles import COVERAGE_TOLERANCE, grid_crs, reproject_geom, warp_array
 from darts_preprocess.sources.errors import AuxDataMissingError
+from darts_preprocess.trainset_layout import group_array
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class Datacube:
     def missing(self, geobox: GeoBox) -> Geometry | None:
         """The part of ``geobox`` (in its CRS) outside the loaded areas, or None when it is covered."""
         target = geobox.extent.geom
-        covered = reproject_geom(self.coverage(), self.grid.crs.to_wkt(), geobox.crs.to_wkt())
+        covered = reproject_geom(self.coverage(), grid_crs(self.grid).to_wkt(), grid_crs(geobox).to_wkt())
         missing = target.difference(covered)
         if missing.is_empty or missing.area <= COVERAGE_TOLERANCE * target.area:
             return None
@@ -92,13 +93,14 @@ class Datacube:
         (r0, r1), (c0, c1) = window
         data = np.empty((len(self.spec.variables), r1 - r0, c1 - c0), dtype=np.float32)
         for i, name in enumerate(self.spec.variables):
-            data[i] = self.group[name][r0:r1, c0:c1]
+            data[i] = group_array(self.group, name)[r0:r1, c0:c1]
         invalid = ~self._loaded_mask(window)
         if self.spec.valid_variable is not None:
-            invalid |= ~np.asarray(self.group[self.spec.valid_variable][r0:r1, c0:c1], dtype=bool)
+            valid = group_array(self.group, self.spec.valid_variable)[r0:r1, c0:c1]
+            invalid |= ~np.asarray(valid, dtype=bool)
         data[:, invalid] = np.nan
         transform = self.grid.affine * Affine.translation(c0, r0)
-        return warp_array(data, transform, self.grid.crs.to_wkt(), float("nan"), geobox, resampling)
+        return warp_array(data, transform, grid_crs(self.grid).to_wkt(), float("nan"), geobox, resampling)
 
     def _loaded_mask(self, window: tuple[tuple[int, int], tuple[int, int]]) -> np.ndarray:
         (r0, r1), (c0, c1) = window
@@ -137,7 +139,7 @@ def _loaded_coverage(cube: Datacube) -> BaseGeometry:
 
 def cube_window(grid: GeoBox, geobox: GeoBox) -> tuple[tuple[int, int], tuple[int, int]] | None:
     """Rows and columns of ``grid`` reaching ``geobox`` (its extent plus the cubic kernel's reach)."""
-    bounds = reproject_geom(geobox.extent.geom, geobox.crs.to_wkt(), grid.crs.to_wkt()).bounds
+    bounds = reproject_geom(geobox.extent.geom, grid_crs(geobox).to_wkt(), grid_crs(grid).to_wkt()).bounds
     if not all(math.isfinite(v) for v in bounds):
         raise AuxDataMissingError(
             f"the grid {geobox.extent.geom.bounds} cannot be placed on the datacube grid"
@@ -182,7 +184,7 @@ def _axis(group: zarr.Group, name: str, path: Path) -> tuple[float, float, int]:
     """
     if name not in group:
         raise AuxDataMissingError(f"datacube {path} has no {name!r} coordinate")
-    arr = group[name]
+    arr = group_array(group, name)
     if arr.ndim != 1 or arr.shape[0] < 2:
         raise AuxDataMissingError(f"datacube {path}: coordinate {name!r} has shape {arr.shape}; expected 1-D")
     key = (str(path), name, json.dumps(arr.metadata.to_dict(), sort_keys=True, default=str))
@@ -190,7 +192,7 @@ def _axis(group: zarr.Group, name: str, path: Path) -> tuple[float, float, int]:
         known = _AXIS_CACHE.get(key)
     if known is not None:
         return known
-    first, second = (float(v) for v in arr[:2])
+    first, second = (float(v) for v in np.asarray(arr[:2]))
     axis = (first, second - first, int(arr.shape[0]))
     with _AXIS_LOCK:
         if len(_AXIS_CACHE) > 64:
@@ -208,7 +210,7 @@ def cube_grid(group: zarr.Group, path: Path, variable: str) -> tuple[GeoBox, tup
         raise AuxDataMissingError(
             f"datacube {path} has no variable {variable!r} (has {sorted(group.keys())})"
         )
-    arr = group[variable]
+    arr = group_array(group, variable)
     if arr.shape != (ny, nx):
         raise AuxDataMissingError(
             f"datacube {path}: {variable} has shape {arr.shape}; expected {(ny, nx)} (y, x)"

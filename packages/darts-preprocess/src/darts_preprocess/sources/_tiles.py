@@ -176,7 +176,7 @@ def warp_array(
         src_crs=crs,
         src_nodata=nodata if has_nodata else None,
         dst_transform=geobox.affine,
-        dst_crs=geobox.crs.to_wkt(),
+        dst_crs=grid_crs(geobox).to_wkt(),
         dst_nodata=np.nan if has_nodata else None,
         init_dest_nodata=has_nodata,
         resampling=Resampling[resampling],

@@ -52,7 +52,7 @@ def test_fold_metric_typo_suggests_the_same_fold() -> None:
 
 
 def test_changed_search_space_is_refused_naming_the_differences(train_data_dir, sweep_file, tmp_path) -> None:
-    first = optuna_sweep_smp(make_config(train_data_dir, sweep_file, tmp_path, device=None))
+    first = optuna_sweep_smp(make_config(train_data_dir, sweep_file, tmp_path, sweep_device=None))
     changed = tmp_path / "changed.yaml"
     changed.write_text(
         sweep_file.read_text().replace("max: !!float 1e-1", "max: !!float 1e-2").replace("0.97", "0.9")

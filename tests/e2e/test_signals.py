@@ -71,7 +71,7 @@ def test_signal_saves_last_checkpoint_and_run_json_and_resume_finishes(
     assert info["status"] == "interrupted"
     assert info["epochs_trained"] < 4
     last = run_dir / "checkpoints" / "last.ckpt"
-    assert info["last_checkpoint"] == str(last)
+    assert run_dir / info["last_checkpoint"] == last  # recorded relative to the run folder
     saved = torch.load(last, map_location="cpu", weights_only=True)
     assert saved["epoch"] == info["epochs_trained"]
     (line,) = [line for line in stderr.splitlines() if "resume with:" in line]

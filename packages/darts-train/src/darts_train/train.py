@@ -14,7 +14,7 @@ import lightning as L
 from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, RichProgressBar
 
 from darts_models.metric_keys import VAL_MONITOR_KEY
-from darts_preprocess.recorded_paths import record_path
+from darts_preprocess.recorded_paths import record_path, resolve_recorded
 from darts_train.callbacks import FinalValidation, ValidationPlots
 from darts_train.checkpoint_file import read_checkpoint
 from darts_train.checkpointing import (
@@ -320,7 +320,10 @@ def _auto_resume(config: TrainConfig) -> tuple[TrainConfig, TrainResult | None]:
     if found.finished is not None:
         paths = ("run_dir", "best_checkpoint", "last_checkpoint")
         known = {k: v for k, v in found.finished.items() if k in TrainResult.__dataclass_fields__}
-        values: dict[str, Any] = {k: Path(v) if k in paths and v else v for k, v in known.items()}
+        # run.json records paths relative to the run folder
+        values: dict[str, Any] = {
+            k: resolve_recorded(v, run_dir) if k in paths and v else v for k, v in known.items()
+        }
         return config, TrainResult(**values)
     if found.checkpoint is not None:
         return config.model_copy(update={"continue_from_checkpoint": found.checkpoint}), None

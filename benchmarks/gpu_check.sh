@@ -51,7 +51,7 @@ gpu_step cuda-tests uv run pytest -m gpu -q -p no:cacheprovider
 gpu_step train-step uv run python benchmarks/train_step.py --device "$GPU" --encoder resnet34 \
     --patch-size 512 --batch-size 8 --steps 30
 if [ -f benchmarks/segment_scene.py ]; then
-    gpu_step segment-scene uv run python benchmarks/segment_scene.py --test-device "$GPU"
+    gpu_step segment-scene uv run python benchmarks/segment_scene.py --device "$GPU"
 else
     skip segment-scene "benchmarks/segment_scene.py is not in this checkout"
 fi

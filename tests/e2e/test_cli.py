@@ -146,35 +146,3 @@ def test_each_package_installs_and_imports_on_its_own() -> None:
         results = dict(zip(PACKAGES, pool.map(_import_alone, PACKAGES), strict=True))
     failed = {p: r.stderr[-2000:] for p, r in results.items() if r.returncode != 0 or "ok" not in r.stdout}
     assert not failed, failed
-
-
-def test_ctrl_c_in_a_running_command_exits_130(tmp_path: Path) -> None:
-    import signal
-    import time
-
-    script = (
-        "import time\n"
-        "from darts_cli.app import main\n"
-        "from darts_cli.options import darts_command\n"
-        "from darts_cli.registry import CommandInfo\n"
-        "@darts_command()\n"
-        "def wait() -> int:\n"
-        "    print('started', flush=True)\n"
-        "    time.sleep(60)\n"
-        "    return 0\n"
-        "main(['wait'], commands=(CommandInfo('wait', wait, 'sleep'),))\n"
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-c", script],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    assert process.stdout.readline().strip() == "started"
-    time.sleep(0.2)
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == 130
-    assert "interrupted" in err and "Traceback" not in err

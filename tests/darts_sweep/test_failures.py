@@ -18,6 +18,7 @@ from darts_test_support.sweep_processes import (
     study_of,
     wait,
 )
+from darts_test_support.sweeps import write_sweep_file
 
 TrialState = optuna.trial.TrialState
 
@@ -53,10 +54,14 @@ def test_fold_metric_typo_suggests_the_same_fold() -> None:
 
 def test_changed_search_space_is_refused_naming_the_differences(train_data_dir, sweep_file, tmp_path) -> None:
     first = optuna_sweep_smp(make_config(train_data_dir, sweep_file, tmp_path, sweep_device=None))
-    changed = tmp_path / "changed.yaml"
-    changed.write_text(
-        sweep_file.read_text().replace("max: !!float 1e-1", "max: !!float 1e-2").replace("0.97", "0.9")
-        + "  batch_size:\n    values: [4, 8]\n"
+    changed = write_sweep_file(
+        tmp_path / "changed.yaml",
+        {
+            "learning_rate": {"min": 1e-5, "max": 1e-2, "distribution": "log_uniform_values"},
+            "gamma": {"value": 0.9},
+            "batch_size": {"values": [4, 8]},
+        },
+        name="tiny",
     )
     with pytest.raises(SweepConfigError) as info:
         optuna_sweep_smp(make_config(train_data_dir, changed, tmp_path, sweep_id=first.sweep_id, n_trials=1))

@@ -9,6 +9,7 @@ against the torch model at a second, larger patch size before anything is writte
 
 from __future__ import annotations
 
+import copy
 import errno
 import logging
 import os
@@ -120,18 +121,26 @@ def _run_torchscript(path: Path) -> Callable[[np.ndarray], np.ndarray]:
     return run
 
 
-def _check(head: nn.Module, run: Callable[[np.ndarray], np.ndarray], inputs: list[np.ndarray]) -> float:
-    worst = 0.0
+def _check(
+    head: nn.Module, run: Callable[[np.ndarray], np.ndarray], inputs: list[np.ndarray]
+) -> tuple[float, float]:
+    """Max |exported - torch| over ``inputs``, and the difference allowed: :data:`TOLERANCE`, or twice
+    torch's own float32 rounding error (against a float64 copy) where that is larger — a trained
+    network's float32 forward pass can itself be off by a few 1e-4 in probability."""
+    worst = fp32_error = 0.0
+    exact = copy.deepcopy(head).double()
     for x in inputs:
         with torch.inference_mode():
             expected = head(torch.from_numpy(x)).numpy()
+            reference = exact(torch.from_numpy(x).double()).numpy()
         got = run(x)
         if got.shape != expected.shape:
             raise ExportError(
                 f"exported output has shape {got.shape} for input {x.shape}; torch gives {expected.shape}"
             )
         worst = max(worst, float(np.max(np.abs(got - expected))))
-    return worst
+        fp32_error = max(fp32_error, float(np.max(np.abs(expected - reference))))
+    return worst, max(TOLERANCE, 2 * fp32_error)
 
 
 def _sidecar(
@@ -171,7 +180,8 @@ def export_model(
     ``<out_path>.json``. ``patch_size`` (default: the model's training patch size, else 256) is the
     example input size; batch, height and width stay dynamic, and the export is checked at
     ``patch_size`` and ``patch_size + spatial_multiple`` against torch (max |difference| <=
-    :data:`TOLERANCE`). Raises :class:`ExportError` naming the architecture and format when the
+    :data:`TOLERANCE`, or twice torch's own float32 error against float64 where that is larger).
+    Raises :class:`ExportError` naming the architecture and format when the
     export fails or disagrees, :class:`CheckpointExistsError` when ``out_path`` exists and not
     ``overwrite``.
     """
@@ -205,7 +215,7 @@ def export_model(
             else:
                 _export_torchscript(head, torch.from_numpy(checks[0]), tmp)
                 run = _run_torchscript(tmp)
-            diff = _check(head, run, checks)
+            diff, allowed = _check(head, run, checks)
         except DartsError:
             raise
         except Exception as err:  # exporters raise many types (UnsupportedOperatorError, RuntimeError, ...)
@@ -213,9 +223,9 @@ def export_model(
                 raise  # temp_beside reports the full disk
             first_line = (str(err).strip().splitlines() or [""])[0][:400]
             raise ExportError(f"cannot export {what}: {type(err).__name__}: {first_line}") from err
-        if diff > TOLERANCE:
+        if diff > allowed:
             raise ExportError(
-                f"the export of {what} disagrees with torch by {diff:.2e} (> {TOLERANCE:g}) on "
+                f"the export of {what} disagrees with torch by {diff:.2e} (> {allowed:.2g}) on "
                 f"{size}x{size} / {size + multiple}x{size + 2 * multiple} patches; this architecture is "
                 "not exportable with dynamic shapes"
             )

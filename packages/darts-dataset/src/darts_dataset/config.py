@@ -5,18 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from darts_dataset.augment import AugmentConfig
+from darts_dataset.nextgen_options import NextgenSetOptions
 
 
-class DataModuleConfig(BaseModel):
+class DataModuleConfig(NextgenSetOptions):
     """How training reads a training set: fold, batches, workers, augmentation, bands."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     train_data_dir: Path
-    """Training set folder (config.toml + cross-val.zarr, val-test.zarr, test.zarr)."""
+    """Training set folder (config.toml + cross-val.zarr, val-test.zarr, test.zarr; or a
+    darts-nextgen set: config.toml + data.zarr + metadata.parquet)."""
     batch_size: int = Field(8, ge=1)
     """Patches per batch."""
     num_workers: int = Field(0, ge=0)
@@ -61,13 +63,14 @@ class DataModuleConfig(BaseModel):
         return self
 
 
-class ValidateConfig(BaseModel):
+class ValidateConfig(NextgenSetOptions):
     """What ``darts validate-train-data`` checks."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     train_data_dir: Path
-    """Training set folder to check (config.toml + cross-val.zarr, val-test.zarr, test.zarr)."""
+    """Training set folder to check (config.toml + cross-val.zarr, val-test.zarr, test.zarr; or a
+    darts-nextgen set: config.toml + data.zarr + metadata.parquet)."""
     n_folds: int = Field(5, ge=2)
     """Number of cross-val folds whose per-fold counts are reported (as training would make them)."""
     seed: int = 42

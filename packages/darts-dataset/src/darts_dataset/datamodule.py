@@ -16,10 +16,10 @@ from torch.utils.data import DataLoader
 
 from darts_dataset.config import DataModuleConfig
 from darts_dataset.folds import fold_indices, folds_to_dict, make_folds, write_folds_json
+from darts_dataset.nextgen_options import nextgen_options_of
 from darts_dataset.patch_dataset import InMemoryPatchDataset, PatchDataset, select_bands
 from darts_dataset.samplers import BalancedSampler, EpochShuffleSampler, RankShard
 from darts_dataset.training_set import SplitMetadata, TrainingSet
-from darts_preprocess.trainset_layout import Y_ARRAY, group_array
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,8 @@ class DartsDataModule(L.LightningDataModule):
     def __init__(self, config: DataModuleConfig) -> None:
         super().__init__()
         self.config = config
-        self.training_set = TrainingSet(config.train_data_dir)
+        self.set_options = nextgen_options_of(config)
+        self.training_set = TrainingSet(config.train_data_dir, self.set_options)
         channels = select_bands(self.training_set.bands, config.bands)
         self.bands: tuple[str, ...] = tuple(self.training_set.bands[i] for i in channels)
         self.folds: np.ndarray | None = None
@@ -68,6 +69,7 @@ class DartsDataModule(L.LightningDataModule):
             indices=indices,
             augment=self.config.augment if augment else None,
             seed=self.config.seed,
+            set_options=self.set_options,
         )
 
     def setup(self, stage: str | None = None) -> None:
@@ -133,8 +135,9 @@ class DartsDataModule(L.LightningDataModule):
         fraction = self.cross_val_metadata.positive_fraction
         if fraction is not None:
             return np.asarray(fraction)[dataset.indices] > 0
-        labels = group_array(self.training_set.open_split(CROSS_VAL), Y_ARRAY)
-        return np.array([bool((np.asarray(labels[int(i)]) == 1).any()) for i in dataset.indices])
+        data = self.training_set.split_data(CROSS_VAL)
+        rows = dataset.indices if data.rows is None else data.rows[dataset.indices]
+        return np.array([bool((np.asarray(data.y[int(i)]) == 1).any()) for i in rows])
 
     def _loader(self, dataset: Any, shuffle: bool) -> DataLoader:
         cfg = self.config

@@ -19,7 +19,9 @@ from torch.utils.data import Dataset
 from darts_dataset._chunks import ChunkReader, MissingChunkError
 from darts_dataset.augment import AugmentConfig, Augmenter
 from darts_dataset.errors import BandSelectionError
-from darts_dataset.training_set import TrainingSet, open_split_group, split_arrays
+from darts_dataset.nextgen_options import NextgenSetOptions
+from darts_dataset.nextgen_set import apply_transform
+from darts_dataset.training_set import TrainingSet
 from darts_preprocess.errors import TrainingSetError
 
 logger = logging.getLogger(__name__)
@@ -62,21 +64,28 @@ class _SplitDataset(Dataset[Item]):
         indices: Sequence[int] | np.ndarray | None = None,
         augment: AugmentConfig | None = None,
         seed: int = 42,
+        set_options: NextgenSetOptions | None = None,
     ) -> None:
         self.train_data_dir = Path(train_data_dir)
         self.split = split
-        training_set = TrainingSet(self.train_data_dir)
-        x, _ = split_arrays(training_set.open_split(split), split)
+        training_set = TrainingSet(self.train_data_dir, set_options)
+        self.training_set = training_set
+        data = training_set.split_data(split)
+        x = data.x
         if x.shape[1] != len(training_set.bands):
             raise TrainingSetError(
                 f"split {split!r}: x has {x.shape[1]} channels but config.toml lists "
                 f"{len(training_set.bands)} bands {list(training_set.bands)}"
             )
-        self.n_split = int(x.shape[0])
+        self.n_split = data.n
+        self.rows = data.rows
+        """Row in the arrays of each patch of the split (None: the split is the whole array)."""
         self.patch_shape: tuple[int, int] = (int(x.shape[2]), int(x.shape[3]))
         self.channels = select_bands(training_set.bands, bands)
         self.bands: tuple[str, ...] = tuple(training_set.bands[i] for i in self.channels)
         self._all_channels = np.array_equal(self.channels, np.arange(x.shape[1]))
+        self.transform = training_set.band_transform(self.channels)
+        """(gain, bias) of the selected channels into darts' normalisation (darts-nextgen sets)."""
         self.indices = _resolve_indices(indices, self.n_split, split)
         self.seed = int(seed)
         self.augmenter = Augmenter(augment, self.bands, self.seed) if augment is not None else None
@@ -110,8 +119,9 @@ class PatchDataset(_SplitDataset):
         indices: Sequence[int] | np.ndarray | None = None,
         augment: AugmentConfig | None = None,
         seed: int = 42,
+        set_options: NextgenSetOptions | None = None,
     ) -> None:
-        super().__init__(train_data_dir, split, bands, indices, augment, seed)
+        super().__init__(train_data_dir, split, bands, indices, augment, seed, set_options)
         self._readers: tuple[ChunkReader, ChunkReader] | None = None
         self._pid: int | None = None
 
@@ -123,25 +133,27 @@ class PatchDataset(_SplitDataset):
 
     def _open(self) -> tuple[ChunkReader, ChunkReader]:
         if self._readers is None or self._pid != os.getpid():
-            group = open_split_group(self.train_data_dir, self.split)
-            x, y = split_arrays(group, self.split)
-            self._readers = (ChunkReader(x), ChunkReader(y))
+            data = self.training_set.split_data(self.split)
+            self._readers = (ChunkReader(data.x), ChunkReader(data.y))
             self._pid = os.getpid()
         return self._readers
 
     def read(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """Raw (x with the selected bands, y uint8) of patch ``index`` of the split, no augmentation."""
         x_reader, y_reader = self._open()
+        row = index if self.rows is None else int(self.rows[index])
         try:
-            x = x_reader.read(index, strict=True)
+            x = x_reader.read(row, strict=True)
         except MissingChunkError as err:  # model-ready patches are never all-fill: the array is truncated
             raise TrainingSetError(
-                f"patch {index} of {self.train_data_dir}/{self.split}: {err}; the set is truncated "
-                "(check it with `darts validate-train-data`)"
+                f"patch {index} (row {row}) of {self.train_data_dir}/{self.split}: {err}; the set is "
+                "truncated (check it with `darts validate-train-data`)"
             ) from err
         if not self._all_channels:
             x = x[self.channels]
-        return x, y_reader.read(index)
+        if self.transform is not None:
+            x = apply_transform(x.astype(np.float32, copy=False), *self.transform)
+        return x, y_reader.read(row)
 
     def __getitem__(self, k: int) -> Item:
         index = int(self.indices[k])
@@ -160,9 +172,10 @@ class InMemoryPatchDataset(_SplitDataset):
         indices: Sequence[int] | np.ndarray | None = None,
         augment: AugmentConfig | None = None,
         seed: int = 42,
+        set_options: NextgenSetOptions | None = None,
     ) -> None:
-        super().__init__(train_data_dir, split, bands, indices, augment, seed)
-        source = PatchDataset(train_data_dir, split, bands=bands)
+        super().__init__(train_data_dir, split, bands, indices, augment, seed, set_options)
+        source = PatchDataset(train_data_dir, split, bands=bands, set_options=set_options)
         h, w = self.patch_shape
         self.x = np.empty((len(self.indices), len(self.channels), h, w), dtype=np.float32)
         self.y = np.empty((len(self.indices), h, w), dtype=np.uint8)

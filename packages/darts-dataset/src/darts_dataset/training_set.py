@@ -1,9 +1,12 @@
 """A training set on disk: its ``config.toml``, band metadata and per-sample metadata.
 
-The format is documented in docs/formats/training-set.md.
+The formats are documented in docs/formats/training-set.md. Layouts read (detected on open):
 
-Reads sets written by darts (zarr format 3, with per-sample metadata) and by the reference tool
-(zarr format 2, only ``x`` and ``y``, ``config.toml`` possibly without ``norm_factors``).
+- ``splits``: ``cross-val.zarr``, ``val-test.zarr``, ``test.zarr``, written by darts (zarr format
+  3, with per-sample metadata) or by the reference tool (zarr format 2, only ``x`` and ``y``,
+  ``config.toml`` possibly without ``norm_factors``);
+- ``nextgen``: darts-nextgen's ``data.zarr`` + ``metadata.parquet``, split by the rule of
+  :mod:`darts_dataset.nextgen_splits` (see :mod:`darts_dataset.nextgen_set`).
 """
 
 from __future__ import annotations
@@ -11,13 +14,17 @@ from __future__ import annotations
 import logging
 import tomllib
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import zarr
 
+from darts_dataset.nextgen_options import NextgenSetOptions
+from darts_dataset.nextgen_set import DATA_ZARR, METADATA_PARQUET, is_nextgen_set, open_data_arrays
+from darts_dataset.training_set_metadata import SplitMetadata
 from darts_preprocess.bands import BANDS
 from darts_preprocess.errors import DartsFileNotFoundError, TrainingSetError
 from darts_preprocess.trainset_layout import (
@@ -30,47 +37,49 @@ from darts_preprocess.trainset_layout import (
     split_path,
 )
 
+if TYPE_CHECKING:
+    from darts_dataset.nextgen_view import NextgenView
+
 logger = logging.getLogger(__name__)
 
 
+class Layout(StrEnum):
+    """The training-set layouts darts reads."""
+
+    SPLITS = "splits"
+    NEXTGEN = "nextgen"
+
+
+LAYOUTS_READ = (
+    f"darts / reference tool (config.toml + {', '.join(f'{s}.zarr' for s in SPLITS)}); "
+    f"darts-nextgen (config.toml + {DATA_ZARR} + {METADATA_PARQUET})"
+)
+
+
+def detect_layout(train_data_dir: Path | str) -> Layout:
+    """The layout of a training-set folder; an unknown one raises, listing the layouts darts reads."""
+    path = Path(train_data_dir)
+    if is_nextgen_set(path):
+        return Layout.NEXTGEN
+    if any(split_path(path, s).is_dir() for s in SPLITS):
+        return Layout.SPLITS
+    found = sorted(p.name for p in path.iterdir())[:10] if path.is_dir() else []
+    raise TrainingSetError(
+        f"{path} is not a training set in a layout darts reads ({LAYOUTS_READ}); it holds {found}"
+    )
+
+
 @dataclass(frozen=True)
-class SplitMetadata:
-    """Per-sample metadata of one split; every array has length ``n``.
+class SplitData:
+    """The arrays holding a split and which of their rows it is (None = all rows, in order)."""
 
-    Sets written by the reference tool carry none: then ``has_metadata`` is False and the
-    per-sample arrays are None (folds fall back to contiguous blocks of patches).
-    """
-
-    split: str
-    n: int
-    has_metadata: bool
-    scene_ids: np.ndarray | None = None
-    """str, the scene each patch comes from."""
-    groups: np.ndarray | None = None
-    """str, the overlap group of that scene (scenes whose footprints overlap share one; the scene id
-    where the set records none)."""
-    regions: np.ndarray | None = None
-    """str, the admin region of that scene."""
-    crs: np.ndarray | None = None
-    """str, CRS of that scene (authority string or WKT)."""
-    positive_fraction: np.ndarray | None = None
-    """float32, fraction of valid pixels labelled RTS."""
-    patch_row: np.ndarray | None = None
-    """int32, pixel row of the patch's origin in its scene."""
-    patch_col: np.ndarray | None = None
-    """int32, pixel column of the patch's origin in its scene."""
-    geotransform: np.ndarray | None = None
-    """float64 [n, 6], affine (a, b, c, d, e, f) of the patch."""
+    x: zarr.Array
+    y: zarr.Array
+    rows: np.ndarray | None
 
     @property
-    def n_scenes(self) -> int | None:
-        """Number of scenes with at least one patch (None without metadata)."""
-        return None if self.scene_ids is None else len(np.unique(self.scene_ids))
-
-    @property
-    def n_regions(self) -> int | None:
-        """Number of regions with at least one patch (None without metadata)."""
-        return None if self.regions is None else len(np.unique(self.regions))
+    def n(self) -> int:
+        return int(self.x.shape[0]) if self.rows is None else len(self.rows)
 
 
 def _normalise_keys(table: dict[str, Any]) -> dict[str, Any]:
@@ -128,16 +137,23 @@ def split_arrays(group: zarr.Group, split: str) -> tuple[zarr.Array, zarr.Array]
 class TrainingSet:
     """A training set folder: config, bands, norm factors, splits and their per-sample metadata."""
 
-    def __init__(self, train_data_dir: Path | str) -> None:
+    def __init__(self, train_data_dir: Path | str, options: NextgenSetOptions | None = None) -> None:
         self.path = Path(train_data_dir)
         if not self.path.is_dir():
             raise DartsFileNotFoundError(f"training set folder {self.path} does not exist")
+        self.layout = detect_layout(self.path)
+        self.options = options or NextgenSetOptions()
         self.config: dict[str, Any] = read_training_set_config(self.path)
         self.bands: tuple[str, ...] = self._resolve_bands()
         self._metadata: dict[str, SplitMetadata] = {}
+        self.nextgen: NextgenView | None = None
+        if self.layout is Layout.NEXTGEN:
+            from darts_dataset.nextgen_view import NextgenView
+
+            self.nextgen = NextgenView(self.path, self.config, self.bands, self.options)
 
     def __repr__(self) -> str:
-        return f"TrainingSet({str(self.path)!r}, bands={list(self.bands)})"
+        return f"TrainingSet({str(self.path)!r}, layout={self.layout.value}, bands={list(self.bands)})"
 
     @property
     def config_path(self) -> Path:
@@ -171,7 +187,12 @@ class TrainingSet:
 
     @cached_property
     def norm_factors(self) -> dict[str, float]:
-        """Factor of each band (from config.toml, else the band registry's, which match the reference)."""
+        """Factor of each band (from config.toml, else the band registry's, which match the reference).
+
+        darts-nextgen sets are read converted into the registry's normalisation: their factors are
+        the registry's, for the bands it knows (a model on another band cannot be deployed)."""
+        if self.nextgen is not None:
+            return {b: BANDS[b].norm_factor for b in self.bands if b in BANDS}
         factors = self.config.get("norm_factors")
         if isinstance(factors, dict):
             missing = [b for b in self.bands if b not in factors]
@@ -189,21 +210,40 @@ class TrainingSet:
         return {b: BANDS[b].norm_factor for b in self.bands}
 
     def has_split(self, split: str) -> bool:
-        return split_path(self.path, split).is_dir()
+        return self.nextgen is not None or split_path(self.path, split).is_dir()
 
     def open_split(self, split: str) -> zarr.Group:
-        """The split's zarr group, read-only."""
+        """The split's zarr group, read-only (split layout only; see :meth:`split_data`)."""
+        if self.nextgen is not None:
+            raise TrainingSetError(f"{self.path} is a darts-nextgen set: its splits are rows of {DATA_ZARR}")
         return open_split_group(self.path, split)
 
+    def split_data(self, split: str) -> SplitData:
+        """The arrays of a split and its rows in them (opened afresh on each call)."""
+        if self.nextgen is not None:
+            x, y = open_data_arrays(self.path)
+            return SplitData(x, y, self.nextgen.rows(split))
+        x, y = split_arrays(self.open_split(split), split)
+        return SplitData(x, y, None)
+
+    def band_transform(self, channels: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per selected channel (gain, bias) into darts' normalisation; None when values are darts' own."""
+        return None if self.nextgen is None else self.nextgen.transform(channels)
+
     def n_patches(self, split: str) -> int:
-        """Number of patches in a split (from the array shape)."""
+        """Number of patches in a split."""
+        if self.nextgen is not None:
+            return len(self.nextgen.rows(split))
         x, _ = split_arrays(self.open_split(split), split)
         return int(x.shape[0])
 
     def split_metadata(self, split: str) -> SplitMetadata:
         """Per-sample metadata of a split (read once, then cached)."""
         if split not in self._metadata:
-            self._metadata[split] = read_split_metadata(self.open_split(split), split)
+            if self.nextgen is not None:
+                self._metadata[split] = self.nextgen.metadata(split)
+            else:
+                self._metadata[split] = read_split_metadata(self.open_split(split), split)
         return self._metadata[split]
 
 

@@ -28,13 +28,20 @@ def validate_train_data(config: ValidateConfig) -> int:
     """Check that a training set on disk follows the layout contract; exit 1 listing violations."""
     from rich.progress import Progress
 
+    from darts_dataset.nextgen_options import nextgen_options_of
     from darts_dataset.validate import total_patches
     from darts_dataset.validate import validate_train_data as run
 
     console = Console()
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("scanning patches", total=total_patches(config.train_data_dir))
-        report = run(config.train_data_dir, config.n_folds, config.seed, lambda: progress.advance(task))
+        report = run(
+            config.train_data_dir,
+            config.n_folds,
+            config.seed,
+            lambda: progress.advance(task),
+            nextgen_options_of(config),
+        )
     console.print(_table(f"{report.path}", report.splits))
     if report.folds:
         console.print(_table(f"cross-val folds (n_folds={report.n_folds}, seed={report.seed})", report.folds))

@@ -18,7 +18,16 @@ import zarr
 
 from darts_dataset._chunks import ChunkReader, MissingChunkError
 from darts_dataset.folds import make_folds
-from darts_dataset.training_set import SplitMetadata, TrainingSet, read_split_metadata, split_arrays
+from darts_dataset.nextgen_options import NextgenSetOptions
+from darts_dataset.nextgen_set import open_data_arrays
+from darts_dataset.training_set import (
+    Layout,
+    SplitMetadata,
+    TrainingSet,
+    detect_layout,
+    read_split_metadata,
+    split_arrays,
+)
 from darts_preprocess.bands import BANDS
 from darts_preprocess.errors import DartsError
 from darts_preprocess.trainset_layout import LABEL_RTS, SPLITS, split_path
@@ -228,20 +237,34 @@ def _check_folds(report: ValidationReport, metadata: SplitMetadata, positive: np
 
 
 def validate_train_data(
-    path: Path | str, n_folds: int = 5, seed: int = 42, on_patch: Callable[[], None] | None = None
+    path: Path | str,
+    n_folds: int = 5,
+    seed: int = 42,
+    on_patch: Callable[[], None] | None = None,
+    options: NextgenSetOptions | None = None,
 ) -> ValidationReport:
     """Check every split of the training set at ``path`` and count patches, positives, scenes, regions.
 
     ``n_folds``/``seed`` give the cross-val folds whose counts are reported (as training makes
-    them). ``on_patch`` is called once per patch scanned (for a progress bar).
+    them). ``on_patch`` is called once per patch scanned (for a progress bar). A darts-nextgen set
+    is checked as one array and split by the rule training uses, with ``options``.
     """
     root = Path(path)
     report = ValidationReport(path=root, n_folds=n_folds, seed=seed)
     if not root.is_dir():
         report.violations.append(f"{root} is not a folder")
         return report
-    ts = _check_config(report, root)
     tick = on_patch or (lambda: None)
+    try:
+        layout = detect_layout(root)
+    except DartsError as err:
+        report.violations.append(str(err))
+        return report
+    if layout is Layout.NEXTGEN:
+        from darts_dataset.validate_nextgen import validate_nextgen
+
+        return validate_nextgen(report, options or NextgenSetOptions(), tick)
+    ts = _check_config(report, root)
     for split in SPLITS:
         result = _check_split(report, ts, root, split, tick)
         if split == "cross-val" and result is not None:
@@ -254,6 +277,11 @@ def validate_train_data(
 
 def total_patches(path: Path | str) -> int:
     """Number of patches over all readable splits (to size a progress bar); 0 for unreadable ones."""
+    try:
+        if detect_layout(path) is Layout.NEXTGEN:
+            return int(open_data_arrays(path)[0].shape[0])
+    except DartsError:
+        return 0
     total = 0
     for split in SPLITS:
         try:

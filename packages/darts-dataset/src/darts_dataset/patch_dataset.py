@@ -146,7 +146,8 @@ class PatchDataset(_SplitDataset):
             x = x_reader.read(row, strict=True)
         except MissingChunkError as err:  # model-ready patches are never all-fill: the array is truncated
             raise TrainingSetError(
-                f"patch {index} (row {row}) of {self.train_data_dir}/{self.split}: {err}; the set is "
+                f"patch {index} of {self.train_data_dir}/{self.split}"
+                f"{'' if row == index else f' (data.zarr row {row})'}: {err}; the set is "
                 "truncated (check it with `darts validate-train-data`)"
             ) from err
         if not self._all_channels:

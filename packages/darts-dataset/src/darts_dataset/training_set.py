@@ -141,9 +141,9 @@ class TrainingSet:
         self.path = Path(train_data_dir)
         if not self.path.is_dir():
             raise DartsFileNotFoundError(f"training set folder {self.path} does not exist")
+        self.config: dict[str, Any] = read_training_set_config(self.path)
         self.layout = detect_layout(self.path)
         self.options = options or NextgenSetOptions()
-        self.config: dict[str, Any] = read_training_set_config(self.path)
         self.bands: tuple[str, ...] = self._resolve_bands()
         self._metadata: dict[str, SplitMetadata] = {}
         self.nextgen: NextgenView | None = None

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
 import zarr
 
 from darts_dataset.nextgen_options import NextgenSetOptions
@@ -96,6 +95,8 @@ def _column(table: Any, name: str) -> np.ndarray:
 
 def read_patch_table(path: Path | str, n_rows: int) -> PatchTable:
     """Read ``metadata.parquet`` and check it against ``n_rows`` patches of data.zarr."""
+    import pyarrow.parquet as pq  # only when a darts-nextgen set is read
+
     file = Path(path) / METADATA_PARQUET
     if not file.is_file():
         raise TrainingSetError(f"{file} not found; a darts-nextgen set needs it beside data.zarr")

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from darts_dataset.nextgen_options import NextgenSetOptions
 from darts_preprocess.renamed_keys import renamed_field, warn_renamed_keys
 
 SafeName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=128)]
@@ -25,7 +26,7 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
-class TrainConfig(_Frozen):
+class TrainConfig(_Frozen, NextgenSetOptions):
     """One training run of an smp segmentation model on one fold of ``cross-val`` (``train-smp``)."""
 
     train_data_dir: Path
@@ -134,7 +135,7 @@ class TrainConfig(_Frozen):
         return self
 
 
-class TestConfig(_Frozen):
+class TestConfig(_Frozen, NextgenSetOptions):
     """Evaluation of a trained checkpoint on val-test and test (``test-smp``)."""
 
     __test__ = False  # not a pytest class

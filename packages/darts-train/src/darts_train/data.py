@@ -20,6 +20,7 @@ N_VAL_PLOTS = 4
 def build_datamodule(config: TrainConfig, bands: Sequence[str]) -> DartsDataModule:
     """The data module of a run: fold ``config.fold`` of ``n_folds`` (seeded by the run's seed)."""
     from darts_dataset import AugmentConfig, DartsDataModule, DataModuleConfig
+    from darts_dataset.nextgen_options import nextgen_options_of
 
     return DartsDataModule(
         DataModuleConfig(
@@ -35,6 +36,7 @@ def build_datamodule(config: TrainConfig, bands: Sequence[str]) -> DartsDataModu
             sampling=config.sampling,
             positive_ratio=config.positive_ratio,
             samples_per_epoch=config.samples_per_epoch,
+            **nextgen_options_of(config).model_dump(),
         )
     )
 

@@ -217,10 +217,11 @@ def _evaluate_split(
 ) -> tuple[dict[str, float | None], list[SceneRow]]:
     from torch.utils.data import DataLoader
 
-    from darts_dataset import PatchDataset, TrainingSet
+    from darts_dataset import PatchDataset
+    from darts_dataset.nextgen_options import nextgen_options_of
 
-    metadata = TrainingSet(config.train_data_dir).split_metadata(split)
-    dataset = PatchDataset(config.train_data_dir, split, bands=bands)
+    dataset = PatchDataset(config.train_data_dir, split, bands=bands, set_options=nextgen_options_of(config))
+    metadata = dataset.training_set.split_metadata(split)
     loader = DataLoader(dataset, batch_size=config.batch_size, num_workers=config.num_workers, shuffle=False)
     samples = _choose_samples(metadata, len(dataset), config.n_sample_plots)
     evaluator = _SplitEvaluator(metadata.scene_ids, samples, device)
@@ -263,13 +264,14 @@ def _write_split_figures(
 def test_smp(config: TestConfig) -> TestResult:
     """Evaluate a checkpoint on val-test and test (splits that are missing or empty are skipped)."""
     from darts_dataset import TrainingSet
+    from darts_dataset.nextgen_options import nextgen_options_of
 
     checkpoint, run_dir = _locate(config)
     out_dir = Path(config.output_dir) if config.output_dir is not None else run_dir / EVAL_DIR
     device = torch_device(config.test_device)
     task = load_task(checkpoint, map_location=device)
     bands = list(task.hparams["bands"])
-    training_set = TrainingSet(config.train_data_dir)
+    training_set = TrainingSet(config.train_data_dir, nextgen_options_of(config))
     _check_norm_factors(task, training_set)
     metrics: dict[str, dict[str, float | None]] = {}
     per_scene: dict[str, list[SceneRow]] = {}

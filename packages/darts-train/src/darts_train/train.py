@@ -196,8 +196,9 @@ def train_smp(config: TrainConfig) -> TrainResult:
     wandb), saves best and last checkpoints and returns a :class:`TrainResult`.
     """
     from darts_dataset import TrainingSet
+    from darts_dataset.nextgen_options import nextgen_options_of
 
-    training_set = TrainingSet(config.train_data_dir)
+    training_set = TrainingSet(config.train_data_dir, nextgen_options_of(config))
     bands = list(config.bands or training_set.bands)
     datamodule = build_datamodule(config, bands)  # checks the bands before a run folder exists
     hw = resolve_trainer_devices(config.accelerator, config.devices, config.precision)  # and the devices

@@ -64,3 +64,32 @@ def test_broken_set_exits_nonzero_listing_violations(tmp_path, monkeypatch, caps
     out = " ".join(capsys.readouterr().out.split())
     assert "missing group test.zarr" in out
     assert "x chunk file missing" in out
+
+
+def _run_args(tmp_path: Path, *args: str) -> int:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--log-dir", str(tmp_path / "logs"), "validate-train-data", *args])
+    return exit_info.value.code
+
+
+def test_nextgen_set_is_validated_with_the_split_options(tmp_path, monkeypatch, capsys):
+    from darts_test_support.nextgen_sets import write_nextgen_set
+
+    monkeypatch.chdir(tmp_path)
+    data = write_nextgen_set(tmp_path / "nextgen").path
+    args = ["--train-data-dir", str(data), "--n-folds", "2", "--test-regions", "Yukon", "Alaska"]
+    assert _run_args(tmp_path, *args, "--split-seed", "3") == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "is a valid training set" in out
+    assert "│ test │ 10 │" in out.replace("  ", " ")  # the 4 scenes of Yukon and Alaska: 10 patches
+    assert _run_args(tmp_path, *args[:4], "--test-regions", "Nowhere") == 1
+    assert "'Nowhere'" in " ".join(capsys.readouterr().out.split())
+
+
+def test_unknown_layout_exits_nonzero_naming_the_layouts(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "train").mkdir()
+    (tmp_path / "train" / "config.toml").write_text('[darts]\nbands = ["red"]\n')
+    assert _run_args(tmp_path, "--train-data-dir", str(tmp_path / "train")) == 1
+    out = " ".join(capsys.readouterr().out.split())
+    assert "layout darts reads" in out and "metadata.parquet" in out

@@ -60,7 +60,9 @@ def test_values_read_in_darts_normalisation_and_rows_follow_the_split(nextgen: N
 
 
 def test_split_rule_is_scene_grouped_deterministic_and_seeded(nextgen: NextgenSet) -> None:
-    options = NextgenSetOptions(test_fraction=0.3, val_test_fraction=0.3, split_seed=7)
+    options = NextgenSetOptions(
+        nextgen_test_fraction=0.3, nextgen_val_test_fraction=0.3, nextgen_split_seed=7
+    )
     first = scene_splits(nextgen.scene_ids, nextgen.regions, options)
     assert first == scene_splits(nextgen.scene_ids, nextgen.regions, options)
     assert set(first.values()) == set(SPLITS)
@@ -71,7 +73,7 @@ def test_split_rule_is_scene_grouped_deterministic_and_seeded(nextgen: NextgenSe
     )
     assert {s: sp for s, sp in first.items()} == {s: sp for sp in SPLITS for s in scenes[sp]}
     others = [
-        scene_splits(nextgen.scene_ids, nextgen.regions, options.model_copy(update={"split_seed": k}))
+        scene_splits(nextgen.scene_ids, nextgen.regions, options.model_copy(update={"nextgen_split_seed": k}))
         for k in range(5)
     ]
     assert any(o != first for o in others)
@@ -83,13 +85,13 @@ def test_split_rule_is_scene_grouped_deterministic_and_seeded(nextgen: NextgenSe
 
 
 def test_test_regions_take_exactly_their_scenes(nextgen: NextgenSet) -> None:
-    options = NextgenSetOptions(test_regions=("Yukon", "Taymyr"), val_test_fraction=0.2)
+    options = NextgenSetOptions(nextgen_test_regions=("Yukon", "Taymyr"), nextgen_val_test_fraction=0.2)
     splits = scene_splits(nextgen.scene_ids, nextgen.regions, options)
     expected = {s for s, r, _ in NEXTGEN_SCENES if r in ("Yukon", "Taymyr")}
     assert {s for s, sp in splits.items() if sp == "test"} == expected
     assert "val-test" in splits.values()
     with pytest.raises(DartsInputError, match=r"'Yukn'.*Banks Island"):
-        scene_splits(nextgen.scene_ids, nextgen.regions, NextgenSetOptions(test_regions=("Yukn",)))
+        scene_splits(nextgen.scene_ids, nextgen.regions, NextgenSetOptions(nextgen_test_regions=("Yukn",)))
 
 
 def test_folds_never_split_a_scene(nextgen: NextgenSet) -> None:
@@ -104,7 +106,9 @@ def test_datamodule_takes_the_split_options(nextgen: NextgenSet) -> None:
     from darts_dataset import DartsDataModule
 
     dm = DartsDataModule(
-        DataModuleConfig(train_data_dir=nextgen.path, n_folds=2, test_regions=("Alaska",), batch_size=4)
+        DataModuleConfig(
+            train_data_dir=nextgen.path, n_folds=2, nextgen_test_regions=("Alaska",), batch_size=4
+        )
     )
     assert set(dm.training_set.split_metadata("test").regions.tolist()) == {"Alaska"}
     dm.setup("fit")
@@ -138,7 +142,9 @@ def test_old_sets_with_band_factors_are_converted(tmp_path: Path, nextgen: Nextg
 
 
 def test_validate_passes_and_counts_the_derived_splits(nextgen: NextgenSet) -> None:
-    report = validate_train_data(nextgen.path, n_folds=2, options=NextgenSetOptions(test_regions=("Yukon",)))
+    report = validate_train_data(
+        nextgen.path, n_folds=2, options=NextgenSetOptions(nextgen_test_regions=("Yukon",))
+    )
     assert report.ok, report.violations
     counts = {c.name: c for c in report.splits}
     assert counts["test"].n_regions == 1 and counts["test"].n_patches == 5

@@ -40,8 +40,8 @@ def test_sweep_trial_trains_every_fold_of_a_nextgen_set(tmp_path: Path) -> None:
             "check_val_every_n_epoch": 1,
             "plot_every_n_val_epochs": 0,
             "early_stopping_patience": 0,
-            "test_regions": ["Banks Island"],
-            "split_seed": 5,
+            "nextgen_test_regions": ["Banks Island"],
+            "nextgen_split_seed": 5,
         },
     )
     outcome = optuna_sweep_smp(config)

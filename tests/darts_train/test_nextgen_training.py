@@ -22,7 +22,7 @@ def test_train_test_and_convert_on_a_nextgen_set(tmp_path: Path) -> None:
 
     data = write_nextgen_set(tmp_path / "nextgen", bands=BANDS, patch=32).path
     art = tmp_path / "art"
-    split = {"test_regions": ("Taymyr",), "val_test_fraction": 0.2, "split_seed": 3}
+    split = {"nextgen_test_regions": ("Taymyr",), "nextgen_val_test_fraction": 0.2, "nextgen_split_seed": 3}
     options = tiny_train_options(data, art, max_epochs=1, run_name="ng", run_id="ngrun001", **split)
     result = train_smp(TrainConfig(**options))
     assert result.best_checkpoint.is_file() and result.epochs_trained == 1

@@ -77,12 +77,12 @@ def test_nextgen_set_is_validated_with_the_split_options(tmp_path, monkeypatch, 
 
     monkeypatch.chdir(tmp_path)
     data = write_nextgen_set(tmp_path / "nextgen").path
-    args = ["--train-data-dir", str(data), "--n-folds", "2", "--test-regions", "Yukon", "Alaska"]
-    assert _run_args(tmp_path, *args, "--split-seed", "3") == 0
+    args = ["--train-data-dir", str(data), "--n-folds", "2", "--nextgen-test-regions", "Yukon", "Alaska"]
+    assert _run_args(tmp_path, *args, "--nextgen-split-seed", "3") == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "is a valid training set" in out
     assert "│ test │ 10 │" in out.replace("  ", " ")  # the 4 scenes of Yukon and Alaska: 10 patches
-    assert _run_args(tmp_path, *args[:4], "--test-regions", "Nowhere") == 1
+    assert _run_args(tmp_path, *args[:4], "--nextgen-test-regions", "Nowhere") == 1
     assert "'Nowhere'" in " ".join(capsys.readouterr().out.split())
 
 

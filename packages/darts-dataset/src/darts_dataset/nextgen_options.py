@@ -20,15 +20,15 @@ class NextgenSetOptions(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
-    test_regions: tuple[str, ...] | None = None
+    nextgen_test_regions: tuple[str, ...] | None = None
     """darts-nextgen sets only: the scenes of these regions (``region`` column) form the test split;
-    none = a seeded scene-grouped fraction (``test_fraction``)."""
-    test_fraction: float = Field(0.2, ge=0, lt=1)
-    """darts-nextgen sets only, without test_regions: share of scenes drawn into test (each scene by a
+    none = a seeded scene-grouped fraction (``nextgen_test_fraction``)."""
+    nextgen_test_fraction: float = Field(0.2, ge=0, lt=1)
+    """darts-nextgen sets only, without nextgen_test_regions: share of scenes drawn into test (each scene by a
     seeded hash of its sample_id)."""
-    val_test_fraction: float = Field(0.1, ge=0, lt=1)
+    nextgen_val_test_fraction: float = Field(0.1, ge=0, lt=1)
     """darts-nextgen sets only: share of the remaining scenes drawn into val-test (seeded hash)."""
-    split_seed: int = 42
+    nextgen_split_seed: int = 42
     """darts-nextgen sets only: seed of the test and val-test draws."""
     nextgen_optical_range: tuple[float, float] = DEFAULT_OPTICAL_RANGE
     """darts-nextgen sets without band_factors only: the DN range the set mapped onto [0, 1] for
@@ -41,7 +41,7 @@ class NextgenSetOptions(BaseModel):
             raise ValueError(f"nextgen_optical_range {value} must be (low, high) with low < high")
         return value
 
-    @field_validator("test_regions")
+    @field_validator("nextgen_test_regions")
     @classmethod
     def _non_empty(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
         return value or None

@@ -1,10 +1,10 @@
 """Our three splits of a darts-nextgen set, whose patches carry no split: a rule by scene.
 
-1. test: every scene (``sample_id``) with a patch in one of ``test_regions``; without regions, each
+1. test: every scene (``sample_id``) with a patch in one of ``nextgen_test_regions``; without regions, each
    scene whose hash ``sha256("darts-test:{seed}:{scene}")`` mapped to [0, 1) is below
-   ``test_fraction``.
+   ``nextgen_test_fraction``.
 2. val-test: of the other scenes, each whose hash ``sha256("darts-val-test:{seed}:{scene}")`` is
-   below ``val_test_fraction`` (the hash darts' own preprocessing uses for val-test).
+   below ``nextgen_val_test_fraction`` (the hash darts' own preprocessing uses for val-test).
 3. cross-val: the rest; its folds are made as for our sets (darts_dataset.folds), grouped by scene.
 
 Each scene decides alone, so adding scenes never moves another scene; fractions hold in
@@ -51,15 +51,15 @@ def _draw(scenes: list[str], fraction: float, seed: int, purpose: str) -> list[s
 
 def _test_scenes(scene_ids: np.ndarray, regions: np.ndarray, options: NextgenSetOptions) -> list[str]:
     scenes = sorted(set(scene_ids.tolist()))
-    if options.test_regions is None:
-        return _draw(scenes, options.test_fraction, options.split_seed, TEST)
+    if options.nextgen_test_regions is None:
+        return _draw(scenes, options.nextgen_test_fraction, options.nextgen_split_seed, TEST)
     known = sorted(set(regions.tolist()))
-    unknown = [r for r in options.test_regions if r not in known]
+    unknown = [r for r in options.nextgen_test_regions if r not in known]
     if unknown:
         raise DartsInputError(
             f"test region(s) {unknown} not in the set's region column; its regions: {known}"
         )
-    return sorted(set(scene_ids[np.isin(regions, list(options.test_regions))].tolist()))
+    return sorted(set(scene_ids[np.isin(regions, list(options.nextgen_test_regions))].tolist()))
 
 
 def scene_splits(scene_ids: np.ndarray, regions: np.ndarray, options: NextgenSetOptions) -> dict[str, str]:
@@ -67,7 +67,9 @@ def scene_splits(scene_ids: np.ndarray, regions: np.ndarray, options: NextgenSet
     test = set(_test_scenes(scene_ids, regions, options))
     rest = sorted(set(scene_ids.tolist()) - test)
     val_test = (
-        set(_draw(rest, options.val_test_fraction, options.split_seed, VAL_TEST)) if len(rest) > 1 else set()
+        set(_draw(rest, options.nextgen_val_test_fraction, options.nextgen_split_seed, VAL_TEST))
+        if len(rest) > 1
+        else set()
     )
     return {
         s: TEST if s in test else VAL_TEST if s in val_test else CROSS_VAL

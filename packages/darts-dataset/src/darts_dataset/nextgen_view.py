@@ -39,9 +39,9 @@ class NextgenView:
             "%s (darts-nextgen layout): %s patches in cross-val/val-test/test by the scene rule (%s)",
             path,
             "/".join(str(len(self.positions[s])) for s in ("cross-val", "val-test", "test")),
-            f"test regions {list(options.test_regions)}"
-            if options.test_regions
-            else f"test fraction {options.test_fraction}",
+            f"test regions {list(options.nextgen_test_regions)}"
+            if options.nextgen_test_regions
+            else f"test fraction {options.nextgen_test_fraction}",
         )
 
     def rows(self, split: str) -> np.ndarray:

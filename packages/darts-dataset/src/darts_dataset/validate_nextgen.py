@@ -76,7 +76,9 @@ def validate_nextgen(
         report.splits.append(_counts(split, metadata, positive, np.ones(metadata.n, dtype=bool)))
         if metadata.n == 0:
             where = report.violations if split == "cross-val" else report.warnings
-            where.append(f"{split}: the split rule gives no patch (see test_regions / test_fraction)")
+            where.append(
+                f"{split}: the split rule gives no patch (see nextgen_test_regions / nextgen_test_fraction)"
+            )
         if split == "cross-val":
             _check_folds(report, metadata, positive)
     return report

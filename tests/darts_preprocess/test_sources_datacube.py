@@ -187,7 +187,8 @@ def test_icechunk_repository_is_not_modified_by_reading(icechunk_cubes, scenes) 
 
 
 def test_pgc_tile_ids_place_tiles_on_the_polar_grid() -> None:
-    # 100 km tiles numbered from 1 at (-4000 km, -4000 km); 2 m sub-tiles are the 50 km quarters
+    # 100 km tiles numbered from 1 at (-4000 km, -4000 km), row first; 2 m sub-tiles are the 50 km
+    # quarters, named <row>_<col>_<sub-row>_<sub-col> from the lower left (PGC's tile divider)
     assert arcticdem_tile_extent("36_24_32m_v4.1", None, (0, 0)).bounds == (
         -1_700_000.0,
         -500_000.0,
@@ -195,6 +196,12 @@ def test_pgc_tile_ids_place_tiles_on_the_polar_grid() -> None:
         -400_000.0,
     )
     assert arcticdem_tile_extent("36_24_2_1_2m_v4.1", None, (0, 0)).bounds == (
+        -1_700_000.0,
+        -450_000.0,
+        -1_650_000.0,
+        -400_000.0,
+    )
+    assert arcticdem_tile_extent("36_24_1_2_2m_v4.1", None, (0, 0)).bounds == (
         -1_650_000.0,
         -500_000.0,
         -1_600_000.0,

@@ -113,7 +113,7 @@ def _export(
 
 
 def arcticdem_tile_ids(grid: GeoBox, win: _Window, resolution_m: int) -> list[str]:
-    """PGC mosaic tile ids (``row_col[_xsub_ysub]_<res>m_v4.1``) that a window touches."""
+    """PGC mosaic tile ids (``row_col[_ysub_xsub]_<res>m_v4.1``) that a window touches."""
     (r0, r1), (c0, c1) = win.rows, win.cols
     left, bottom, right, top = grid[r0:r1, c0:c1].extent.geom.bounds
     size = PGC_TILE_SIZE_M / 2 if resolution_m == 2 else PGC_TILE_SIZE_M
@@ -126,7 +126,7 @@ def arcticdem_tile_ids(grid: GeoBox, win: _Window, resolution_m: int) -> list[st
         ):
             if resolution_m == 2:
                 col, xsub, row, ysub = i // 2 + 1, i % 2 + 1, j // 2 + 1, j % 2 + 1
-                ids.append(f"{row:02d}_{col:02d}_{xsub}_{ysub}_2m_v4.1")
+                ids.append(f"{row:02d}_{col:02d}_{ysub}_{xsub}_2m_v4.1")
             else:
                 ids.append(f"{j + 1:02d}_{i + 1:02d}_{resolution_m}m_v4.1")
     return ids

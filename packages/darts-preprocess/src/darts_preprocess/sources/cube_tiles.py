@@ -2,9 +2,10 @@
 
 * ArcticDEM cubes list ArcticDEM mosaic tile ids (``loaded_tiles`` in the zarr v2 cubes,
   ``loaded_patches`` in the icechunk repositories): ``<row>_<col>_<res>m_v4.1`` for the 10 m and
-  32 m mosaics, ``<row>_<col>_<xsub>_<ysub>_2m_v4.1`` for the 2 m mosaic. The Polar Geospatial
-  Center's tiles are 100 km squares in EPSG:3413 numbered from 1 at (-4 000 000, -4 000 000); each
-  2 m tile is split into four 50 km sub-tiles numbered 1..2 from its lower left corner.
+  32 m mosaics, ``<row>_<col>_<ysub>_<xsub>_2m_v4.1`` for the 2 m mosaic. The Polar Geospatial
+  Center's tiles are 100 km squares in EPSG:3413 numbered from 1 at (-4 000 000, -4 000 000), row
+  (y) first; each 2 m tile is split into four 50 km sub-tiles numbered 1..2 from its lower left
+  corner, again row first (PGC's sub-tile naming, ``{y}_{x}``, in pgcdemtools' tile divider).
 * TCVIS cubes list chunk indices of their own grid: ``<row>_<col>`` (zarr v2) or ``<row>-<col>``
   (icechunk), each one chunk of the cube.
 """
@@ -36,8 +37,8 @@ def arcticdem_tile_extent(tile_id: str, grid: GeoBox, chunks: tuple[int, int]) -
     if match[3] is None:
         return shapely.box(left, bottom, left + PGC_TILE_SIZE_M, bottom + PGC_TILE_SIZE_M)
     half = PGC_TILE_SIZE_M / 2
-    left += (int(match[3]) - 1) * half
-    bottom += (int(match[4]) - 1) * half
+    bottom += (int(match[3]) - 1) * half  # sub-tile row (y) first, like the tile id
+    left += (int(match[4]) - 1) * half
     return shapely.box(left, bottom, left + half, bottom + half)
 
 

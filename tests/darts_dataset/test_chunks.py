@@ -58,3 +58,32 @@ def test_other_chunking_falls_back_to_zarr(tmp_path):
     reader = ChunkReader(arr)
     assert not reader.direct
     np.testing.assert_array_equal(reader.read(1), data[1])
+
+
+@pytest.mark.parametrize("separator", ["/", "."])
+def test_one_chunk_per_band_is_read_directly(tmp_path, separator):
+    """darts-nextgen writes x with chunks (1, 1, h, w) and Blosc lz4: one file per band."""
+    from zarr.codecs import BloscCodec
+
+    data = np.random.default_rng(0).random((3, 4, 8, 8), dtype=np.float32)
+    group = zarr.open_group(tmp_path / "data.zarr", mode="w", zarr_format=3)
+    arr = group.create_array(
+        "x",
+        shape=data.shape,
+        chunks=(1, 1, 8, 8),
+        dtype="float32",
+        compressors=BloscCodec(cname="lz4", clevel=9),
+        chunk_key_encoding={"name": "default", "separator": separator},
+    )
+    arr[:] = data
+    reader = ChunkReader(arr)
+    assert reader.direct
+    for i in range(3):
+        np.testing.assert_array_equal(reader.read(i, strict=True), data[i])
+    band_file = tmp_path / "data.zarr" / "x" / arr.metadata.encode_chunk_key((1, 2, 0, 0))
+    band_file.unlink()
+    with pytest.raises(MissingChunkError, match="missing"):
+        reader.read(1, strict=True)
+    expected = data[1].copy()
+    expected[2] = 0.0
+    np.testing.assert_array_equal(reader.read(1), expected)

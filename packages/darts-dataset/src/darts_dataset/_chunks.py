@@ -3,8 +3,10 @@
 zarr's own indexing costs about a millisecond per call in Python overhead, which dominates the
 read of a training patch. Training sets are written with chunks ``(1, *shape[1:])`` on a local
 store, so one sample is one file: this module reads that file and decodes it with numcodecs into
-a fresh, writable array. Layouts it does not understand (sharding, transposes, remote stores)
-fall back to zarr indexing, which gives identical values, only slower.
+a fresh, writable array. Arrays chunked ``(1, 1, *shape[2:])`` (one file per band, as
+darts-nextgen writes ``x``) are read file by file the same way. Layouts it does not understand
+(sharding, transposes, remote stores) fall back to zarr indexing, which gives identical values,
+only slower.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ _V3_COMPRESSORS: dict[str, type] = {"zstd": numcodecs.Zstd, "blosc": numcodecs.B
 
 
 _SENTINEL = 987654321
+_BAND_SENTINEL = 876543219
 
 
 class MissingChunkError(LookupError):
@@ -82,21 +85,33 @@ class ChunkReader:
             plan = _v3_plan(array) if array.metadata.zarr_format == 3 else _v2_plan(array)
             reason = "codecs not supported by the direct reader" if plan is None else None
             self._plan = plan
+        self._bands = 0
+        """> 0: chunks hold one band each (``(1, 1, ...)``), this many per sample."""
         if reason is None and isinstance(array.store, zarr.storage.LocalStore):
             self._dir = Path(array.store.root) / array.path
             # chunk keys as "<prefix><i><suffix>": cheaper per read than zarr's key encoder
             key = array.metadata.encode_chunk_key((_SENTINEL, *self._zeros))
             prefix, suffix = key.split(str(_SENTINEL))
             self._template = (f"{self._dir}{os.sep}{prefix}", suffix)
+            if self._per_band():
+                self._bands = int(array.shape[1])
+                key = array.metadata.encode_chunk_key((_SENTINEL, _BAND_SENTINEL, *self._zeros[1:]))
+                prefix, rest = key.split(str(_SENTINEL))
+                middle, suffix = rest.split(str(_BAND_SENTINEL))
+                self._band_template = (f"{self._dir}{os.sep}{prefix}", middle, suffix)
         else:
             logger.debug("array %s: reading through zarr (%s)", array.path, reason)
+
+    def _per_band(self) -> bool:
+        shape = self.array.shape
+        return len(shape) > 2 and shape[1] > 1 and tuple(self.array.chunks) == (1, 1, *shape[2:])
 
     def _unsupported_reason(self) -> str | None:
         array = self.array
         if not isinstance(array.store, zarr.storage.LocalStore):
             return f"store {type(array.store).__name__} is not local"
-        if tuple(array.chunks) != (1, *array.shape[1:]):
-            return f"chunks {array.chunks} are not (1, *shape[1:])"
+        if tuple(array.chunks) != (1, *array.shape[1:]) and not self._per_band():
+            return f"chunks {array.chunks} are neither (1, *shape[1:]) nor (1, 1, *shape[2:])"
         return None
 
     @property
@@ -122,9 +137,21 @@ class ChunkReader:
         """
         if self._dir is None or self._plan is None:
             return np.array(self.array[i], dtype=self.dtype)
-        path = self._path(i)
         dtype, decoders = self._plan
         out = np.empty(self.shape, dtype=dtype)
+        if self._bands:
+            prefix, middle, suffix = self._band_template
+            for b in range(self._bands):
+                path = f"{prefix}{i}{middle}{b}{suffix}"
+                if not self._read_chunk(path, decoders, out[b], strict):
+                    out[b] = self.fill_value
+        elif not self._read_chunk(self._path(i), decoders, out, strict):
+            return np.full(self.shape, self.fill_value, dtype=self.dtype)
+        return out if dtype.isnative else out.astype(dtype.newbyteorder("="))
+
+    @staticmethod
+    def _read_chunk(path: str, decoders: list[Any], out: np.ndarray, strict: bool) -> bool:
+        """Decode the chunk file ``path`` into ``out``; False when it does not exist (fill value)."""
         out_bytes = out.reshape(-1).view(np.uint8)
         try:
             if decoders:
@@ -134,8 +161,8 @@ class ChunkReader:
         except FileNotFoundError:
             if strict:
                 raise MissingChunkError(f"chunk file {path} is missing") from None
-            return np.full(self.shape, self.fill_value, dtype=self.dtype)
-        return out if dtype.isnative else out.astype(dtype.newbyteorder("="))
+            return False
+        return True
 
 
 def _read_into(path: str, out: np.ndarray) -> None:

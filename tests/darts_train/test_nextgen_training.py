@@ -35,8 +35,9 @@ def test_train_test_and_convert_on_a_nextgen_set(tmp_path: Path) -> None:
             s not in other["scenes"] for other in folds["folds"] if other is not fold for s in fold["scenes"]
         )
 
+    # the split options default to the run's: the test split is the one training held out
     test = TestConfig(
-        train_data_dir=data, run_name="ng", run_id="ngrun001", artifact_dir=art, test_device="cpu", **split
+        train_data_dir=data, run_name="ng", run_id="ngrun001", artifact_dir=art, test_device="cpu"
     )
     outcome = evaluate_checkpoint(test)
     assert set(outcome.metrics) == {"val-test", "test"}

@@ -33,6 +33,7 @@ from darts_train.plotting import plot_sample, save_figure
 
 if TYPE_CHECKING:
     from darts_dataset import TrainingSet
+    from darts_dataset.nextgen_options import NextgenSetOptions
 
 log = logging.getLogger(__name__)
 
@@ -218,9 +219,10 @@ def _evaluate_split(
     from torch.utils.data import DataLoader
 
     from darts_dataset import PatchDataset
-    from darts_dataset.nextgen_options import nextgen_options_of
 
-    dataset = PatchDataset(config.train_data_dir, split, bands=bands, set_options=nextgen_options_of(config))
+    dataset = PatchDataset(
+        config.train_data_dir, split, bands=bands, set_options=_split_options(config, task)
+    )
     metadata = dataset.training_set.split_metadata(split)
     loader = DataLoader(dataset, batch_size=config.batch_size, num_workers=config.num_workers, shuffle=False)
     samples = _choose_samples(metadata, len(dataset), config.n_sample_plots)
@@ -264,14 +266,13 @@ def _write_split_figures(
 def test_smp(config: TestConfig) -> TestResult:
     """Evaluate a checkpoint on val-test and test (splits that are missing or empty are skipped)."""
     from darts_dataset import TrainingSet
-    from darts_dataset.nextgen_options import nextgen_options_of
 
     checkpoint, run_dir = _locate(config)
     out_dir = Path(config.output_dir) if config.output_dir is not None else run_dir / EVAL_DIR
     device = torch_device(config.test_device)
     task = load_task(checkpoint, map_location=device)
     bands = list(task.hparams["bands"])
-    training_set = TrainingSet(config.train_data_dir, nextgen_options_of(config))
+    training_set = TrainingSet(config.train_data_dir, _split_options(config, task))
     _check_norm_factors(task, training_set)
     metrics: dict[str, dict[str, float | None]] = {}
     per_scene: dict[str, list[SceneRow]] = {}
@@ -294,6 +295,27 @@ def test_smp(config: TestConfig) -> TestResult:
     if config.wandb_project:
         _log_wandb(config, run, metrics, out_dir)
     return TestResult(checkpoint=checkpoint, output_dir=out_dir, metrics=metrics, per_scene=per_scene)
+
+
+def _split_options(config: TestConfig, task: SegmentationTask) -> NextgenSetOptions:
+    """The darts-nextgen split options of the run (from its recorded config), overridden by the
+    ones given to test-smp; a difference is logged, since test scenes may then have been trained on."""
+    from darts_dataset.nextgen_options import NextgenSetOptions
+
+    recorded = dict((task.hparams.get("run") or {}).get("config") or {})
+    keys = set(NextgenSetOptions.model_fields)
+    values = {k: v for k, v in recorded.items() if k in keys}
+    given = {k: getattr(config, k) for k in config.model_fields_set & keys}
+    options = NextgenSetOptions(**{**values, **given})
+    trained = NextgenSetOptions(**values)
+    changed = sorted(k for k in keys if getattr(options, k) != getattr(trained, k))
+    if values and changed:
+        log.warning(
+            "split option(s) %s differ from the ones the run trained with; for a darts-nextgen set the "
+            "test and val-test scenes then differ from training's",
+            changed,
+        )
+    return options
 
 
 def _check_norm_factors(task: SegmentationTask, training_set: TrainingSet) -> None:

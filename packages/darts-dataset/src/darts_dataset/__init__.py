@@ -15,7 +15,8 @@ from darts_dataset.folds import (
     make_folds,
     write_folds_json,
 )
-from darts_dataset.training_set import SplitMetadata, TrainingSet
+from darts_dataset.nextgen_options import NextgenSetOptions
+from darts_dataset.training_set import Layout, SplitMetadata, TrainingSet, detect_layout
 from darts_dataset.validate import Counts, ValidationReport, validate_train_data
 
 if TYPE_CHECKING:
@@ -54,12 +55,15 @@ __all__ = [
     "EpochShuffleSampler",
     "FoldError",
     "InMemoryPatchDataset",
+    "Layout",
+    "NextgenSetOptions",
     "PatchDataset",
     "SamplingError",
     "SplitMetadata",
     "TrainingSet",
     "ValidateConfig",
     "ValidationReport",
+    "detect_layout",
     "fold_indices",
     "folds_from_json",
     "folds_to_dict",

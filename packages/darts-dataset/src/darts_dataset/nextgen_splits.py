@@ -43,7 +43,7 @@ def _draw(scenes: list[str], fraction: float, seed: int, purpose: str) -> list[s
     chosen = [s for s in scenes if hashes[s] < fraction]
     if not chosen and len(scenes) > 1:
         chosen = [min(scenes, key=lambda s: hashes[s])]
-        logger.warning(
+        logger.info(
             "%s fraction %.3g chose none of %d scenes; taking %s", purpose, fraction, len(scenes), chosen
         )
     return chosen

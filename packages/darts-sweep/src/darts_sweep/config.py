@@ -175,7 +175,8 @@ class SweepReportConfig(BaseModel):
     """Artifact folder of the sweep (locates the default sweep-db and report folder)."""
     out_dir: Path | None = None
     """Folder of report.json, trials.csv and the PNG plots; default {artifact_dir}/{sweep_id}/report."""
-    format: Literal["text", "json"] = "text"
-    """Print the report as a text table or as JSON (for scripts)."""
+    format: Literal["text", "json", "html"] = "text"
+    """Print the report as a text table or as JSON (for scripts); html also writes report.html (one
+    file, plots embedded) into out-dir and prints the text table."""
     plots: bool = True
     """Write the PNG plots (optimisation history, parallel coordinates, importances)."""

@@ -112,6 +112,7 @@ def test_retrain_best_trains_tests_converts_and_reuses(
     watched += [trial_dir / s.model_file for s in summary.seeds]
     watched += [trial_dir / s.eval_dir / "metrics.json" for s in summary.seeds]
     before = {p: p.stat().st_mtime_ns for p in watched}
+    caplog.clear()
     with caplog.at_level(logging.INFO, logger="darts_sweep.retrain"):
         again = optuna_sweep_smp(sweep_config(data, sweep, artifacts, retrain_trial=0))
     assert again.retrain is not None and again.retrain.reused_seeds == [42, 21]
@@ -124,6 +125,19 @@ def test_retrain_best_trains_tests_converts_and_reuses(
         "summary.json",
         "summary.md",
     ]
+
+    # a seed stopped after its training (no record, no model file yet) is finished without training again:
+    # train-smp's resume=auto returns the finished run, then the seed is tested and converted
+    seed_dir = trial_dir / summary.seeds[1].run_dir
+    (seed_dir / "retrain.json").unlink()
+    (trial_dir / summary.seeds[1].model_file).unlink()
+    caplog.clear()
+    third = optuna_sweep_smp(sweep_config(data, sweep, artifacts, retrain_best=True))
+    assert third.retrain is not None and third.retrain.reused_seeds == [42]
+    assert third.retrain.seeds[1].metrics == summary.seeds[1].metrics
+    assert (trial_dir / third.retrain.seeds[1].model_file).is_file() and (seed_dir / "retrain.json").is_file()
+    assert (seed_dir / "run.json").stat().st_mtime_ns == before[seed_dir / "run.json"]
+    assert (seed_dir / "checkpoints" / "last.ckpt").is_file()
 
     # other training options never reuse a seed silently
     other = {**TRAIN_OPTIONS, "batch_size": 2}

@@ -13,6 +13,7 @@ import pytest
 
 from darts_sweep import SweepConfig, optuna_sweep_smp, sweep_report
 from darts_sweep.report import render_report
+from darts_sweep.retrain_summary import MetricStat, RetrainSummary, SeedResult, metric_stats
 from darts_test_support.fake_training import FAKE_TRAIN_FN
 from darts_test_support.sweeps import write_sweep_file
 
@@ -80,10 +81,36 @@ def fake_sweep(tmp_path: Path) -> str:
     return outcome.sweep_id
 
 
+def write_retrain_summary(artifacts: Path, sweep_id: str) -> RetrainSummary:
+    """A retrain summary of two seeds, where retrain-best writes it."""
+    seeds = [
+        SeedResult(
+            seed=seed,
+            run_dir=f"retrain-seed-{seed}",
+            checkpoint="c.ckpt",
+            model_file="m.ckpt",
+            eval_dir="eval",
+            metrics={"test": {"JaccardIndex": iou, "Recall": None}},
+        )
+        for seed, iou in ((42, 0.25), (21, 0.75))
+    ]
+    summary = RetrainSummary(
+        sweep_id=sweep_id, trial=2, params={}, folder="x", seeds=seeds, metrics=metric_stats(seeds)
+    )
+    path = artifacts / sweep_id / "retrain-best" / "trial-0002" / "summary.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(summary.model_dump_json())
+    return summary
+
+
 def test_report_shows_folds_failures_and_writes_a_self_contained_html(tmp_path: Path) -> None:
     sweep_id = fake_sweep(tmp_path)
+    retrain = write_retrain_summary(tmp_path / "artifacts", sweep_id)
+    assert retrain.metrics["test"]["JaccardIndex"] == MetricStat(mean=0.5, std=0.25, n=2)
+    assert "Recall" not in retrain.metrics["test"]  # defined by no seed
     out = tmp_path / "report"
     report = sweep_report(None, sweep_id, out, artifact_dir=tmp_path / "artifacts", html=True)
+    assert report.retrains == [retrain]
     complete = sorted((r for r in report.trials if r.state == "COMPLETE"), key=lambda r: -(r.mean or 0))
     assert len(complete) == 2 and report.best is not None and report.direction == "maximize"
     # per-fold values of the best trials, best first: each fold's mean is the mean of its two runs
@@ -119,6 +146,7 @@ def test_report_shows_folds_failures_and_writes_a_self_contained_html(tmp_path: 
         assert data[:8] == PNG_MAGIC and data == (out / name).read_bytes()
     words = " ".join(page.text)
     assert "Per-fold values of the best trials" in words and "Failed and unstable trials" in words
+    assert "Retrained trials (mean ± std over seeds)" in words and "0.5000 ± 0.2500" in words
     assert NASTY in words  # shown as text, not markup
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from darts_sweep import SweepConfig, SweepConfigError, optuna_sweep_smp
+from darts_sweep import SweepConfig, SweepConfigError, optuna_sweep_smp, sweep_report
 from darts_sweep.retrain import choose_trial
 from darts_sweep.retrain_summary import RetrainSummary
 from darts_test_support.fake_training import FAKE_TRAIN_FN
@@ -106,6 +106,9 @@ def test_retrain_best_trains_tests_converts_and_reuses(
     assert stored == summary
     markdown = (trial_dir / "summary.md").read_text()
     assert "# Retrain of trial 0 of sweep rt" in markdown and "| JaccardIndex |" in markdown
+
+    report = sweep_report(None, "rt", tmp_path / "report", artifact_dir=artifacts, plots=False)
+    assert report.retrains == [summary]
 
     # a second call trains, tests and converts nothing: the seeds' files stay as they are
     watched = [trial_dir / s.run_dir / name for s in summary.seeds for name in ("run.json", "retrain.json")]

@@ -13,6 +13,7 @@ from darts_models.atomic_write import write_atomically
 from darts_sweep.errors import SweepStorageError
 from darts_sweep.report_folds import TrialFolds, best_trials, failure_reason, trial_folds
 from darts_sweep.report_plots import write_plots
+from darts_sweep.retrain_summary import RETRAIN_DIR, RetrainSummary, read_summaries
 from darts_sweep.study import STUDY_ATTR_SPEC, mask_url, storage_url
 
 if TYPE_CHECKING:
@@ -85,6 +86,8 @@ class SweepReport(BaseModel):
     """PNG files written into the output folder."""
     html_file: str | None = None
     """report.html in the output folder, when it was asked for."""
+    retrains: list[RetrainSummary] = Field(default_factory=list)
+    """Summaries of retrain-best found in the sweep's artifact folder (mean ± std over seeds)."""
 
 
 def sweep_report(
@@ -131,6 +134,7 @@ def sweep_report(
         importance_note=note,
         plots=written,
         html_file="report.html" if html else None,
+        retrains=read_summaries(artifact_dir / sweep_id / RETRAIN_DIR),
     )
     _write_atomic(out_dir / "report.json", report.model_dump_json(indent=2))
     _write_atomic(out_dir / "trials.csv", _csv(rows))
@@ -159,26 +163,47 @@ def render_report(report: SweepReport, fmt: Literal["text", "json"] = "text") ->
     for row in report.trials:
         params = ", ".join(f"{k}={_short(v)}" for k, v in row.params.items())
         lines.append(f"{row.number:>5}  {row.state:<8}  {_pm(row):<19}  {row.n_runs:>4}  {params}")
-    if report.best_folds:
-        lines.append("per-fold values of the best trials (mean of the runs: each run):")
-        for trial in report.best_folds:
-            for fold in trial.folds:
-                each = ", ".join(_value(v) for v in fold.values)
-                positives = "" if fold.positives is None else f"  positives {fold.positives}"
-                lines.append(
-                    f"  trial {trial.number:>4}  fold {fold.fold}: {_value(fold.mean)} ({each}){positives}"
-                )
-    if report.failed:
-        lines.append("failed / unstable trials:")
-        lines.extend(
-            f"  trial {row.number}: {row.fail_reason or 'no reason recorded'}" for row in report.failed
-        )
+    lines += _fold_lines(report) + _failure_lines(report) + _retrain_lines(report)
     if report.importances:
         lines.append("parameter importances:")
         lines.extend(f"  {name}: {value:.3f}" for name, value in report.importances.items())
     elif report.importance_note:
         lines.append(f"parameter importances: {report.importance_note}")
     return "\n".join(lines)
+
+
+def _fold_lines(report: SweepReport) -> list[str]:
+    if not report.best_folds:
+        return []
+    lines = ["per-fold values of the best trials (mean of the runs: each run):"]
+    for trial in report.best_folds:
+        for fold in trial.folds:
+            each = ", ".join(_value(v) for v in fold.values)
+            positives = "" if fold.positives is None else f"  positives {fold.positives}"
+            lines.append(
+                f"  trial {trial.number:>4}  fold {fold.fold}: {_value(fold.mean)} ({each}){positives}"
+            )
+    return lines
+
+
+def _failure_lines(report: SweepReport) -> list[str]:
+    if not report.failed:
+        return []
+    return ["failed / unstable trials:"] + [
+        f"  trial {row.number}: {row.fail_reason or 'no reason recorded'}" for row in report.failed
+    ]
+
+
+def _retrain_lines(report: SweepReport) -> list[str]:
+    lines = []
+    for retrain in report.retrains:
+        stats = ", ".join(
+            f"{split} JaccardIndex {m['JaccardIndex'].mean:.4f} ± {m['JaccardIndex'].std:.4f}"
+            for split, m in retrain.metrics.items()
+            if "JaccardIndex" in m
+        )
+        lines.append(f"retrained trial {retrain.trial} ({len(retrain.seeds)} seeds): {stats or 'no metrics'}")
+    return lines
 
 
 def _load_study(url: str, sweep_id: str) -> optuna.Study:

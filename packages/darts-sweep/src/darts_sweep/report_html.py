@@ -57,6 +57,17 @@ def render_html(report: SweepReport, out_dir: Path) -> str:
         ["trial", "reason"],
         ([str(row.number), row.fail_reason or "no reason recorded"] for row in report.failed),
     )
+    retrain_rows = (
+        [str(r.trial), split, name, f"{stat.mean:.4f} ± {stat.std:.4f}", str(stat.n)]
+        for r in report.retrains
+        for split, stats in r.metrics.items()
+        for name, stat in stats.items()
+    )
+    parts += _section(
+        "Retrained trials (mean ± std over seeds)",
+        ["trial", "split", "metric", "mean ± std", "seeds"],
+        retrain_rows,
+    )
     if report.importances:
         parts += _section(
             "Parameter importances",

@@ -24,7 +24,13 @@ from darts_models.atomic_write import write_atomically
 from darts_preprocess.recorded_paths import record_path, resolve_recorded
 from darts_sweep.errors import SweepConfigError, TrainingRunError
 from darts_sweep.process import run_in_process
-from darts_sweep.retrain_summary import RetrainSummary, SeedResult, metric_stats, render_summary_markdown
+from darts_sweep.retrain_summary import (
+    RETRAIN_DIR,
+    RetrainSummary,
+    SeedResult,
+    metric_stats,
+    render_summary_markdown,
+)
 from darts_sweep.trial import TrialObjective, run_seeds, trial_name
 
 if TYPE_CHECKING:
@@ -35,7 +41,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-RETRAIN_DIR = "retrain-best"
 RUN_NAME = "retrain"
 SEED_FILE = "retrain.json"
 SUMMARY_JSON = "summary.json"

@@ -6,12 +6,18 @@ recorded relative to the trial's retrain folder, so the folder can be read from 
 
 from __future__ import annotations
 
+import logging
 import math
 import statistics
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+logger = logging.getLogger(__name__)
+
+RETRAIN_DIR = "retrain-best"
+"""Folder of the retrains below the sweep's artifact folder."""
 SplitMetrics = dict[str, dict[str, float | None]]
 """Split (val-test, test) -> metric -> value (None where the metric is undefined)."""
 
@@ -90,6 +96,17 @@ def metric_stats(seeds: list[SeedResult]) -> dict[str, dict[str, MetricStat]]:
     return out
 
 
+def read_summaries(retrain_dir: Path) -> list[RetrainSummary]:
+    """The summaries of ``retrain_dir``/trial-*/summary.json, by trial (unreadable ones are skipped)."""
+    summaries = []
+    for path in sorted(retrain_dir.glob("trial-*/summary.json")) if retrain_dir.is_dir() else []:
+        try:
+            summaries.append(RetrainSummary.model_validate_json(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as err:
+            logger.warning("retrain summary %s skipped: %s", path, err)
+    return summaries
+
+
 def render_summary_markdown(summary: RetrainSummary) -> str:
     """A short markdown page of the summary: parameters, mean ± std per split and metric, the files."""
     lines = [f"# Retrain of trial {summary.trial} of sweep {summary.sweep_id}", ""]
@@ -112,4 +129,12 @@ def render_summary_markdown(summary: RetrainSummary) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["MetricStat", "RetrainSummary", "SeedResult", "metric_stats", "render_summary_markdown"]
+__all__ = [
+    "RETRAIN_DIR",
+    "MetricStat",
+    "RetrainSummary",
+    "SeedResult",
+    "metric_stats",
+    "read_summaries",
+    "render_summary_markdown",
+]

@@ -81,6 +81,15 @@ def test_create_sweep_then_report(
     report = json.loads(capsys.readouterr().out)
     assert code == 0 and report["sweep_id"] == sweep_id and report["trials"] == []
     assert report["metric"] == "val0/JaccardIndex" and report["direction"] == "maximize"
+    code = darts(
+        tmp_path, "sweep-report", "--sweep-id", sweep_id, "--artifact-dir", "art", "--format", "html"
+    )
+    assert code == 0 and f"sweep {sweep_id}" in capsys.readouterr().out  # the text table
+    assert "<h1>Sweep " in (tmp_path / "art" / sweep_id / "report" / "report.html").read_text()
+    # the runner command with --retrain-best: parsed, refused while no trial is complete
+    code = darts(tmp_path, *tokens[1:], "--sweep-device", "cpu", "--retrain-best")
+    captured = capsys.readouterr()
+    assert code != 0 and f"sweep {sweep_id} has no complete trial yet" in captured.out + captured.err
 
 
 def test_guide_config_loads_and_sweep_id_needs_a_device(

@@ -34,6 +34,17 @@ def optuna_sweep_smp(config: SweepCommandConfig) -> int:
             f"{outcome.n_failed} failed, {outcome.n_pruned} pruned. {best}",
             markup=False,
         )
+    if outcome.retrain is not None:
+        retrain = outcome.retrain
+        console.print(
+            f"retrained trial {retrain.trial} with {len(retrain.seeds)} seed(s) "
+            f"({len(retrain.reused_seeds)} reused); summary: {outcome.retrain_summary_file}",
+            markup=False,
+        )
+        for split, stats in retrain.metrics.items():
+            if "JaccardIndex" in stats:
+                iou = stats["JaccardIndex"]
+                console.print(f"  {split} JaccardIndex {iou.mean:.4f} ± {iou.std:.4f}", markup=False)
     if outcome.exit_code == 1:
         logger.error(
             "every trial this runner ran failed (%s); see fail_reason in sweep-report",

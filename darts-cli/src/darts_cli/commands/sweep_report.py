@@ -22,8 +22,16 @@ def sweep_report(config: SweepReportConfig) -> int:
     route_optuna_logs()
     out_dir = config.out_dir or config.artifact_dir / config.sweep_id / "report"
     report = run(
-        config.sweep_db, config.sweep_id, out_dir, artifact_dir=config.artifact_dir, plots=config.plots
+        config.sweep_db,
+        config.sweep_id,
+        out_dir,
+        artifact_dir=config.artifact_dir,
+        plots=config.plots,
+        html=config.format == "html",
     )
-    Console(soft_wrap=True).print(render_report(report, config.format), markup=False, highlight=False)
+    text = render_report(report, "json" if config.format == "json" else "text")
+    Console(soft_wrap=True).print(text, markup=False, highlight=False)
+    if report.html_file:
+        logger.info("HTML report: %s", out_dir / report.html_file)
     logger.info("report written to %s", out_dir)
     return 0

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from darts_preprocess.renamed_keys import renamed_field, warn_renamed_keys
+from darts_sweep.retrain_summary import RetrainSummary
 
 DEFAULT_TRAIN_FN = "darts_sweep._train_entry:train_smp_from_options"
 
@@ -39,6 +40,13 @@ class SweepOptions(BaseModel):
     it) and run nothing. Formerly `device`."""
     prune: bool = False
     """Stop trials whose per-fold score falls below the median of earlier trials at that fold."""
+    retrain_best: bool = False
+    """Run no trials: train the best complete trial's parameters on all of cross-val for each of
+    n-randoms seeds, test and convert each model, and write a summary into
+    {artifact_dir}/{sweep_id}/retrain-best/trial-NNNN/; finished seeds are reused."""
+    retrain_trial: int | None = Field(default=None, ge=0)
+    """Retrain this trial instead of the best one (implies retrain-best; needed for a multi-objective
+    sweep)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -104,6 +112,10 @@ class SweepOutcome(BaseModel):
     """The signal that stopped the runner (2 = SIGINT, 15 = SIGTERM)."""
     failed_here: list[int] = Field(default_factory=list)
     """Numbers of the trials this runner ran that failed."""
+    retrain: RetrainSummary | None = None
+    """What retrain-best produced (None when it was not asked for)."""
+    retrain_summary_file: str | None = None
+    """Where its summary.json was written."""
 
     @property
     def exit_code(self) -> int:
@@ -163,7 +175,8 @@ class SweepReportConfig(BaseModel):
     """Artifact folder of the sweep (locates the default sweep-db and report folder)."""
     out_dir: Path | None = None
     """Folder of report.json, trials.csv and the PNG plots; default {artifact_dir}/{sweep_id}/report."""
-    format: Literal["text", "json"] = "text"
-    """Print the report as a text table or as JSON (for scripts)."""
+    format: Literal["text", "json", "html"] = "text"
+    """Print the report as a text table or as JSON (for scripts); html also writes report.html (one
+    file, plots embedded) into out-dir and prints the text table."""
     plots: bool = True
     """Write the PNG plots (optimisation history, parallel coordinates, importances)."""

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from darts_models.atomic_write import write_atomically
 from darts_sweep.errors import SweepStorageError
+from darts_sweep.report_folds import TrialFolds, best_trials, failure_reason, trial_folds
+from darts_sweep.report_plots import write_plots
+from darts_sweep.retrain_summary import RETRAIN_DIR, RetrainSummary, read_summaries
 from darts_sweep.study import STUDY_ATTR_SPEC, mask_url, storage_url
 
 if TYPE_CHECKING:
     import optuna
-    from matplotlib.axes import Axes
 
 logger = logging.getLogger(__name__)
-
-_PLOTS = ("optimization_history", "parallel_coordinate", "param_importances")
 
 
 class TrialRow(BaseModel):
@@ -35,6 +33,8 @@ class TrialRow(BaseModel):
     """COMPLETE, FAIL, PRUNED, RUNNING or WAITING."""
     mean: float | None
     """Mean objective over the trial's runs."""
+    values: list[float] | None = None
+    """The trial's value(s) in the study: one per objective (None while it has none)."""
     std: float | None
     """Standard deviation of the objective over its runs."""
     n_runs: int
@@ -59,11 +59,19 @@ class SweepReport(BaseModel):
     metric: str | None
     """The objective."""
     direction: str
-    """maximize or minimize."""
+    """maximize or minimize; ``multi-objective`` for a sweep with several directions."""
+    directions: list[str] = Field(default_factory=list)
+    """The direction of each objective."""
     state_counts: dict[str, int]
     """Trials per state."""
     best: TrialRow | None
-    """The best complete trial."""
+    """The best complete trial (None in a multi-objective sweep: see pareto_trials)."""
+    pareto_trials: list[int] = Field(default_factory=list)
+    """Numbers of the trials on the Pareto front of a multi-objective sweep."""
+    best_folds: list[TrialFolds] = Field(default_factory=list)
+    """Per-fold values of the best trials (the Pareto front of a multi-objective sweep)."""
+    failed: list[TrialRow] = Field(default_factory=list)
+    """Failed (and unstable) trials, with their reasons."""
     best_run_ids: list[str] = Field(default_factory=list)
     """Run ids of the best trial."""
     best_checkpoints: list[str | None] = Field(default_factory=list)
@@ -76,6 +84,10 @@ class SweepReport(BaseModel):
     """Why importances are missing."""
     plots: list[str] = Field(default_factory=list)
     """PNG files written into the output folder."""
+    html_file: str | None = None
+    """report.html in the output folder, when it was asked for."""
+    retrains: list[RetrainSummary] = Field(default_factory=list)
+    """Summaries of retrain-best found in the sweep's artifact folder (mean ± std over seeds)."""
 
 
 def sweep_report(
@@ -84,8 +96,9 @@ def sweep_report(
     out_dir: Path,
     artifact_dir: Path = Path("lightning_logs"),
     plots: bool = True,
+    html: bool = False,
 ) -> SweepReport:
-    """Summarise sweep ``sweep_id`` and write report.json, trials.csv and PNG plots into ``out_dir``."""
+    """Summarise sweep ``sweep_id``: report.json, trials.csv, PNG plots (and report.html) in ``out_dir``."""
     import optuna
 
     url = storage_url(sweep_db, artifact_dir, sweep_id)
@@ -96,27 +109,39 @@ def sweep_report(
     trials = study.get_trials(deepcopy=False)
     rows = [_row(trial) for trial in trials]
     complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
-    best_frozen = study.best_trial if complete else None
+    multi = len(study.directions) > 1
+    best_frozen = study.best_trial if complete and not multi else None
     importances, note = _importances(study, len(complete))
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = _plots(study, out_dir, len(complete), bool(importances)) if plots else []
     spec = study.user_attrs.get(STUDY_ATTR_SPEC, {})
+    written = write_plots(study, out_dir, len(complete), bool(importances)) if plots else []
+    shown = best_trials(study) if complete else []
     report = SweepReport(
         sweep_id=sweep_id,
         storage=mask_url(url),
         metric=spec.get("metric_name"),
-        direction=study.direction.name.lower(),
+        direction="multi-objective" if multi else study.direction.name.lower(),
+        directions=[d.name.lower() for d in study.directions],
         state_counts=_count_states(trials),
         best=_row(best_frozen) if best_frozen else None,
+        pareto_trials=[t.number for t in shown] if multi else [],
+        best_folds=[trial_folds(t) for t in shown],
+        failed=[row for row in rows if row.state == "FAIL"],
         best_run_ids=list(best_frozen.user_attrs.get("run_ids", [])) if best_frozen else [],
         best_checkpoints=list(best_frozen.user_attrs.get("checkpoints", [])) if best_frozen else [],
         trials=rows,
         importances=importances,
         importance_note=note,
         plots=written,
+        html_file="report.html" if html else None,
+        retrains=read_summaries(artifact_dir / sweep_id / RETRAIN_DIR),
     )
     _write_atomic(out_dir / "report.json", report.model_dump_json(indent=2))
     _write_atomic(out_dir / "trials.csv", _csv(rows))
+    if html:
+        from darts_sweep.report_html import render_html
+
+        _write_atomic(out_dir / "report.html", render_html(report, out_dir))
     return report
 
 
@@ -132,16 +157,53 @@ def render_report(report: SweepReport, fmt: Literal["text", "json"] = "text") ->
         if report.best.fixed_params:
             fixed = ", ".join(f"{k}={_short(v)}" for k, v in report.best.fixed_params.items())
             lines.append(f"  fixed (not searched): {fixed}")
+    if report.pareto_trials:
+        lines.append(f"Pareto front ({', '.join(report.directions)}): trials {report.pareto_trials}")
     lines.append(f"{'trial':>5}  {'state':<8}  {'mean ± std':<19}  runs  params")
     for row in report.trials:
         params = ", ".join(f"{k}={_short(v)}" for k, v in row.params.items())
         lines.append(f"{row.number:>5}  {row.state:<8}  {_pm(row):<19}  {row.n_runs:>4}  {params}")
+    lines += _fold_lines(report) + _failure_lines(report) + _retrain_lines(report)
     if report.importances:
         lines.append("parameter importances:")
         lines.extend(f"  {name}: {value:.3f}" for name, value in report.importances.items())
     elif report.importance_note:
         lines.append(f"parameter importances: {report.importance_note}")
     return "\n".join(lines)
+
+
+def _fold_lines(report: SweepReport) -> list[str]:
+    if not report.best_folds:
+        return []
+    lines = ["per-fold values of the best trials (mean of the runs: each run):"]
+    for trial in report.best_folds:
+        for fold in trial.folds:
+            each = ", ".join(_value(v) for v in fold.values)
+            positives = "" if fold.positives is None else f"  positives {fold.positives}"
+            lines.append(
+                f"  trial {trial.number:>4}  fold {fold.fold}: {_value(fold.mean)} ({each}){positives}"
+            )
+    return lines
+
+
+def _failure_lines(report: SweepReport) -> list[str]:
+    if not report.failed:
+        return []
+    return ["failed / unstable trials:"] + [
+        f"  trial {row.number}: {row.fail_reason or 'no reason recorded'}" for row in report.failed
+    ]
+
+
+def _retrain_lines(report: SweepReport) -> list[str]:
+    lines = []
+    for retrain in report.retrains:
+        stats = ", ".join(
+            f"{split} JaccardIndex {m['JaccardIndex'].mean:.4f} ± {m['JaccardIndex'].std:.4f}"
+            for split, m in retrain.metrics.items()
+            if "JaccardIndex" in m
+        )
+        lines.append(f"retrained trial {retrain.trial} ({len(retrain.seeds)} seeds): {stats or 'no metrics'}")
+    return lines
 
 
 def _load_study(url: str, sweep_id: str) -> optuna.Study:
@@ -165,7 +227,9 @@ def _load_study(url: str, sweep_id: str) -> optuna.Study:
 def _row(trial: optuna.trial.FrozenTrial) -> TrialRow:
     runs = trial.user_attrs.get("runs", [])
     scores = [run["score"] for run in runs]
-    mean = trial.user_attrs.get("score_mean", trial.value)
+    values = list(trial.values) if trial.values is not None else None
+    single = values[0] if values is not None and len(values) == 1 else None
+    mean = trial.user_attrs.get("score_mean", single)
     if mean is None and scores:
         mean = sum(scores) / len(scores)
     std = trial.user_attrs.get("score_std")
@@ -177,10 +241,11 @@ def _row(trial: optuna.trial.FrozenTrial) -> TrialRow:
         state=trial.state.name,
         mean=mean,
         std=std,
+        values=values,
         n_runs=len(runs),
         params=dict(trial.params),
         fixed_params=dict(trial.user_attrs.get("fixed_params", {})),
-        fail_reason=trial.user_attrs.get("fail_reason"),
+        fail_reason=failure_reason(trial),
     )
 
 
@@ -194,6 +259,8 @@ def _count_states(trials: list[optuna.trial.FrozenTrial]) -> dict[str, int]:
 def _importances(study: optuna.Study, n_complete: int) -> tuple[dict[str, float], str | None]:
     if n_complete < 2:
         return {}, f"need at least 2 complete trials, the sweep has {n_complete}"
+    if len(study.directions) > 1:
+        return {}, "not computed for a sweep with several objectives"
     import optuna
 
     try:
@@ -203,40 +270,6 @@ def _importances(study: optuna.Study, n_complete: int) -> tuple[dict[str, float]
     if not values:
         return {}, "no parameter varies between the complete trials"
     return {name: float(value) for name, value in values.items()}, None
-
-
-def _plots(study: optuna.Study, out_dir: Path, n_complete: int, has_importances: bool) -> list[str]:
-    if n_complete == 0:
-        return []
-    import matplotlib.pyplot as plt
-    from matplotlib.figure import Figure
-    from optuna.visualization import matplotlib as ovm
-
-    makers: dict[str, Callable[[optuna.Study], Axes]] = {
-        "optimization_history": ovm.plot_optimization_history,
-        "parallel_coordinate": ovm.plot_parallel_coordinate,
-        "param_importances": ovm.plot_param_importances,
-    }
-    written = []
-    for name in _PLOTS:
-        if name == "param_importances" and not has_importances:
-            continue
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                ax = makers[name](study)
-        except (ValueError, RuntimeError) as err:
-            logger.warning("plot %s skipped: %s", name, err)
-            continue
-        figure = ax.figure
-        assert isinstance(figure, Figure)  # optuna draws on a new top-level figure
-        target = out_dir / f"{name}.png"
-        tmp = target.with_suffix(".tmp.png")
-        figure.savefig(tmp, dpi=100, bbox_inches="tight")
-        plt.close(figure)
-        os.replace(tmp, target)
-        written.append(target.name)
-    return written
 
 
 def _csv(rows: list[TrialRow]) -> str:
@@ -267,15 +300,17 @@ def _csv(rows: list[TrialRow]) -> str:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomically(path, lambda fh: fh.write(text.encode("utf-8")))
 
 
 def _pm(row: TrialRow) -> str:
     if row.mean is None:
         return "-"
     return f"{row.mean:.4f} ± {row.std or 0.0:.4f}"
+
+
+def _value(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
 
 
 def _short(value: Any) -> str:

@@ -41,6 +41,9 @@ def optuna_sweep_smp(config: SweepConfig) -> SweepOutcome:
     Everything that can be wrong with the sweep file or the training options is rejected here,
     before any trial starts.
     """
+    retrain = config.retrain_best or config.retrain_trial is not None
+    if retrain and config.sweep_id is None:
+        raise SweepConfigError("retrain-best needs --sweep-id: the sweep whose trial is retrained")
     if config.sweep_id is not None and config.sweep_device is None:
         raise SweepConfigError(
             f"sweep-id {config.sweep_id} was given without a device: give --sweep-device (a GPU index, "
@@ -68,6 +71,14 @@ def optuna_sweep_smp(config: SweepConfig) -> SweepOutcome:
     logger.info("start another runner with: %s", command)
     trials_run: list[int] = []
     interrupted_by = None
+    if retrain:
+        return _retrain(
+            study,
+            config,
+            spec,
+            sweep_id,
+            _outcome(study, sweep_id, mask_url(url), created, command, [], None),
+        )
     if config.sweep_device is not None:
         objective = TrialObjective(config, spec, sweep_id)
         interrupted_by = _run_trials(study, objective, config.n_trials, trials_run)
@@ -111,6 +122,22 @@ def _run_trials(
         return err.signum if isinstance(err, SignalInterruptError) else signal.SIGINT.value
     fail_stale_trials(study, grace_s)
     return None
+
+
+def _retrain(
+    study: optuna.Study, config: SweepConfig, spec: SweepSpec, sweep_id: str, outcome: SweepOutcome
+) -> SweepOutcome:
+    """retrain-best: the outcome with the retrain's summary, or marked interrupted by SIGINT / SIGTERM."""
+    from darts_sweep.retrain import retrain_trial
+
+    try:
+        with stop_on_signals():
+            summary, path = retrain_trial(study, config, spec, sweep_id)
+    except (KeyboardInterrupt, SignalInterruptError) as err:
+        signum = err.signum if isinstance(err, SignalInterruptError) else signal.SIGINT.value
+        logger.warning("retrain interrupted: the next call with --retrain-best resumes it")
+        return outcome.model_copy(update={"interrupted": True, "interrupt_signal": signum})
+    return outcome.model_copy(update={"retrain": summary, "retrain_summary_file": str(path)})
 
 
 def _requeue_interrupted(study: optuna.Study, trial_id: int | None) -> None:

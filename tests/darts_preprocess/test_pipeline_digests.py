@@ -17,7 +17,7 @@ import tomli_w
 
 from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
 from darts_preprocess.pipeline import preprocess_planet_train_data, preprocess_s2_train_data
-from darts_preprocess.synthetic import generate_planet_collection, generate_s2_collection
+from darts_preprocess.synthetic.collections import generate_planet_collection, generate_s2_collection
 
 COMMON: dict[str, Any] = {
     "patch_size": 32,

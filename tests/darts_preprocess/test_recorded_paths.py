@@ -12,7 +12,7 @@ from darts_preprocess.config import PlanetPreprocessConfig
 from darts_preprocess.errors import DartsInputError
 from darts_preprocess.pipeline import _check_existing_set
 from darts_preprocess.recorded_paths import record_path, resolve_recorded
-from darts_preprocess.report import option_record
+from darts_preprocess.trainset.report import option_record
 from darts_preprocess.trainset_layout import LAYOUT_VERSION, write_training_set_config
 
 

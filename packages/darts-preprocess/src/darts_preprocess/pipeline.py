@@ -1,6 +1,6 @@
 """``preprocess_planet_train_data`` / ``preprocess_s2_train_data``: scenes + labels -> training set.
 
-One pipeline for both sensors (only discovery and scene loading differ, see :mod:`.sensors`):
+One pipeline for both sensors (only discovery and scene loading differ, see :mod:`.scenes.sensors`):
 
 1. check settings and inputs up front (bands vs aux folders, test regions vs the admin file,
    an existing set built with other settings);
@@ -39,18 +39,18 @@ from typing import Any
 
 from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
 from darts_preprocess.errors import DartsFileNotFoundError, DartsInputError
-from darts_preprocess.labels import LabelFile, LabelMatching, load_label_collection, match_scenes
+from darts_preprocess.jobs.scene_cache import SceneCache, has_finished_scenes
+from darts_preprocess.jobs.scene_job import SceneOutcome, SceneSettings
+from darts_preprocess.labels.collection import LabelFile, LabelMatching, load_label_collection, match_scenes
 from darts_preprocess.recorded_paths import resolve_recorded
-from darts_preprocess.report import (
+from darts_preprocess.scenes.s2_remote import S2RemoteSource
+from darts_preprocess.scenes.sensors import PLANET, SENSORS, SENTINEL2, Sensor, scene_extent
+from darts_preprocess.trainset.report import (
     PreprocessResult,
     option_record,
     training_set_settings,
 )
-from darts_preprocess.s2_remote import S2RemoteSource
-from darts_preprocess.scene_cache import SceneCache, has_finished_scenes
-from darts_preprocess.scene_job import SceneOutcome, SceneSettings
-from darts_preprocess.sensors import PLANET, SENSORS, SENTINEL2, Sensor, scene_extent
-from darts_preprocess.splits import assign_splits
+from darts_preprocess.trainset.splits import assign_splits
 from darts_preprocess.trainset_layout import CONFIG_FILE, write_training_set_config
 
 logger = logging.getLogger(__name__)
@@ -88,9 +88,9 @@ def preprocess_s2_train_data(
 
     With ``s2_scene_ids`` or the footprint search (``ee_project`` + ``labels_dir`` +
     ``s2_date_window_days``), the scenes sentinel2-dir lacks are first fetched from ``s2_source``
-    (default: Earth Engine), after the up-front checks; see :mod:`darts_preprocess.s2_remote`.
+    (default: Earth Engine), after the up-front checks; see :mod:`darts_preprocess.scenes.s2_remote`.
     """
-    from darts_preprocess.s2_remote import fill_sentinel2_dir
+    from darts_preprocess.scenes.s2_remote import fill_sentinel2_dir
 
     def fill() -> None:
         fill_sentinel2_dir(config, s2_source)
@@ -120,7 +120,7 @@ def _load_test_regions(config: Config) -> dict[str, Any]:
     if config.admin_dir is None:  # _check_aux rejects this first
         raise DartsInputError(f"test-regions {list(config.test_regions)} need admin-dir, which is not set")
     from darts_preprocess.sources.admin import load_admin_regions
-    from darts_preprocess.splits import select_test_regions
+    from darts_preprocess.trainset.splits import select_test_regions
 
     return select_test_regions(load_admin_regions(config.admin_dir), config.test_regions)
 
@@ -242,7 +242,7 @@ def _match_labels(config: Config, sensor: Sensor, refs: list[Any]) -> _Labels:
             raise DartsInputError(f"{sensor.label} preprocessing needs labels-dir, which is not set")
         matching = match_scenes(collection, [r.scene_id for r in refs])
         return _Labels(matching, list(collection.files), list(collection.notes))
-    from darts_preprocess.s2_labels import match_s2_scenes
+    from darts_preprocess.labels.s2_labels import match_s2_scenes
 
     extents = {r.scene_id: scene_extent(sensor, r) for r in refs}
     window_days = getattr(config, "s2_date_window_days", None)
@@ -285,7 +285,7 @@ def _early_scene_threads(config: Config, settings: SceneSettings, refs: list[Any
     Only for a fresh run: with finished scenes in the cache (a resume) the jobs are known first,
     so no cached scene is loaded again. Yields None when the scenes run on dask workers.
     """
-    from darts_preprocess.assemble import runs_in_process, scene_threads_for
+    from darts_preprocess.trainset.assemble import runs_in_process, scene_threads_for
 
     if not runs_in_process(config) or has_finished_scenes(config.cache_root):
         yield None
@@ -308,8 +308,13 @@ def run_preprocessing(
     ``fill`` (if given) runs after the up-front checks, before discovery: it may add scenes to
     ``scene_dir`` (the Sentinel-2 remote fill).
     """
-    from darts_preprocess.assemble import assemble_training_set, build_jobs, helper_threads_of, run_jobs
     from darts_preprocess.sources._remote import UNREACHABLE
+    from darts_preprocess.trainset.assemble import (
+        assemble_training_set,
+        build_jobs,
+        helper_threads_of,
+        run_jobs,
+    )
 
     start = time.perf_counter()
     UNREACHABLE.clear()  # a new run tries every remote service again

@@ -14,14 +14,14 @@ import pandas as pd
 
 from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
 from darts_preprocess.errors import DartsError, DartsInputError
-from darts_preprocess.helper_threads import helper_threads_for
-from darts_preprocess.labels import LabelMatching
-from darts_preprocess.patching import FILTERS
-from darts_preprocess.report import PreprocessResult, labels_frame, write_labels, write_report
-from darts_preprocess.scene_cache import SceneCache
-from darts_preprocess.scene_job import SceneJob, SceneOutcome, SceneSettings, run_scene_job
-from darts_preprocess.scene_threads import SceneThreads
-from darts_preprocess.splits import SplitAssignment
+from darts_preprocess.jobs.helper_threads import helper_threads_for
+from darts_preprocess.jobs.scene_cache import SceneCache
+from darts_preprocess.jobs.scene_job import SceneJob, SceneOutcome, SceneSettings, run_scene_job
+from darts_preprocess.jobs.scene_threads import SceneThreads
+from darts_preprocess.labels.collection import LabelMatching
+from darts_preprocess.patches.patching import FILTERS
+from darts_preprocess.trainset.report import PreprocessResult, labels_frame, write_labels, write_report
+from darts_preprocess.trainset.splits import SplitAssignment
 from darts_preprocess.trainset_layout import CONFIG_FILE, SPLITS, SceneInfo, SplitWriter
 
 logger = logging.getLogger(__name__)
@@ -143,7 +143,7 @@ def run_jobs(
     """Process scenes in parallel; returns the outcome of each (skipped scenes carry a reason).
 
     ``threads``: in-process scene threads that may have started loading scenes already (see
-    :mod:`.scene_threads`); without them, in-process runs make their own.
+    :mod:`darts_preprocess.jobs.scene_threads`); without them, in-process runs make their own.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 

@@ -17,10 +17,10 @@ import pandas as pd
 
 from darts_preprocess.bands import BANDS
 from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
-from darts_preprocess.labels import LabelFile
-from darts_preprocess.patching import FILTERS
+from darts_preprocess.jobs.scene_job import SceneOutcome
+from darts_preprocess.labels.collection import LabelFile
+from darts_preprocess.patches.patching import FILTERS
 from darts_preprocess.recorded_paths import record_path
-from darts_preprocess.scene_job import SceneOutcome
 from darts_preprocess.trainset_layout import LABELS_FILE, LAYOUT_VERSION, SPLITS
 
 LABELS_CRS = "EPSG:3413"

@@ -110,7 +110,7 @@ def _search_footprints(
     import shapely
     from odc.geo.geom import Geometry
 
-    from darts_preprocess.labels import load_label_collection
+    from darts_preprocess.labels.collection import load_label_collection
 
     root = Path(config.sentinel2_dir)
     record_path = root / SEARCH_RECORD

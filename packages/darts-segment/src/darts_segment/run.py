@@ -190,7 +190,7 @@ def _iter_results(tasks: list[SceneTask], config: SegmentConfig, models: Any) ->
 
     from distributed import as_completed as dask_completed
 
-    from darts_preprocess.trainset.assemble import dask_client
+    from darts_preprocess.jobs.run_jobs import dask_client
 
     with dask_client(config) as client:
         token = uuid.uuid4().hex[:8]

@@ -54,6 +54,25 @@ class SceneSettings:
     """Never contact a remote service: a cache lacking an area fails the scene at once."""
 
 
+def cache_record(
+    settings: SceneSettings, scene_dir: Path, label_hashes: list[str], window_days: int | None = None
+) -> dict[str, Any]:
+    """The settings that fingerprint the scene cache: a change of any of them rebuilds every scene.
+
+    ``label_hashes``: sha256 of the label files; ``window_days``: the Sentinel-2 footprint matching
+    window, which changes the labels of a scene. Remote-service options do not change a scene.
+    """
+    record = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(settings).items()}
+    if window_days is not None:
+        record["s2_date_window_days"] = window_days
+    record.pop("ee_project", None)
+    record.pop("ee_use_highvolume", None)
+    record.pop("offline", None)
+    record["scene_dir"] = str(scene_dir.resolve())
+    record["label_files"] = sorted(label_hashes)
+    return record
+
+
 @dataclass(frozen=True)
 class SceneJob:
     """Everything a worker needs for one scene."""

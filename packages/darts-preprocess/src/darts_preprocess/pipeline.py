@@ -42,7 +42,7 @@ from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
 from darts_preprocess.errors import DartsFileNotFoundError, DartsInputError
 from darts_preprocess.scenes.s2_remote import S2RemoteSource
 from darts_preprocess.scenes.sensors import PLANET, SENSORS, SENTINEL2, Discovery, Sensor
-from darts_preprocess.stage_settings import stage_settings
+from darts_preprocess.stage_settings import s2_fill_settings, stage_settings
 from darts_preprocess.trainset.report import PreprocessResult, training_set_settings
 from darts_preprocess.trainset_layout import write_training_set_config
 
@@ -70,7 +70,7 @@ def preprocess_s2_train_data(
     from darts_preprocess.scenes.s2_remote import fill_sentinel2_dir
 
     def fill() -> None:
-        fill_sentinel2_dir(config, s2_source)
+        fill_sentinel2_dir(s2_fill_settings(config), s2_source)
 
     return run_preprocessing(config, SENSORS[SENTINEL2], config.sentinel2_dir, progress=progress, fill=fill)
 

@@ -16,6 +16,7 @@ from darts_preprocess.jobs.run_jobs import RunSettings
 from darts_preprocess.jobs.scene_job import SceneSettings
 from darts_preprocess.labels.matching import LabelSettings
 from darts_preprocess.recorded_paths import record_path
+from darts_preprocess.scenes.s2_remote import S2FillSettings
 from darts_preprocess.trainset.assemble import WriteSettings
 from darts_preprocess.trainset.report import SetRecord
 from darts_preprocess.trainset.splits import SplitSettings
@@ -136,4 +137,18 @@ def stage_settings(config: Config, sensor: str) -> StageSettings:
         cache_root=config.cache_root,
         keep_cache=config.preprocess_cache is not None,
         overwrite=config.overwrite,
+    )
+
+
+def s2_fill_settings(config: S2PreprocessConfig) -> S2FillSettings:
+    """What filling sentinel2-dir from Earth Engine needs."""
+    return S2FillSettings(
+        sentinel2_dir=config.sentinel2_dir,
+        labels_dir=config.labels_dir,
+        s2_scene_ids=config.s2_scene_ids,
+        s2_date_window_days=config.s2_date_window_days,
+        s2_max_cloud_percent=config.s2_max_cloud_percent,
+        ee_project=config.ee_project,
+        ee_use_highvolume=config.ee_use_highvolume,
+        offline=config.offline,
     )

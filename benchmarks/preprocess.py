@@ -27,7 +27,7 @@ per scene, the ratio ``1 worker / I/O floor`` (goal <= 2x) in wall-clock and in 
 process (``1 worker cpu``, ``I/O floor cpu``: steadier than wall-clock when other jobs share the
 cores; includes GDAL/FFT threads), and ``2 workers / 1 worker``. ``--json`` keeps the raw figures.
 The script tunes the allocator at its start as the ``darts preprocess-*`` commands do
-(:mod:`darts_preprocess.allocator`). Compare figures from the same machine only. The previous
+(:mod:`darts_preprocess.jobs.allocator`). Compare figures from the same machine only. The previous
 output set is removed and the page cache flushed (``os.sync``) before each clock starts, so no run
 pays for the write-back of an earlier one.
 """
@@ -49,13 +49,17 @@ import numpy as np
 import rasterio
 import zarr
 
-from darts_preprocess.allocator import tune_allocator_for_scenes
 from darts_preprocess.config import PlanetPreprocessConfig
-from darts_preprocess.labels import load_label_collection
+from darts_preprocess.jobs.allocator import tune_allocator_for_scenes
+from darts_preprocess.labels.collection import load_label_collection
 from darts_preprocess.pipeline import preprocess_planet_train_data
-from darts_preprocess.report import REPORT_FILE, write_labels
 from darts_preprocess.sources import discover_planet_scenes
-from darts_preprocess.synthetic import TEST_REGION, SyntheticCollection, generate_planet_collection
+from darts_preprocess.synthetic.collections import (
+    TEST_REGION,
+    SyntheticCollection,
+    generate_planet_collection,
+)
+from darts_preprocess.trainset.report import REPORT_FILE, write_labels
 from darts_preprocess.trainset_layout import (
     CONFIG_FILE,
     LABELS_FILE,

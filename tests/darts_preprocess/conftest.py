@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from darts_preprocess.synthetic import SyntheticCollection, generate_planet_collection
+from darts_preprocess.synthetic.collections import SyntheticCollection, generate_planet_collection
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ def test_tuning_is_accepted_by_glibc() -> None:
     # in a fresh interpreter, as the CLI does it: every mallopt call must be accepted, and numpy no
     # longer advises huge pages (the setter returns the previous value)
     code = (
-        "from darts_preprocess.allocator import tune_allocator_for_scenes as t\n"
+        "from darts_preprocess.jobs.allocator import tune_allocator_for_scenes as t\n"
         "from numpy._core.multiarray import _set_madvise_hugepage as h\n"
         "before = h(True); h(before); print(before, t(), h(True))"
     )
@@ -23,7 +23,7 @@ def test_large_arrays_reuse_heap_memory_after_tuning() -> None:
     # with mmap off a freed large array is reused: allocating it again faults in no new pages
     code = (
         "import resource, numpy as np\n"
-        "from darts_preprocess.allocator import tune_allocator_for_scenes as t\n"
+        "from darts_preprocess.jobs.allocator import tune_allocator_for_scenes as t\n"
         "t()\n"
         "a = np.ones(64 * 2**20 // 8); del a\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt\n"
@@ -38,7 +38,7 @@ def test_large_arrays_reuse_heap_memory_after_tuning() -> None:
 
 def test_keep_allocator_leaves_everything_alone() -> None:
     code = (
-        "from darts_preprocess.allocator import tune_allocator_for_scenes as t\n"
+        "from darts_preprocess.jobs.allocator import tune_allocator_for_scenes as t\n"
         "from numpy._core.multiarray import _set_madvise_hugepage as h\n"
         "print(t(), h(True))"
     )

@@ -12,7 +12,7 @@ from affine import Affine
 from odc.geo.geobox import GeoBox
 
 from darts_preprocess.bands import BANDS, normalize_bands
-from darts_preprocess.engineering import (
+from darts_preprocess.engineering.derived_bands import (
     annulus_kernel,
     engineer_bands,
     ndvi,

@@ -8,8 +8,8 @@ import threading
 import numpy as np
 import pytest
 
-from darts_preprocess.engineering import tpi
-from darts_preprocess.helper_threads import (
+from darts_preprocess.engineering.derived_bands import tpi
+from darts_preprocess.jobs.helper_threads import (
     DEFAULT_HELPER_THREADS,
     helper_threads,
     helper_threads_for,

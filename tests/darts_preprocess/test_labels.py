@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 from darts_preprocess.errors import DartsFileNotFoundError, DartsInputError
-from darts_preprocess.labels import (
+from darts_preprocess.labels.collection import (
     LabelCollection,
     date_from_image_id,
     load_label_collection,
@@ -104,7 +104,7 @@ def test_truncated_ids_matched_by_prefix_with_warning(
 ) -> None:
     it5 = collection.footprints[collection.footprints["footprint_file"].str.contains("iteration005")]
     scene_ids = sorted(it5["image_id"])
-    with caplog.at_level(logging.WARNING, logger="darts_preprocess.labels"):
+    with caplog.at_level(logging.WARNING, logger="darts_preprocess.labels.collection"):
         matching = match_scenes(collection, scene_ids)
     assert len(matching.prefix_matches) == 2
     assert all(
@@ -188,7 +188,7 @@ class _S2Ref:
 
 
 def test_s2_scenes_match_footprints_by_overlap_and_date(collection: LabelCollection) -> None:
-    from darts_preprocess.s2_labels import MATCH_WINDOW_DAYS, match_s2_scenes
+    from darts_preprocess.labels.s2_labels import MATCH_WINDOW_DAYS, match_s2_scenes
 
     fps = collection.footprints.set_index("image_id")
     lena = fps.loc["4713120_5272315_2021-07-21_2463"]
@@ -208,7 +208,7 @@ def test_s2_scenes_match_footprints_by_overlap_and_date(collection: LabelCollect
 
 
 def test_s2_sample_labels_file(tmp_path: Path) -> None:
-    from darts_preprocess.s2_labels import match_s2_scenes
+    from darts_preprocess.labels.s2_labels import match_s2_scenes
 
     sample = tmp_path / "S2_sample.gpkg"
     gpd.GeoDataFrame({"label": ["1", "1"]}, geometry=[shapely.box(0, 0, 1, 1)] * 2, crs="EPSG:4326").to_file(

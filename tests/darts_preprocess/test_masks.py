@@ -8,8 +8,8 @@ import shapely
 from rasterio.transform import Affine
 from scipy import ndimage
 
-from darts_preprocess.masks import _erode_blocks, build_target, erode
-from darts_preprocess.rasterize import burn_labels, geometry_mask
+from darts_preprocess.labels.rasterize import burn_labels, geometry_mask
+from darts_preprocess.labels.target import _erode_blocks, build_target, erode
 
 # 10 m pixels, origin (1000, 2000): pixel (r, c) has its centre at (1005 + 10c, 1995 - 10r)
 T = Affine(10.0, 0.0, 1000.0, 0.0, -10.0, 2000.0)

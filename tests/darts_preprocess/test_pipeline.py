@@ -19,7 +19,7 @@ from darts_preprocess.bands import BANDS
 from darts_preprocess.config import PlanetPreprocessConfig
 from darts_preprocess.errors import DartsError, DartsInputError
 from darts_preprocess.pipeline import preprocess_planet_train_data
-from darts_preprocess.synthetic import SyntheticCollection, generate_planet_collection
+from darts_preprocess.synthetic.collections import SyntheticCollection, generate_planet_collection
 from darts_preprocess.trainset_layout import SPLITS, split_path
 
 N_SCENES = 6
@@ -163,7 +163,7 @@ def test_scene_reports(built: tuple[Path, Any]) -> None:
 def test_resume_from_cache_gives_the_same_set(
     built: tuple[Path, Any], collection: SyntheticCollection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from darts_preprocess.scene_threads import SceneThreads
+    from darts_preprocess.jobs.scene_threads import SceneThreads
 
     started: list[str] = []
     start = SceneThreads.start

@@ -10,9 +10,9 @@ import pytest
 
 from darts_preprocess.config import PlanetPreprocessConfig
 from darts_preprocess.errors import DartsInputError
-from darts_preprocess.pipeline import _check_existing_set
 from darts_preprocess.recorded_paths import record_path, resolve_recorded
-from darts_preprocess.report import option_record
+from darts_preprocess.stage_settings import option_record, set_record
+from darts_preprocess.trainset.existing import check_existing_set
 from darts_preprocess.trainset_layout import LAYOUT_VERSION, write_training_set_config
 
 
@@ -49,9 +49,9 @@ def test_a_copied_set_matches_its_settings_at_the_new_place(tmp_path: Path) -> N
     write_training_set_config(original, option_record(make_config(tmp_path, original)))
     copy = tmp_path / "elsewhere" / "set-copy"
     shutil.copytree(original, copy)
-    _check_existing_set(make_config(tmp_path, copy))  # same settings: no error
+    check_existing_set(set_record(make_config(tmp_path, copy)), overwrite=False)  # same settings: no error
     with pytest.raises(DartsInputError, match="patch_size"):
-        _check_existing_set(make_config(tmp_path, copy, patch_size=128))
+        check_existing_set(set_record(make_config(tmp_path, copy, patch_size=128)), overwrite=False)
 
 
 def test_sets_written_with_absolute_paths_still_match(tmp_path: Path) -> None:
@@ -60,7 +60,7 @@ def test_sets_written_with_absolute_paths_still_match(tmp_path: Path) -> None:
     record = option_record(make_config(tmp_path, root))
     record.update(train_data_dir=str(root), preprocess_cache=str(root / "cache"))
     write_training_set_config(root, record)
-    _check_existing_set(make_config(tmp_path, root))
+    check_existing_set(set_record(make_config(tmp_path, root)), overwrite=False)
 
 
 def test_the_cli_resolves_a_copied_sets_paths_against_its_folder(tmp_path: Path) -> None:

@@ -12,16 +12,16 @@ import numpy as np
 import pytest
 import zarr
 
-from darts_preprocess.assemble import build_jobs
 from darts_preprocess.config import PlanetPreprocessConfig
-from darts_preprocess.labels import load_label_collection, match_scenes
-from darts_preprocess.pipeline import _scene_settings
-from darts_preprocess.scene_cache import PATCH_STORE, SceneCache
-from darts_preprocess.scene_job import SceneJob, run_scene_job
-from darts_preprocess.scene_threads import SceneThreads
-from darts_preprocess.sensors import PLANET, SENSORS
+from darts_preprocess.jobs.run_jobs import build_jobs
+from darts_preprocess.jobs.scene_cache import PATCH_STORE, SceneCache
+from darts_preprocess.jobs.scene_job import SceneJob, run_scene_job
+from darts_preprocess.jobs.scene_threads import SceneThreads
+from darts_preprocess.labels.collection import load_label_collection, match_scenes
+from darts_preprocess.scenes.sensors import PLANET
 from darts_preprocess.sources import discover_planet_scenes
-from darts_preprocess.synthetic import SyntheticCollection
+from darts_preprocess.stage_settings import scene_settings
+from darts_preprocess.synthetic.collections import SyntheticCollection
 
 
 def _jobs(collection: SyntheticCollection, data_dir: Path, cache_root: Path) -> list[SceneJob]:
@@ -40,7 +40,7 @@ def _jobs(collection: SyntheticCollection, data_dir: Path, cache_root: Path) -> 
     matching = match_scenes(load_label_collection(collection.labels_dir), [r.scene_id for r in refs])
     cache = SceneCache(cache_root, {"test": "scene threads"})
     cache.prepare()
-    jobs, resumed = build_jobs(refs, matching, _scene_settings(config, SENSORS[PLANET]), cache, 1)
+    jobs, resumed = build_jobs(refs, matching, scene_settings(config, PLANET), cache, 1)
     assert not resumed
     return jobs
 

@@ -103,7 +103,7 @@ def test_tcvis_earth_engine_without_credentials(scene, tmp_path: Path, no_ee_cre
 def test_tcvis_on_scene_grid_with_rts_signal(synthetic_planet, scene, rts_labels_dir: Path) -> None:
     from rasterio.features import rasterize
 
-    from darts_preprocess._synthetic_sites import labels_of, read_label_files
+    from darts_preprocess.synthetic.sites import labels_of, read_label_files
 
     tc = load_tcvis(scene.odc.geobox, synthetic_planet.tcvis_dir, remote=None)
     assert list(tc.data_vars) == list(TCVIS_VARS)

@@ -15,7 +15,6 @@ import pytest
 import zarr
 from zarr.storage import LocalStore
 
-from darts_preprocess import _synthetic_cubes as cubes
 from darts_preprocess.sources import (
     AuxDataMissingError,
     buffered_geobox,
@@ -27,6 +26,7 @@ from darts_preprocess.sources import (
 from darts_preprocess.sources._cube import cube_window
 from darts_preprocess.sources.cube_tiles import ARCTICDEM_ZARR2, arcticdem_tile_extent
 from darts_preprocess.sources.datacube_zarr2 import open_zarr2_cube
+from darts_preprocess.synthetic import cubes
 
 BUFFER_M = 100.0
 

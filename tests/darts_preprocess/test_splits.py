@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from darts_preprocess.errors import DartsInputError
-from darts_preprocess.splits import (
+from darts_preprocess.trainset.splits import (
     CROSS_VAL,
     TEST,
     VAL_TEST,

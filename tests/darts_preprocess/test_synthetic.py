@@ -13,13 +13,6 @@ import pytest
 import rasterio
 from rasterio.features import rasterize
 
-from darts_preprocess._synthetic_sites import (
-    SITE_SCENES,
-    embedded_labels_dir,
-    labels_of,
-    read_label_files,
-    read_vector,
-)
 from darts_preprocess.errors import DartsInputError
 from darts_preprocess.sources import (
     QUALITY_HIGH,
@@ -33,7 +26,18 @@ from darts_preprocess.sources import (
     load_s2_scene,
 )
 from darts_preprocess.sources._tiles import missing_extent
-from darts_preprocess.synthetic import TEST_REGION, generate_planet_collection, generate_s2_collection
+from darts_preprocess.synthetic.collections import (
+    TEST_REGION,
+    generate_planet_collection,
+    generate_s2_collection,
+)
+from darts_preprocess.synthetic.sites import (
+    SITE_SCENES,
+    embedded_labels_dir,
+    labels_of,
+    read_label_files,
+    read_vector,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from darts_models import DeployableModelConfig, ModelSpec, build_model, save_deployable_checkpoint
-from darts_preprocess.synthetic import SyntheticCollection, generate_planet_collection
+from darts_preprocess.synthetic.collections import SyntheticCollection, generate_planet_collection
 
 BANDS = ("red", "nir", "ndvi", "relative_elevation")
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import rasterio
 
-from darts_preprocess.synthetic import SyntheticCollection
+from darts_preprocess.synthetic.collections import SyntheticCollection
 from darts_segment import SegmentPlanetConfig, segment_planet_scenes
 from darts_segment import run as run_module
 from darts_segment.models import ModelChoice, worker_models

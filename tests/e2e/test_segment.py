@@ -15,7 +15,7 @@ import torch
 from scipy import ndimage
 
 from darts_models import DeployableModelConfig, ModelSpec, build_model, save_deployable_checkpoint
-from darts_preprocess.synthetic import SyntheticCollection, generate_planet_collection
+from darts_preprocess.synthetic.collections import SyntheticCollection, generate_planet_collection
 
 BANDS = ("blue", "green", "red", "nir", "ndvi", "relative_elevation", "tc_brightness")
 
@@ -109,7 +109,7 @@ def _mtimes(folder: Path) -> dict[str, int]:
 
 
 def test_outputs_open_on_the_scene_grid(segmented: Path, collection: SyntheticCollection) -> None:
-    from darts_preprocess.model_input import ModelInputSettings, load_model_input
+    from darts_preprocess.engineering.model_input import ModelInputSettings, load_model_input
     from darts_preprocess.sources.planet import discover_planet_scenes
 
     refs = {r.scene_id: r for r in discover_planet_scenes(collection.data_dir).scenes}
@@ -249,7 +249,7 @@ def test_sentinel2_scenes_are_segmented_on_their_grid(
     tmp_path: Path, model_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from darts_cli.app import main
-    from darts_preprocess.synthetic import generate_s2_collection
+    from darts_preprocess.synthetic.collections import generate_s2_collection
 
     s2 = generate_s2_collection(tmp_path / "s2", None, n_scenes=1, size_px=64, seed=5)
     out = tmp_path / "out"

@@ -73,7 +73,7 @@ class QuickstartSummary:
 
 def quickstart_settings(size: QuickstartSize) -> dict[str, Any]:
     """The ``[darts]`` table of the quickstart's config.toml (sub-tables only group keys)."""
-    from darts_preprocess.synthetic import TEST_REGION
+    from darts_preprocess.synthetic.collections import TEST_REGION
 
     return {
         "paths": {

@@ -79,7 +79,7 @@ class StepContext:
 
 def _generate(ctx: StepContext) -> None:
     ctx.begin(None)
-    from darts_preprocess.synthetic import generate_planet_collection
+    from darts_preprocess.synthetic.collections import generate_planet_collection
 
     collection = generate_planet_collection(
         ctx.workdir / "data", None, n_scenes=ctx.size.n_scenes, size_px=ctx.size.size_px, seed=SEED

@@ -6,7 +6,7 @@ Usage (from the repository root)::
 
 (or the full original data set, doi:10.5281/zenodo.12706220: both give the same subset).
 
-For every scene in ``darts_preprocess._synthetic_sites.SITE_SCENES`` it keeps the labels of that
+For every scene in ``darts_preprocess.synthetic.sites.SITE_SCENES`` it keeps the labels of that
 image within ``EMBED_HALF_SIDE_M`` of the scene's anchor label, and the image footprint, writing them
 as gzipped GeoJSON with the same folder and file names as the source (``.geojson.gz`` for ``.gpkg``),
 so ``generate_planet_collection(labels_dir=None)`` places the scenes exactly where it would with
@@ -25,7 +25,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import box
 
-from darts_preprocess._synthetic_sites import (
+from darts_preprocess.synthetic.sites import (
     EMBED_HALF_SIDE_M,
     SITE_SCENES,
     find_sites,

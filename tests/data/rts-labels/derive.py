@@ -9,7 +9,7 @@ Every ``.gpkg`` here is the original file with rows deleted (then vacuumed), so 
 names and metadata are the original's. Kept rows:
 
 - labels of the images the synthetic test scenes sit on (``SITE_SCENES`` of
-  ``darts_preprocess._synthetic_sites``, exact or truncated-prefix image id) within
+  ``darts_preprocess.synthetic.sites``, exact or truncated-prefix image id) within
   ``KEEP_HALF_SIDE_M`` (a square) of each scene's anchor label: every scene window, its anchor and
   the embedded quickstart subset come out exactly as from the full data set;
 - every invalid polygon and every polygon without a label value or id, of any image (the quirks
@@ -38,7 +38,7 @@ import pandas as pd
 import pyogrio
 from shapely.geometry import box
 
-from darts_preprocess._synthetic_sites import (
+from darts_preprocess.synthetic.sites import (
     ANCHOR_NEIGHBOUR_M,
     EMBED_HALF_SIDE_M,
     SITE_SCENES,

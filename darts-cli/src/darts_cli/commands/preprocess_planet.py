@@ -14,9 +14,9 @@ logger = logging.getLogger(__name__)
 @darts_command(PlanetPreprocessConfig)
 def preprocess_planet_train_data(config: PlanetPreprocessConfig) -> int:
     """Build a training set (cross-val, val-test, test) from PLANET scenes and label polygons."""
-    from darts_preprocess.allocator import tune_allocator_for_scenes
+    from darts_preprocess.jobs.allocator import tune_allocator_for_scenes
 
-    tune_allocator_for_scenes()  # before any thread allocates: see darts_preprocess.allocator
+    tune_allocator_for_scenes()  # before any thread allocates: see darts_preprocess.jobs.allocator
     from darts_preprocess.pipeline import preprocess_planet_train_data as run
 
     render_preprocess_result(run(config))

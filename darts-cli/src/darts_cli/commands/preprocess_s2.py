@@ -9,7 +9,7 @@ from darts_cli.options import darts_command
 from darts_preprocess.config import S2PreprocessConfig  # cheap: pydantic + the band registry
 
 if TYPE_CHECKING:
-    from darts_preprocess.report import PreprocessResult
+    from darts_preprocess.trainset.report import PreprocessResult
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +39,9 @@ def render_preprocess_result(result: PreprocessResult) -> None:
 @darts_command(S2PreprocessConfig)
 def preprocess_s2_train_data(config: S2PreprocessConfig) -> int:
     """Build a training set (cross-val, val-test, test) from Sentinel-2 scenes and label polygons."""
-    from darts_preprocess.allocator import tune_allocator_for_scenes
+    from darts_preprocess.jobs.allocator import tune_allocator_for_scenes
 
-    tune_allocator_for_scenes()  # before any thread allocates: see darts_preprocess.allocator
+    tune_allocator_for_scenes()  # before any thread allocates: see darts_preprocess.jobs.allocator
     from darts_preprocess.pipeline import preprocess_s2_train_data as run
 
     render_preprocess_result(run(config))

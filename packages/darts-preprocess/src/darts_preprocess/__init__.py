@@ -24,12 +24,11 @@ from darts_preprocess.errors import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
-    from darts_preprocess.engineering import engineer_bands
-    from darts_preprocess.labels import LabelCollection, load_label_collection, match_scenes
-    from darts_preprocess.patching import make_patches, patch_origins
+    from darts_preprocess.engineering.derived_bands import engineer_bands
+    from darts_preprocess.jobs.scene_job import SceneOutcome
+    from darts_preprocess.labels.collection import LabelCollection, load_label_collection, match_scenes
+    from darts_preprocess.patches.patching import make_patches, patch_origins
     from darts_preprocess.pipeline import preprocess_planet_train_data, preprocess_s2_train_data
-    from darts_preprocess.report import PreprocessResult
-    from darts_preprocess.scene_job import SceneOutcome
     from darts_preprocess.sources import (
         AdminRegionsError,
         ArcticDEMStac,
@@ -52,13 +51,14 @@ if TYPE_CHECKING:  # pragma: no cover
         load_s2_scene,
         load_tcvis,
     )
-    from darts_preprocess.splits import assign_splits, select_test_regions
-    from darts_preprocess.synthetic import (
+    from darts_preprocess.synthetic.collections import (
         TEST_REGION,
         SyntheticCollection,
         generate_planet_collection,
         generate_s2_collection,
     )
+    from darts_preprocess.trainset.report import PreprocessResult
+    from darts_preprocess.trainset.splits import assign_splits, select_test_regions
 
 # Heavy names (xarray, rasterio, geopandas, dask) resolve on first use, so importing the package
 # (e.g. by `darts --help`) stays cheap.
@@ -66,41 +66,41 @@ _LAZY: dict[str, str] = {
     "AdminRegionsError": "darts_preprocess.sources",
     "ArcticDEMStac": "darts_preprocess.sources",
     "AuxDataMissingError": "darts_preprocess.sources",
-    "LabelCollection": "darts_preprocess.labels",
+    "LabelCollection": "darts_preprocess.labels.collection",
     "PlanetDiscovery": "darts_preprocess.sources",
     "PlanetPreprocessConfig": "darts_preprocess.config",
     "PlanetSceneRef": "darts_preprocess.sources",
-    "PreprocessResult": "darts_preprocess.report",
+    "PreprocessResult": "darts_preprocess.trainset.report",
     "RemoteSourceError": "darts_preprocess.sources",
     "S2Discovery": "darts_preprocess.sources",
     "S2PreprocessConfig": "darts_preprocess.config",
     "S2SceneRef": "darts_preprocess.sources",
     "SceneFileNotFoundError": "darts_preprocess.sources",
     "SceneFormatError": "darts_preprocess.sources",
-    "SceneOutcome": "darts_preprocess.scene_job",
+    "SceneOutcome": "darts_preprocess.jobs.scene_job",
     "Sentinel2EarthEngine": "darts_preprocess.sources",
-    "SyntheticCollection": "darts_preprocess.synthetic",
-    "TEST_REGION": "darts_preprocess.synthetic",
+    "SyntheticCollection": "darts_preprocess.synthetic.collections",
+    "TEST_REGION": "darts_preprocess.synthetic.collections",
     "TcvisEarthEngine": "darts_preprocess.sources",
-    "assign_splits": "darts_preprocess.splits",
+    "assign_splits": "darts_preprocess.trainset.splits",
     "discover_planet_scenes": "darts_preprocess.sources",
     "discover_s2_scenes": "darts_preprocess.sources",
     "download_admin_regions": "darts_preprocess.sources",
-    "engineer_bands": "darts_preprocess.engineering",
-    "generate_planet_collection": "darts_preprocess.synthetic",
-    "generate_s2_collection": "darts_preprocess.synthetic",
+    "engineer_bands": "darts_preprocess.engineering.derived_bands",
+    "generate_planet_collection": "darts_preprocess.synthetic.collections",
+    "generate_s2_collection": "darts_preprocess.synthetic.collections",
     "load_admin_regions": "darts_preprocess.sources",
     "load_arcticdem": "darts_preprocess.sources",
-    "load_label_collection": "darts_preprocess.labels",
+    "load_label_collection": "darts_preprocess.labels.collection",
     "load_planet_scene": "darts_preprocess.sources",
     "load_s2_scene": "darts_preprocess.sources",
     "load_tcvis": "darts_preprocess.sources",
-    "make_patches": "darts_preprocess.patching",
-    "match_scenes": "darts_preprocess.labels",
-    "patch_origins": "darts_preprocess.patching",
+    "make_patches": "darts_preprocess.patches.patching",
+    "match_scenes": "darts_preprocess.labels.collection",
+    "patch_origins": "darts_preprocess.patches.patching",
     "preprocess_planet_train_data": "darts_preprocess.pipeline",
     "preprocess_s2_train_data": "darts_preprocess.pipeline",
-    "select_test_regions": "darts_preprocess.splits",
+    "select_test_regions": "darts_preprocess.trainset.splits",
 }
 
 

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from darts_preprocess.engineering.model_input import ModelInputSettings
 from darts_preprocess.errors import DartsInputError
-from darts_preprocess.helper_threads import helper_threads_for
-from darts_preprocess.model_input import ModelInputSettings
-from darts_preprocess.sensors import PLANET, SENSORS, SENTINEL2, Sensor
+from darts_preprocess.jobs.helper_threads import helper_threads_for
+from darts_preprocess.scenes.sensors import PLANET, SENSORS, SENTINEL2, Sensor
 from darts_segment.config import SegmentConfig, SegmentPlanetConfig, SegmentS2Config
 from darts_segment.models import (
     ModelChoice,
@@ -190,7 +190,7 @@ def _iter_results(tasks: list[SceneTask], config: SegmentConfig, models: Any) ->
 
     from distributed import as_completed as dask_completed
 
-    from darts_preprocess.assemble import dask_client
+    from darts_preprocess.jobs.run_jobs import dask_client
 
     with dask_client(config) as client:
         token = uuid.uuid4().hex[:8]

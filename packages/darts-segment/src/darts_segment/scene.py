@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from darts_preprocess.engineering.model_input import VALID_VAR, ModelInputSettings, load_model_input
 from darts_preprocess.errors import DartsError
-from darts_preprocess.helper_threads import limit_helper_threads
-from darts_preprocess.model_input import VALID_VAR, ModelInputSettings, load_model_input
-from darts_preprocess.sensors import scene_raster_path
+from darts_preprocess.jobs.helper_threads import limit_helper_threads
+from darts_preprocess.scenes.sensors import scene_raster_path
 from darts_segment.models import ModelChoice, worker_models
 from darts_segment.outputs import start_scene_folder, write_scene_outputs
 
@@ -77,7 +77,7 @@ class SceneTask:
 def segment_model_input(predictor: Any, scene: xr.Dataset, options: InferenceOptions) -> xr.DataArray:
     """RTS probabilities (float32 0..1, NaN where the scene is not valid) of a model-input scene.
 
-    ``scene`` is what :func:`darts_preprocess.model_input.load_model_input` returns (physical band
+    ``scene`` is what :func:`darts_preprocess.engineering.model_input.load_model_input` returns (physical band
     values, optionally a ``valid`` mask); ``predictor`` what :func:`darts_models.load_predictor`
     returns. The result has the scene's coordinates and CRS.
     """
@@ -138,7 +138,7 @@ def segment_scene_task(task: SceneTask, models: Any) -> SceneResult:
 
 def run_scene_task(task: SceneTask) -> SceneResult:
     """Dask worker entry point: the worker's models (loaded once per worker), then the scene."""
-    from darts_preprocess.scene_job import ignore_spurious_rasterio_warnings
+    from darts_preprocess.jobs.scene_job import ignore_spurious_rasterio_warnings
 
     ignore_spurious_rasterio_warnings()
     return segment_scene_task(task, worker_models(task.choice))

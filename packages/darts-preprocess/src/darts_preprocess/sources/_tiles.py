@@ -33,7 +33,7 @@ from rasterio.warp import Resampling, reproject
 from rasterio.windows import Window, from_bounds
 from shapely.geometry.base import BaseGeometry
 
-from darts_preprocess.helper_threads import helper_threads
+from darts_preprocess.jobs.helper_threads import helper_threads
 
 logger = logging.getLogger(__name__)
 

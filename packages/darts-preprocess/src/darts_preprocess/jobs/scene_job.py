@@ -21,13 +21,13 @@ from odc.geo.geobox import GeoBox
 from shapely.geometry.base import BaseGeometry
 
 from darts_preprocess.bands import normalize_bands
+from darts_preprocess.engineering.model_input import VALID_VAR, ModelInputSettings, load_model_input
 from darts_preprocess.errors import DartsError
-from darts_preprocess.helper_threads import limit_helper_threads
-from darts_preprocess.masks import build_target
-from darts_preprocess.model_input import VALID_VAR, ModelInputSettings, load_model_input
-from darts_preprocess.patching import make_patches
-from darts_preprocess.rasterize import LabelBurnReport, burn_labels, geometry_mask
-from darts_preprocess.scene_cache import SceneCache
+from darts_preprocess.jobs.helper_threads import limit_helper_threads
+from darts_preprocess.jobs.scene_cache import SceneCache
+from darts_preprocess.labels.rasterize import LabelBurnReport, burn_labels, geometry_mask
+from darts_preprocess.labels.target import build_target
+from darts_preprocess.patches.patching import make_patches
 from darts_preprocess.trainset_layout import positive_fractions
 
 logger = logging.getLogger(__name__)
@@ -52,6 +52,25 @@ class SceneSettings:
     ee_use_highvolume: bool = True
     offline: bool = False
     """Never contact a remote service: a cache lacking an area fails the scene at once."""
+
+
+def cache_record(
+    settings: SceneSettings, scene_dir: Path, label_hashes: list[str], window_days: int | None = None
+) -> dict[str, Any]:
+    """The settings that fingerprint the scene cache: a change of any of them rebuilds every scene.
+
+    ``label_hashes``: sha256 of the label files; ``window_days``: the Sentinel-2 footprint matching
+    window, which changes the labels of a scene. Remote-service options do not change a scene.
+    """
+    record = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(settings).items()}
+    if window_days is not None:
+        record["s2_date_window_days"] = window_days
+    record.pop("ee_project", None)
+    record.pop("ee_use_highvolume", None)
+    record.pop("offline", None)
+    record["scene_dir"] = str(scene_dir.resolve())
+    record["label_files"] = sorted(label_hashes)
+    return record
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Any
 
 from darts_preprocess.errors import DartsError
-from darts_preprocess.scene_job import (
+from darts_preprocess.jobs.scene_job import (
     SceneJob,
     SceneOutcome,
     SceneSettings,

@@ -13,7 +13,7 @@ same with ``sentinel2/`` reference-layout samples instead of ``planet/``)::
     labels/                     only when ``labels_dir`` is None: the embedded real-label subset as gpkg
 
 Each scene is ``size_px`` x ``size_px`` at 3 m in the local UTM zone, around a real label cluster
-of a real image (see :mod:`darts_preprocess._synthetic_sites`), so the real polygons fall inside.
+of a real image (see :mod:`darts_preprocess.synthetic.sites`), so the real polygons fall inside.
 The polygons are burnt in as bright, low-NIR patches (and slumps in the DEM, a TCVIS change);
 each udm2 has a cloud, its shadow, haze and an unusable corner. Same seed, same bytes.
 """
@@ -33,15 +33,17 @@ from affine import Affine
 from odc.geo.geobox import GeoBox
 from shapely.geometry import box
 
-from darts_preprocess import _synthetic_rasters as px
-from darts_preprocess._synthetic_scenes import (
+from darts_preprocess.errors import DartsInputError
+from darts_preprocess.sources._tiles import reproject_geom, write_geotiff
+from darts_preprocess.synthetic import rasters as px
+from darts_preprocess.synthetic.scenes import (
     burn,
     scene_grid,
     write_gpkg,
     write_planet_scene,
     write_s2_sample,
 )
-from darts_preprocess._synthetic_sites import (
+from darts_preprocess.synthetic.sites import (
     SITE_SCENES,
     Site,
     embedded_labels_dir,
@@ -50,8 +52,6 @@ from darts_preprocess._synthetic_sites import (
     read_label_files,
     read_vector,
 )
-from darts_preprocess.errors import DartsInputError
-from darts_preprocess.sources._tiles import reproject_geom, write_geotiff
 
 logger = logging.getLogger(__name__)
 

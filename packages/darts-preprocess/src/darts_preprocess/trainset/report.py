@@ -16,17 +16,14 @@ import geopandas as gpd
 import pandas as pd
 
 from darts_preprocess.bands import BANDS
-from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
-from darts_preprocess.labels import LabelFile
-from darts_preprocess.patching import FILTERS
+from darts_preprocess.jobs.scene_job import SceneOutcome
+from darts_preprocess.labels.collection import LabelFile
+from darts_preprocess.patches.patching import FILTERS
 from darts_preprocess.recorded_paths import record_path
-from darts_preprocess.scene_job import SceneOutcome
 from darts_preprocess.trainset_layout import LABELS_FILE, LAYOUT_VERSION, SPLITS
 
 LABELS_CRS = "EPSG:3413"
 REPORT_FILE = "preprocess-report.json"
-NOT_RECORDED = frozenset({"overwrite"})
-"""Options not written to config.toml (feeding the file back must not delete a set)."""
 _VERSIONED = (
     "darts-preprocess",
     "numpy",
@@ -38,6 +35,23 @@ _VERSIONED = (
     "dask",
     "odc-geo",
 )
+
+
+@dataclass(frozen=True)
+class SetRecord:
+    """The options a training set records in its config.toml (built from the config, see
+    :mod:`darts_preprocess.stage_settings`) and which of them must match an existing set."""
+
+    train_data_dir: Path
+    bands: tuple[str, ...]
+    options: dict[str, Any]
+    """Every recorded option as TOML-friendly values, paths as :func:`record_path` writes them."""
+    compared: frozenset[str]
+    """Options that change the set (compared with an existing set's record)."""
+    fields: frozenset[str]
+    """Every option name that changes the set, also those unset now (None is not recorded)."""
+    path_keys: frozenset[str]
+    """Options holding paths (compared as resolved paths)."""
 
 
 @dataclass
@@ -74,38 +88,20 @@ def software_versions() -> dict[str, str]:
     return out
 
 
-def option_record(config: PlanetPreprocessConfig | S2PreprocessConfig) -> dict[str, Any]:
-    """Every option (except ``overwrite``) as TOML-friendly values (None dropped).
-
-    Paths are recorded as the training set's ``config.toml`` holds them: relative to
-    ``train_data_dir`` when they lie below it (``train_data_dir`` itself is ``"."``), else absolute.
-    """
-    out: dict[str, Any] = {}
-    for key, value in config.model_dump().items():
-        if key in NOT_RECORDED or value is None:
-            continue
-        if isinstance(value, Path):
-            value = record_path(value, config.train_data_dir)
-        elif isinstance(value, tuple):
-            value = list(value)
-        out[key] = value
-    return out
-
-
 def training_set_settings(
-    config: PlanetPreprocessConfig | S2PreprocessConfig,
+    record: SetRecord,
     sensor: str,
     result: PreprocessResult,
     label_files: Sequence[LabelFile],
 ) -> dict[str, Any]:
     """The ``[darts]`` table of the training set's config.toml."""
-    settings = option_record(config)
+    settings = dict(record.options)
     settings.update(
         {
             "sensor": sensor,
-            "norm_factors": {b: BANDS[b].norm_factor for b in config.bands},
-            "band_encodings": {b: BANDS[b].encoding for b in config.bands},
-            "band_units": {b: BANDS[b].unit for b in config.bands},
+            "norm_factors": {b: BANDS[b].norm_factor for b in record.bands},
+            "band_encodings": {b: BANDS[b].encoding for b in record.bands},
+            "band_units": {b: BANDS[b].unit for b in record.bands},
             "n_patches": {s: int(result.n_patches.get(s, 0)) for s in SPLITS},
             "n_scenes": {s: len(result.scenes.get(s, [])) for s in SPLITS},
             "patches_removed": {f: int(result.removed.get(f, 0)) for f in FILTERS},
@@ -113,7 +109,7 @@ def training_set_settings(
             "versions": software_versions(),
             "label_files": [
                 {
-                    "path": record_path(f.path, config.train_data_dir),
+                    "path": record_path(f.path, record.train_data_dir),
                     "kind": f.kind,
                     "sha256": f.sha256,
                     "n_features": f.n_features,

@@ -23,7 +23,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from darts_preprocess.labels import (
+from darts_preprocess.labels.collection import (
     WORK_CRS,
     LabelCollection,
     LabelFile,

@@ -18,6 +18,7 @@ import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -32,6 +33,16 @@ TEST, VAL_TEST, CROSS_VAL = "test", "val-test", "cross-val"
 ADMIN_NAME_COLUMN = "shapeName"
 ADMIN_LEVELS = ("ADM1", "ADM2")
 _MIN_OVERLAP_FRACTION = 1e-6
+
+
+@dataclass(frozen=True)
+class SplitSettings:
+    """How scenes are split: the val-test fraction and seed, the test regions and their admin file."""
+
+    test_val_split: float
+    seed: int
+    test_regions: tuple[str, ...] = ()
+    admin_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +111,17 @@ def select_test_regions(admin: gpd.GeoDataFrame, names: Sequence[str]) -> dict[s
             raise DartsInputError(f"test region {name!r} is not a shapeName in the admin regions{hint}")
         out[name] = shapely.unary_union(rows.geometry.values)
     return out
+
+
+def load_test_regions(settings: SplitSettings) -> dict[str, BaseGeometry]:
+    """The test-region polygons (EPSG:4326) by name; empty without test regions."""
+    if not settings.test_regions:
+        return {}
+    if settings.admin_dir is None:
+        raise DartsInputError(f"test-regions {list(settings.test_regions)} need admin-dir, which is not set")
+    from darts_preprocess.sources.admin import load_admin_regions
+
+    return select_test_regions(load_admin_regions(settings.admin_dir), settings.test_regions)
 
 
 def overlap_groups(footprints: Mapping[str, BaseGeometry]) -> list[list[str]]:

@@ -18,7 +18,7 @@ from scipy import fft as sfft
 
 from darts_preprocess.bands import OPTICAL_BANDS, check_bands
 from darts_preprocess.errors import DartsInputError
-from darts_preprocess.helper_threads import helper_threads
+from darts_preprocess.jobs.helper_threads import helper_threads
 from darts_preprocess.sources.tcvis import TCVIS_VARS
 
 logger = logging.getLogger(__name__)

@@ -17,11 +17,11 @@ from pyproj import Transformer
 from rasterio.features import rasterize
 from shapely.geometry import box
 
-from darts_preprocess import _synthetic_rasters as px
-from darts_preprocess._synthetic_sites import Site, utm_epsg
 from darts_preprocess.sources._tiles import grid_crs, write_geotiff
 from darts_preprocess.sources.planet import parse_planet_id
 from darts_preprocess.sources.sentinel2 import BASELINE_04_DATE
+from darts_preprocess.synthetic import rasters as px
+from darts_preprocess.synthetic.sites import Site, utm_epsg
 
 _FIXED_DATE = "2024-01-01T00:00:00Z"
 _LAT_BANDS = "CDEFGHJKLMNPQRSTUVWX"

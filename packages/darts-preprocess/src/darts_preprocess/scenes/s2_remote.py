@@ -26,7 +26,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from darts_preprocess.config import S2PreprocessConfig
 from darts_preprocess.sources.errors import RemoteSourceError, SceneFileNotFoundError
 
 logger = logging.getLogger(__name__)
@@ -38,6 +37,20 @@ LOCAL_LAYOUT_HINT = (
     "or let Earth Engine fill it: set s2-scene-ids, or ee-project with labels-dir and "
     "s2-date-window-days (footprint search)"
 )
+
+
+@dataclass(frozen=True)
+class S2FillSettings:
+    """What filling sentinel2-dir needs (the ``preprocess-s2-train-data`` options of the same names)."""
+
+    sentinel2_dir: Path
+    labels_dir: Path | None = None
+    s2_scene_ids: tuple[str, ...] = ()
+    s2_date_window_days: int | None = None
+    s2_max_cloud_percent: float = 50.0
+    ee_project: str | None = None
+    ee_use_highvolume: bool = True
+    offline: bool = False
 
 
 class S2RemoteSource(Protocol):
@@ -64,7 +77,7 @@ class S2FillReport:
     """Remote searches made in this run (earlier answers come from the search record)."""
 
 
-def search_wanted(config: S2PreprocessConfig) -> bool:
+def search_wanted(config: S2FillSettings) -> bool:
     """Whether the footprint-driven search is switched on."""
     return (
         config.ee_project is not None
@@ -104,13 +117,13 @@ def _window(image_date: str, days: int) -> tuple[str, str]:
 
 
 def _search_footprints(
-    config: S2PreprocessConfig, source: S2RemoteSource, report: S2FillReport
+    config: S2FillSettings, source: S2RemoteSource, report: S2FillReport
 ) -> dict[str, Any]:
     """Scene id -> area of interest (odc-geo Geometry, union of the footprints that found it)."""
     import shapely
     from odc.geo.geom import Geometry
 
-    from darts_preprocess.labels import load_label_collection
+    from darts_preprocess.labels.collection import load_label_collection
 
     root = Path(config.sentinel2_dir)
     record_path = root / SEARCH_RECORD
@@ -160,13 +173,13 @@ def _fetch(source: S2RemoteSource, scene_id: str, aoi: Any | None, root: Path) -
         ) from err
 
 
-def _default_source(config: S2PreprocessConfig) -> S2RemoteSource:
+def _default_source(config: S2FillSettings) -> S2RemoteSource:
     from darts_preprocess.sources.sentinel2_ee import Sentinel2EarthEngine
 
     return Sentinel2EarthEngine(project=config.ee_project, high_volume=config.ee_use_highvolume)
 
 
-def _offline_check(config: S2PreprocessConfig, root: Path) -> S2FillReport:
+def _offline_check(config: S2FillSettings, root: Path) -> S2FillReport:
     """Offline: no search, no fetch; the listed scene ids must already be in sentinel2-dir."""
     local = _local_ids(root) if root.is_dir() else set()
     lacking = [scene_id for scene_id in config.s2_scene_ids if scene_id not in local]
@@ -180,7 +193,7 @@ def _offline_check(config: S2PreprocessConfig, root: Path) -> S2FillReport:
     return S2FillReport(reused=sorted(set(config.s2_scene_ids)))
 
 
-def fill_sentinel2_dir(config: S2PreprocessConfig, source: S2RemoteSource | None = None) -> S2FillReport:
+def fill_sentinel2_dir(config: S2FillSettings, source: S2RemoteSource | None = None) -> S2FillReport:
     """Fetch the samples ``config`` asks for that ``sentinel2-dir`` lacks (see the module docstring)."""
     root = Path(config.sentinel2_dir)
     report = S2FillReport()

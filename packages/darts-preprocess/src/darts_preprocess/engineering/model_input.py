@@ -21,7 +21,7 @@ import xarray as xr
 
 from darts_preprocess.bands import BANDS, BandKind, check_bands
 from darts_preprocess.errors import DartsInputError
-from darts_preprocess.sensors import SENSORS
+from darts_preprocess.scenes.sensors import SENSORS
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class ModelInputSettings:
     """Where a scene's auxiliary layers come from and how terrain bands are computed (picklable)."""
 
     sensor: str
-    """``planet`` or ``s2`` (a key of :data:`darts_preprocess.sensors.SENSORS`)."""
+    """``planet`` or ``s2`` (a key of :data:`darts_preprocess.scenes.sensors.SENSORS`)."""
     arcticdem_dir: Path | None = None
     tcvis_dir: Path | None = None
     tpi_outer_radius: int = 100
@@ -109,7 +109,7 @@ def physical_bands(
     scene: xr.Dataset, bands: Sequence[str], settings: ModelInputSettings
 ) -> dict[str, np.ndarray]:
     """Physical values (float32 ``[h, w]``, NaN = no data) of ``bands`` for a loaded scene."""
-    from darts_preprocess.engineering import engineer_bands
+    from darts_preprocess.engineering.derived_bands import engineer_bands
 
     dem, tcvis = aux_layers(scene, bands, settings)
     return engineer_bands(

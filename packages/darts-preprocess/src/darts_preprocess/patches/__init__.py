@@ -1,0 +1,1 @@
+"""Cutting a scene into overlapping patches and filtering them."""

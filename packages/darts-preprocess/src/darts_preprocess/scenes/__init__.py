@@ -1,0 +1,1 @@
+"""Scenes per sensor: discovery, loading, extents, and filling sentinel2-dir from a remote archive."""

@@ -1,0 +1,3 @@
+"""Generated PlanetScope / Sentinel-2 collections on real label sites, for tests, demos and the
+quickstart.
+"""

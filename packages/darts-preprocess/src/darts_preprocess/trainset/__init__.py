@@ -1,0 +1,3 @@
+"""The training set from the finished scenes: splits by scene, the assembly of the split arrays, the
+report and config.toml records.
+"""

@@ -35,8 +35,8 @@ PGC_API = "https://stac.pgc.umn.edu/api/v1"
 PGC_S3 = "https://pgc-opendata-dems.s3.us-west-2.amazonaws.com"
 GB_RAW = "https://github.com/wmgeolab/geoBoundaries/raw/9469f09/releaseData/gbOpen/USA/ADM1"
 NO_RETRY_WAIT = RetryPolicy(attempts=3, first_delay_s=0.0)
-# Inside tile 44_74_1_2 of the recorded search answer (EPSG:3413 metres).
-GRID = GeoBox.from_bbox((3_310_000, 360_000, 3_310_400, 360_400), "EPSG:3413", resolution=2)
+# Inside sub-tile 44_74_1_2 of the recorded search answer (EPSG:3413 metres; sub-row 1, sub-column 2).
+GRID = GeoBox.from_bbox((3_360_000, 310_000, 3_360_400, 310_400), "EPSG:3413", resolution=2)
 
 
 @dataclass
@@ -128,7 +128,7 @@ def test_stac_search_parses_the_recorded_pgc_answer(services: FakeServices) -> N
 def test_stac_fetch_reads_the_items_dem_into_the_cache(services: FakeServices, tmp_path: Path) -> None:
     # the recorded item's COG, stood in by a local plane z = 100 + x / 1000 over the test grid
     cog = Path(services.files) / "arcticdem/mosaics/v4.1/2m/44_74/44_74_1_2_2m_v4.1_dem.tif"
-    big = GeoBox.from_bbox((3_309_000, 359_000, 3_311_000, 361_000), "EPSG:3413", resolution=2)
+    big = GeoBox.from_bbox((3_359_000, 309_000, 3_361_000, 311_000), "EPSG:3413", resolution=2)
     xs = np.asarray(big.coords["x"].values, dtype=np.float64)
     plane = np.broadcast_to(100 + (xs - 3_300_000) / 1000, big.shape.yx).astype(np.float32)
     write_geotiff(cog, plane[None], big, nodata=-9999.0)

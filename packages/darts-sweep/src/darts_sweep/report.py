@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from darts_sweep.errors import SweepStorageError
-from darts_sweep.study import STUDY_ATTR_SPEC, mask_url, storage_url
+from darts_sweep.study import STUDY_ATTR_SPEC, best_trials, is_multi_objective, mask_url, storage_url
 
 if TYPE_CHECKING:
     import optuna
@@ -96,7 +96,8 @@ def sweep_report(
     trials = study.get_trials(deepcopy=False)
     rows = [_row(trial) for trial in trials]
     complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
-    best_frozen = study.best_trial if complete else None
+    front = best_trials(study)
+    best_frozen = front[0] if front and not is_multi_objective(study) else None
     importances, note = _importances(study, len(complete))
     out_dir.mkdir(parents=True, exist_ok=True)
     written = _plots(study, out_dir, len(complete), bool(importances)) if plots else []
@@ -104,8 +105,8 @@ def sweep_report(
     report = SweepReport(
         sweep_id=sweep_id,
         storage=mask_url(url),
-        metric=spec.get("metric_name"),
-        direction=study.direction.name.lower(),
+        metric=_objective_label(spec),
+        direction=", ".join(d.name.lower() for d in study.directions),
         state_counts=_count_states(trials),
         best=_row(best_frozen) if best_frozen else None,
         best_run_ids=list(best_frozen.user_attrs.get("run_ids", [])) if best_frozen else [],
@@ -162,10 +163,19 @@ def _load_study(url: str, sweep_id: str) -> optuna.Study:
     return optuna.load_study(study_name=sweep_id, storage=storage)
 
 
+def _objective_label(spec: dict[str, Any]) -> str | None:
+    """The stored spec's objective: the metric, or ``score(metric, ...)`` for a ``metrics:`` list."""
+    metrics = spec.get("metrics") or []
+    if not metrics:
+        return spec.get("metric_name")
+    return f"{spec.get('score')}({', '.join(m['name'] for m in metrics)})"
+
+
 def _row(trial: optuna.trial.FrozenTrial) -> TrialRow:
     runs = trial.user_attrs.get("runs", [])
-    scores = [run["score"] for run in runs]
-    mean = trial.user_attrs.get("score_mean", trial.value)
+    scores = [run["score"] for run in runs if run.get("score") is not None]
+    single = trial.values is not None and len(trial.values) == 1
+    mean = trial.user_attrs.get("score_mean", trial.values[0] if single else None)
     if mean is None and scores:
         mean = sum(scores) / len(scores)
     std = trial.user_attrs.get("score_std")

@@ -113,6 +113,8 @@ def _callbacks(
                 mode="max",
                 patience=config.early_stopping_patience,
                 check_on_train_epoch_end=False,
+                # NaN = undefined on a validation fold without RTS: no improvement, not a failure
+                check_finite=False,
             )
         )
     if config.plot_every_n_val_epochs > 0:

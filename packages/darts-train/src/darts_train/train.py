@@ -15,7 +15,7 @@ from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, Rich
 
 from darts_models.metric_keys import VAL_MONITOR_KEY
 from darts_preprocess.recorded_paths import record_path, resolve_recorded
-from darts_train.callbacks import FinalValidation, ValidationPlots
+from darts_train.callbacks import FinalValidation, UndefinedTolerantEarlyStopping, ValidationPlots
 from darts_train.checkpoint_file import read_checkpoint
 from darts_train.checkpointing import (
     LAST_CHECKPOINT,
@@ -108,13 +108,11 @@ def _callbacks(
     callbacks.append(FinalValidation())
     if config.early_stopping_patience > 0:
         callbacks.append(
-            EarlyStopping(
+            UndefinedTolerantEarlyStopping(
                 monitor=VAL_MONITOR_KEY,
                 mode="max",
                 patience=config.early_stopping_patience,
                 check_on_train_epoch_end=False,
-                # NaN = undefined on a validation fold without RTS: no improvement, not a failure
-                check_finite=False,
             )
         )
     if config.plot_every_n_val_epochs > 0:

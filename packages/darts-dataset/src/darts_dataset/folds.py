@@ -90,12 +90,12 @@ def make_folds(metadata: SplitMetadata, n_folds: int, seed: int) -> np.ndarray:
     if metadata.positive_fraction is not None and len(pos) < n_folds:
         logger.warning(
             "split %r: only %d scene group(s) hold RTS, so %d of the %d folds validate without any RTS "
-            "(IoU, F1, recall undefined there); use n_folds <= %d or add labelled scenes",
+            "(IoU, F1, recall undefined there); %s",
             metadata.split,
             len(pos),
             n_folds - len(pos),
             n_folds,
-            max(len(pos), 2),
+            _remedy(len(pos)),
         )
     neg = np.flatnonzero(positive_patches == 0)
     if len(pos):  # balance positive patches first, then fill up with the negative scenes
@@ -123,10 +123,13 @@ def positive_group_note(metadata: SplitMetadata, positive: np.ndarray, n_folds: 
             f"{n_positive} scene groups hold RTS, but the stored positive_fraction that folds are "
             "stratified by disagrees with the labels"
         )
-    return (
-        f"only {n_positive} scene group(s) hold RTS, fewer than the {n_folds} folds: use "
-        f"n_folds <= {max(n_positive, 2)} or add labelled scenes"
-    )
+    return f"only {n_positive} scene group(s) hold RTS, fewer than the {n_folds} folds: {_remedy(n_positive)}"
+
+
+def _remedy(n_positive: int) -> str:
+    if n_positive < 2:
+        return "add labelled scenes (every fold needs one; cross-validation needs at least 2 folds)"
+    return f"use n_folds <= {n_positive} or add labelled scenes"
 
 
 def fold_indices(folds: np.ndarray, fold: int) -> tuple[np.ndarray, np.ndarray]:

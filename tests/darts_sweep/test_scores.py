@@ -9,7 +9,7 @@ import pytest
 
 from darts_sweep import SweepSpecError, parse_sweep_dict
 from darts_sweep.aggregate import UnstableTrialError, aggregate, run_value
-from darts_sweep.scoring import MetricGoal, combine
+from darts_sweep.scoring import MetricGoal, combine, objective_label
 from darts_sweep.trial import check_metric_names
 
 PARAMS = {"learning_rate": {"min": 1e-4, "max": 1e-2}}
@@ -32,7 +32,10 @@ def test_the_guide_style_single_metric_is_unchanged() -> None:
 def test_metrics_with_a_geometric_score() -> None:
     parsed = spec(metric=IOU, metrics=[IOU, F1], score="geometric")
     assert parsed.score == "geometric" and parsed.direction == "maximize" and not parsed.is_pareto
-    assert parsed.objective_label == "geometric(val0/JaccardIndex, val0/F1Score)"
+    assert objective_label(parsed.model_dump(mode="json")) == "geometric(val0/JaccardIndex, val0/F1Score)"
+    assert (
+        objective_label({"metric_name": "val/loss", "direction": "minimize"}) == "val/loss"
+    )  # a stored spec
 
 
 def test_pareto_has_one_direction_per_metric() -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from darts_sweep.errors import SweepStorageError
+from darts_sweep.scoring import objective_label
 from darts_sweep.study import STUDY_ATTR_SPEC, best_trials, is_multi_objective, mask_url, storage_url
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ def sweep_report(
     report = SweepReport(
         sweep_id=sweep_id,
         storage=mask_url(url),
-        metric=_objective_label(spec),
+        metric=objective_label(spec),
         direction=", ".join(d.name.lower() for d in study.directions),
         state_counts=_count_states(trials),
         best=_row(best_frozen) if best_frozen else None,
@@ -161,14 +162,6 @@ def _load_study(url: str, sweep_id: str) -> optuna.Study:
             f"sweep-db {mask_url(url)} holds no sweep {sweep_id!r} (it holds: {', '.join(names) or 'none'})"
         )
     return optuna.load_study(study_name=sweep_id, storage=storage)
-
-
-def _objective_label(spec: dict[str, Any]) -> str | None:
-    """The stored spec's objective: the metric, or ``score(metric, ...)`` for a ``metrics:`` list."""
-    metrics = spec.get("metrics") or []
-    if not metrics:
-        return spec.get("metric_name")
-    return f"{spec.get('score')}({', '.join(m['name'] for m in metrics)})"
 
 
 def _row(trial: optuna.trial.FrozenTrial) -> TrialRow:

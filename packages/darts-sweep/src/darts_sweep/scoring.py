@@ -17,7 +17,6 @@ any RTS pixel; such a run's value is left out of the trial aggregate, not counte
 from __future__ import annotations
 
 import math
-import re
 import statistics
 from collections.abc import Mapping, Sequence
 from typing import Literal
@@ -25,7 +24,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from darts_models.metric_keys import (
-    LOSS,
     PIXEL_METRICS,
     POSITIVE_DEPENDENT,
     POSITIVE_PATCHES,
@@ -119,9 +117,15 @@ def combine(values: Sequence[float], metrics: Sequence[MetricGoal], score: str, 
     )
 
 
-def logged_metric_names() -> tuple[str, ...]:
-    """The metric families train-smp logs (pixel metrics and the loss)."""
-    return (*PIXEL_METRICS, LOSS)
+def objective_label(spec: Mapping[str, object]) -> str | None:
+    """What a sweep spec's trial value is (``SweepSpec.model_dump()``, possibly stored by an older
+    darts): the metric, or ``score(metric, ...)`` for a ``metrics:`` list."""
+    metrics = spec.get("metrics") or []
+    if not isinstance(metrics, list | tuple) or not metrics:
+        name = spec.get("metric_name")
+        return name if isinstance(name, str) else None
+    names = ", ".join(str(m["name"] if isinstance(m, Mapping) else m.name) for m in metrics)
+    return f"{spec.get('score')}({names})"
 
 
 def positive_counts(metrics: Mapping[str, float | None]) -> tuple[int | None, int | None]:
@@ -131,11 +135,6 @@ def positive_counts(metrics: Mapping[str, float | None]) -> tuple[int | None, in
         value = metrics.get(metric_key(VAL_PREFIX, name))
         out.append(None if value is None or not math.isfinite(value) else round(value))
     return out[0], out[1]
-
-
-def val_fold_pattern() -> re.Pattern[str]:
-    """``val<fold>/<metric>``: the reference's per-fold keys."""
-    return re.compile(rf"{VAL_PREFIX}(\d+)/(.+)")
 
 
 def trivial_value(metric_name: str) -> float | None:

@@ -159,13 +159,6 @@ class SweepSpec(BaseModel):
         """The study's directions: one per metric in a pareto study, else the trial value's."""
         return [m.goal for m in self.metrics] if self.is_pareto else [self.direction]
 
-    @property
-    def objective_label(self) -> str:
-        """What the trial value is, e.g. ``geometric(val0/JaccardIndex, val0/F1Score)``."""
-        if not self.metrics:
-            return self.metric_name
-        return f"{self.score}({', '.join(m.name for m in self.metrics)})"
-
     def distributions(self) -> dict[str, BaseDistribution]:
         """Optuna distributions of the searched parameters."""
         return {name: param.to_distribution() for name, param in self.search.items()}

@@ -250,6 +250,8 @@ class TrialObjective:
         """Run (fold, index): reused when a finished run is recorded, else trained and recorded."""
         for run in runs:
             if run["fold"] == fold and run["random"] == index:
+                if "values" not in run:  # recorded before metrics lists: its score is the single metric
+                    run["values"] = {self.spec.metric_name: run["score"]}
                 return
         seed = self.seeds[index]
         options = self.run_options(name, params, fold, seed)

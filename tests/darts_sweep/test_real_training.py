@@ -148,3 +148,47 @@ def test_real_trainings_with_a_geometric_score_of_two_metrics(tiny_train_data: P
         ap = statistics.fmean(r["values"]["val0/AveragePrecision"] for r in runs)
         assert trial.value == pytest.approx(math.sqrt(auroc * ap))
         assert trial.user_attrs["n_folds_used"] == 2
+
+
+def test_a_real_sweep_on_a_set_with_a_positive_free_fold(tmp_path: Path) -> None:
+    """validate-train-data warns about the fold; the trial value comes from the other fold only."""
+    from darts_dataset import validate_train_data
+    from darts_test_support.trainsets import write_sparse_training_set
+
+    data = write_sparse_training_set(tmp_path / "sparse")
+    report = validate_train_data(data, n_folds=2, seed=42)
+    assert any("hold no positive patch" in w for w in report.warnings), report.warnings
+    empty = next(k for k, fold in enumerate(report.folds) if fold.n_positive_patches == 0)
+    parameters = {"learning_rate": {"value": 0.001}, "model_encoder": {"value": "resnet18"}}
+    sweep = write_sweep_file(tmp_path / "sweep.yaml", parameters, metric="val0/AUROC")
+    config = SweepConfig(
+        train_data_dir=data,
+        sweep_config=sweep,
+        artifact_dir=tmp_path / "artifacts",
+        n_trials=1,
+        n_folds=2,
+        n_randoms=1,
+        sweep_device="cpu",
+        sweep_id="sparse",
+        train_options={
+            "model_arch": "Unet",
+            "model_encoder_weights": None,
+            "batch_size": 3,
+            "max_epochs": 1,
+            "plot_every_n_val_epochs": 0,
+        },
+    )
+    outcome = optuna_sweep_smp(config)
+    assert outcome.n_complete == 1, outcome
+    trial = optuna.load_study(study_name="sparse", storage=outcome.storage).trials[0]
+    runs = {r["fold"]: r for r in trial.user_attrs["runs"]}
+    assert runs[empty]["values"] == {"val0/AUROC": None} and runs[empty]["positive_pixels"] == 0
+    defined = runs[1 - empty]
+    assert (
+        defined["positive_pixels"] > 0
+        and defined["positive_patches"] == report.folds[1 - empty].n_positive_patches
+    )
+    assert trial.value == pytest.approx(defined["values"]["val0/AUROC"])
+    assert trial.user_attrs["n_folds_used"] == 1 and trial.user_attrs["folds_used"] == {
+        "val0/AUROC": [1 - empty]
+    }

@@ -10,23 +10,15 @@ import pytest
 
 from darts_dataset import TrainingSet, make_folds
 from darts_models.metric_keys import POSITIVE_DEPENDENT
-from darts_test_support.bands import TRAIN_BANDS
 from darts_test_support.training import tiny_train_options
-from darts_test_support.trainsets import TRAIN_SCENES, Scene, blob_patches, write_split_set
+from darts_test_support.trainsets import write_sparse_training_set
 from darts_train import TrainConfig, train_smp
 
 
 @pytest.fixture(scope="module")
 def sparse_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Cross-val of one labelled scene and three without RTS (2 folds: one validates without RTS)."""
-    scenes = {
-        "cross-val": [Scene("pos", "A", 3, True)] + [Scene(f"neg{i}", "A", 3, False) for i in range(3)],
-        "val-test": TRAIN_SCENES["val-test"],
-        "test": TRAIN_SCENES["test"],
-    }
-    root = tmp_path_factory.mktemp("sparse") / "train_data"
-    write_split_set(root, scenes, TRAIN_BANDS, 64, blob_patches, seed=3)
-    return root
+    return write_sparse_training_set(tmp_path_factory.mktemp("sparse") / "train_data")
 
 
 def _rows(run_dir: Path) -> list[dict[str, str]]:

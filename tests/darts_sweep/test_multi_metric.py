@@ -134,3 +134,21 @@ def test_unstable_trials_fail_with_the_reason_and_give_the_sampler_no_value(
     assert study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED)) == []
     assert reason in trial.user_attrs["unstable_reason"]
     assert trial.user_attrs["fail_reason"].startswith("unstable: ")
+
+
+def test_a_sweep_stored_before_metrics_lists_resumes(
+    train_data_dir: Path, sweep_file: Path, tmp_path: Path
+) -> None:
+    from darts_sweep.study import STUDY_ATTR_SPEC
+
+    config = make_config(train_data_dir, sweep_file, tmp_path, sweep_device=None)
+    outcome = optuna_sweep_smp(config)
+    old = outcome.sweep_id
+    study = load(outcome, config)
+    old_spec = {k: v for k, v in study.user_attrs[STUDY_ATTR_SPEC].items() if k not in ("metrics", "score")}
+    study.set_user_attr(STUDY_ATTR_SPEC, old_spec)  # as an older darts stored it
+    resumed = optuna_sweep_smp(make_config(train_data_dir, sweep_file, tmp_path, sweep_id=old, n_trials=1))
+    assert resumed.n_complete == 1 and not resumed.created
+    geometric = write_sweep(tmp_path / "geo.yaml", "geometric", [IOU, F1])
+    with pytest.raises(SweepConfigError, match="optimises metrics=\\[\\]"):
+        optuna_sweep_smp(make_config(train_data_dir, geometric, tmp_path, sweep_id=old))

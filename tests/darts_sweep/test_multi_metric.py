@@ -11,7 +11,7 @@ from typing import Any
 import optuna
 import pytest
 
-from darts_sweep import SweepConfigError, optuna_sweep_smp, sweep_report
+from darts_sweep import SweepConfigError, optuna_sweep_smp, render_report, sweep_report
 from darts_sweep.study import storage_url
 from darts_test_support.sweep_processes import make_config
 
@@ -84,6 +84,8 @@ def test_pareto_sweep(kind: str, train_data_dir: Path, tmp_path: Path, request) 
     report = sweep_report(storage, "front", tmp_path / "report", config.artifact_dir)
     assert report.best is None and report.direction == "maximize, minimize"
     assert {row.state for row in report.trials} == {"COMPLETE"}
+    text = render_report(report)
+    assert "maximize, minimize pareto(val0/JaccardIndex, val0/loss)" in text and "best:" not in text
     # the existing-study check refuses other directions, and pruning a multi-objective study
     other = write_sweep(tmp_path / "other.yaml", "pareto", [IOU, {**LOSS, "goal": "maximize"}])
     with pytest.raises(SweepConfigError, match="optimises metrics="):

@@ -161,3 +161,16 @@ def test_groups_read_from_a_written_set(tmp_path):
     assert meta.groups.tolist() == ["a", "a", "a", "a", "c", "c", "d", "d"]
     folds = make_folds(meta, 3, 0)
     assert len(set(folds[:4].tolist())) == 1  # a and b overlap: one fold
+
+
+def test_too_few_positive_scenes_for_the_folds_is_logged(caplog):
+    meta = _metadata([3, 2, 2, 2, 2], [True, True, False, False, False])
+    with caplog.at_level(logging.WARNING, logger="darts_dataset.folds"):
+        folds = make_folds(meta, 4, seed=1)
+    assert "only 2 scene group(s) hold RTS, so 2 of the 4 folds validate without any RTS" in caplog.text
+    positive_folds = {int(f) for f in folds[meta.positive_fraction > 0]}
+    assert len(positive_folds) == 2  # the two positive scenes still go to two different folds
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="darts_dataset.folds"):
+        make_folds(meta, 2, seed=1)
+    assert "hold RTS" not in caplog.text

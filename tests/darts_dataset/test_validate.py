@@ -151,3 +151,28 @@ def test_too_many_folds_is_a_violation(tiny_set):
 def test_not_a_folder(tmp_path):
     report = validate_train_data(tmp_path / "nope")
     assert not report.ok and "is not a folder" in report.violations[0]
+
+
+def test_folds_without_positive_patches_are_named_in_a_warning(tmp_path):
+    """One labelled scene among five: four of five folds validate without RTS, and the report says so."""
+    from darts_test_support.trainsets import DATASET_SCENES, Scene, write_tiny_set
+
+    scenes = {
+        "cross-val": [Scene("p1", "Alaska", 3, True)] + [Scene(f"n{i}", "Yukon", 2, False) for i in range(4)],
+        "val-test": DATASET_SCENES["val-test"],
+        "test": DATASET_SCENES["test"],
+    }
+    tiny = write_tiny_set(tmp_path / "sparse", scenes=scenes)
+    report = validate_train_data(tiny.path, n_folds=5, seed=42)
+    assert report.ok, report.violations
+    empty = [k for k, fold in enumerate(report.folds) if fold.n_positive_patches == 0]
+    assert len(empty) == 4
+    warning = next(w for w in report.warnings if w.startswith("cross-val: fold(s)"))
+    assert f"fold(s) {', '.join(map(str, empty))} of 5 (seed 42) hold no positive patch" in warning
+    assert "only 1 scene group(s) hold RTS, fewer than the 5 folds" in warning
+
+
+def test_a_set_with_a_positive_scene_per_fold_has_no_fold_warning(tiny_set):
+    report = validate_train_data(tiny_set.path, n_folds=4, seed=7)
+    assert all(f.n_positive_patches > 0 for f in report.folds)
+    assert not [w for w in report.warnings if "no positive patch" in w]

@@ -27,6 +27,8 @@ def optuna_sweep_smp(config: SweepCommandConfig) -> int:
         best = (
             f"best trial {outcome.best_trial} = {outcome.best_value}"
             if outcome.best_trial is not None
+            else f"Pareto front: trials {outcome.pareto_trials}"
+            if outcome.pareto_trials
             else ""
         )
         console.print(

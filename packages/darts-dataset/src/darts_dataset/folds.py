@@ -87,6 +87,16 @@ def make_folds(metadata: SplitMetadata, n_folds: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(n_folds)]))
     scene_fold = np.empty(len(scenes), dtype=np.int64)
     pos = np.flatnonzero(positive_patches > 0)
+    if metadata.positive_fraction is not None and len(pos) < n_folds:
+        logger.warning(
+            "split %r: only %d scene group(s) hold RTS, so %d of the %d folds validate without any RTS "
+            "(IoU, F1, recall undefined there); %s",
+            metadata.split,
+            len(pos),
+            n_folds - len(pos),
+            n_folds,
+            _remedy(len(pos)),
+        )
     neg = np.flatnonzero(positive_patches == 0)
     if len(pos):  # balance positive patches first, then fill up with the negative scenes
         scene_fold[pos] = _deal(positive_patches[pos], np.zeros(n_folds), rng)
@@ -97,6 +107,29 @@ def make_folds(metadata: SplitMetadata, n_folds: int, seed: int) -> np.ndarray:
     # (load 0) is always the lightest
     relabel = rng.permutation(n_folds)
     return relabel[scene_fold[scene_of_sample]]
+
+
+def positive_group_note(metadata: SplitMetadata, positive: np.ndarray, n_folds: int) -> str:
+    """Why folds lack positives: how many scene groups hold a positive patch, against ``n_folds``.
+
+    ``positive`` flags each patch of the split holding RTS.
+    """
+    if not metadata.has_metadata or metadata.scene_ids is None:
+        return "the set has no scene metadata, so folds are contiguous blocks and cannot be stratified"
+    grouping = metadata.groups if metadata.groups is not None else metadata.scene_ids
+    n_positive = len(np.unique(np.asarray(grouping)[np.asarray(positive, dtype=bool)]))
+    if n_positive >= n_folds:
+        return (
+            f"{n_positive} scene groups hold RTS, but the stored positive_fraction that folds are "
+            "stratified by disagrees with the labels"
+        )
+    return f"only {n_positive} scene group(s) hold RTS, fewer than the {n_folds} folds: {_remedy(n_positive)}"
+
+
+def _remedy(n_positive: int) -> str:
+    if n_positive < 2:
+        return "add labelled scenes (every fold needs one; cross-validation needs at least 2 folds)"
+    return f"use n_folds <= {n_positive} or add labelled scenes"
 
 
 def fold_indices(folds: np.ndarray, fold: int) -> tuple[np.ndarray, np.ndarray]:

@@ -17,7 +17,7 @@ import numpy as np
 import zarr
 
 from darts_dataset._chunks import ChunkReader, MissingChunkError
-from darts_dataset.folds import make_folds
+from darts_dataset.folds import make_folds, positive_group_note
 from darts_dataset.nextgen_options import NextgenSetOptions
 from darts_dataset.nextgen_set import open_data_arrays
 from darts_dataset.training_set import (
@@ -234,6 +234,14 @@ def _check_folds(report: ValidationReport, metadata: SplitMetadata, positive: np
         report.warnings.append("cross-val: folds are contiguous blocks of patches (no scene metadata)")
     for k in range(report.n_folds):
         report.folds.append(_counts(f"fold {k}", metadata, positive, folds == k))
+    empty = [k for k, counts in enumerate(report.folds) if counts.n_positive_patches == 0]
+    if empty:
+        names = ", ".join(map(str, empty))
+        report.warnings.append(
+            f"cross-val: fold(s) {names} of {report.n_folds} (seed {report.seed}) hold no positive patch: "
+            "IoU, F1, recall and precision are undefined when validating on them (a sweep scores those "
+            f"over the other folds only); {positive_group_note(metadata, positive, report.n_folds)}"
+        )
 
 
 def validate_train_data(

@@ -24,6 +24,14 @@ OBJECT_METRICS: tuple[str, ...] = (
     "BoundaryIoU",
 )
 """Test-stage instance metrics (one-to-one matched connected components) and boundary IoU."""
+POSITIVE_DEPENDENT: frozenset[str] = frozenset(
+    {"Precision", "Recall", "F1Score", "JaccardIndex", "CohenKappa", "AUROC", "AveragePrecision"}
+)
+"""Pixel metrics without a defined value on a validation set holding no RTS pixel: logged as NaN there."""
+POSITIVE_PIXELS = "positive_pixels"
+"""Logged count (``val/positive_pixels``) of RTS pixels in the validation set of an epoch."""
+POSITIVE_PATCHES = "positive_patches"
+"""Logged count (``val/positive_patches``) of validation patches holding at least one RTS pixel."""
 LOSS = "loss"
 TRAIN_PREFIX = "train"
 VAL_PREFIX = "val"

@@ -100,6 +100,9 @@ class SweepOutcome(BaseModel):
     """Trials of the whole sweep that were pruned."""
     best_trial: int | None = None
     """Number of the best trial of the sweep so far."""
+    pareto_trials: list[int] = Field(default_factory=list)
+    """Numbers of the Pareto-front trials of a multi-objective (``score: pareto``) sweep, which has
+    no single best trial (best_trial is then None)."""
     best_value: float | None = None
     """Its score (mean objective over its runs)."""
     best_params: dict[str, Any] = Field(default_factory=dict)

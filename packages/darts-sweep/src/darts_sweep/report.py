@@ -11,10 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from darts_models.atomic_write import write_atomically
 from darts_sweep.errors import SweepStorageError
-from darts_sweep.report_folds import TrialFolds, best_trials, failure_reason, trial_folds
+from darts_sweep.report_folds import TrialFolds, failure_reason, shown_trials, trial_folds
 from darts_sweep.report_plots import write_plots
 from darts_sweep.retrain_summary import RETRAIN_DIR, RetrainSummary, read_summaries
-from darts_sweep.study import STUDY_ATTR_SPEC, mask_url, storage_url
+from darts_sweep.scoring import objective_label
+from darts_sweep.study import STUDY_ATTR_SPEC, best_trials, is_multi_objective, mask_url, storage_url
 
 if TYPE_CHECKING:
     import optuna
@@ -109,17 +110,18 @@ def sweep_report(
     trials = study.get_trials(deepcopy=False)
     rows = [_row(trial) for trial in trials]
     complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
-    multi = len(study.directions) > 1
-    best_frozen = study.best_trial if complete and not multi else None
+    multi = is_multi_objective(study)
+    front = best_trials(study)
+    best_frozen = front[0] if front and not multi else None
     importances, note = _importances(study, len(complete))
     out_dir.mkdir(parents=True, exist_ok=True)
     spec = study.user_attrs.get(STUDY_ATTR_SPEC, {})
     written = write_plots(study, out_dir, len(complete), bool(importances)) if plots else []
-    shown = best_trials(study) if complete else []
+    shown = shown_trials(study) if complete else []
     report = SweepReport(
         sweep_id=sweep_id,
         storage=mask_url(url),
-        metric=spec.get("metric_name"),
+        metric=objective_label(spec),
         direction="multi-objective" if multi else study.direction.name.lower(),
         directions=[d.name.lower() for d in study.directions],
         state_counts=_count_states(trials),
@@ -149,7 +151,8 @@ def render_report(report: SweepReport, fmt: Literal["text", "json"] = "text") ->
     """The report as JSON (for scripts) or as a plain-text table."""
     if fmt == "json":
         return report.model_dump_json(indent=2)
-    lines = [f"sweep {report.sweep_id} ({report.storage}): {report.direction} {report.metric}"]
+    direction = ", ".join(report.directions) if report.directions else report.direction
+    lines = [f"sweep {report.sweep_id} ({report.storage}): {direction} {report.metric}"]
     lines.append("trials: " + ", ".join(f"{k} {v}" for k, v in sorted(report.state_counts.items())))
     if report.best is not None:
         lines.append(f"best: trial {report.best.number} = {_pm(report.best)}")
@@ -179,7 +182,7 @@ def _fold_lines(report: SweepReport) -> list[str]:
     for trial in report.best_folds:
         for fold in trial.folds:
             each = ", ".join(_value(v) for v in fold.values)
-            positives = "" if fold.positives is None else f"  positives {fold.positives}"
+            positives = f"  positive patches {_counts(fold.positives)}" if fold.positives else ""
             lines.append(
                 f"  trial {trial.number:>4}  fold {fold.fold}: {_value(fold.mean)} ({each}){positives}"
             )
@@ -226,7 +229,7 @@ def _load_study(url: str, sweep_id: str) -> optuna.Study:
 
 def _row(trial: optuna.trial.FrozenTrial) -> TrialRow:
     runs = trial.user_attrs.get("runs", [])
-    scores = [run["score"] for run in runs]
+    scores = [run["score"] for run in runs if run.get("score") is not None]
     values = list(trial.values) if trial.values is not None else None
     single = values[0] if values is not None and len(values) == 1 else None
     mean = trial.user_attrs.get("score_mean", single)
@@ -259,7 +262,7 @@ def _count_states(trials: list[optuna.trial.FrozenTrial]) -> dict[str, int]:
 def _importances(study: optuna.Study, n_complete: int) -> tuple[dict[str, float], str | None]:
     if n_complete < 2:
         return {}, f"need at least 2 complete trials, the sweep has {n_complete}"
-    if len(study.directions) > 1:
+    if is_multi_objective(study):
         return {}, "not computed for a sweep with several objectives"
     import optuna
 
@@ -315,3 +318,7 @@ def _value(value: float | None) -> str:
 
 def _short(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _counts(counts: list[int | None]) -> str:
+    return ", ".join("?" if c is None else str(c) for c in counts)

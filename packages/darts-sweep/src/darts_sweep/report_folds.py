@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from darts_sweep.study import best_trials, is_multi_objective
+
 if TYPE_CHECKING:
     import optuna
 
@@ -32,8 +34,9 @@ class FoldRow(BaseModel):
     """The objective of each run on this fold (None where undefined or not finite)."""
     mean: float | None
     """Mean of the defined values (None when none is defined)."""
-    positives: int | None = None
-    """Positive (RTS) patches of the fold's validation set (None until trials record it)."""
+    positives: list[int | None] = Field(default_factory=list)
+    """Positive (RTS) patches of the fold's validation set, per run (a fold's patches follow the
+    run's seed); None for a run that recorded no count (sweeps of older darts)."""
 
 
 class TrialFolds(BaseModel):
@@ -50,15 +53,20 @@ class TrialFolds(BaseModel):
 
 
 def fold_rows(trial: optuna.trial.FrozenTrial) -> list[FoldRow]:
-    """Per-fold values of a trial, from its recorded runs (``runs`` user attribute: fold and score)."""
+    """Per-fold values of a trial, from its recorded runs (``runs``: fold, score, positive patches)."""
     by_fold: dict[int, list[float | None]] = {}
+    positives: dict[int, list[int | None]] = {}
     for run in trial.user_attrs.get("runs", []):
-        by_fold.setdefault(int(run["fold"]), []).append(_defined(run.get("score")))
+        fold = int(run["fold"])
+        by_fold.setdefault(fold, []).append(_defined(run.get("score")))
+        count = run.get("positive_patches")
+        positives.setdefault(fold, []).append(None if count is None else int(count))
     rows = []
     for fold in sorted(by_fold):
         defined = [v for v in by_fold[fold] if v is not None]
         mean = statistics.fmean(defined) if defined else None
-        rows.append(FoldRow(fold=fold, values=by_fold[fold], mean=mean))
+        known = positives[fold] if any(c is not None for c in positives[fold]) else []
+        rows.append(FoldRow(fold=fold, values=by_fold[fold], mean=mean, positives=known))
     return rows
 
 
@@ -77,13 +85,13 @@ def failure_reason(trial: optuna.trial.FrozenTrial) -> str | None:
     return None
 
 
-def best_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+def shown_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     """The Pareto front of a multi-objective sweep, else its best complete trials (best first)."""
     from optuna.study import StudyDirection
     from optuna.trial import TrialState
 
-    if len(study.directions) > 1:
-        return sorted(study.best_trials, key=lambda t: t.number)
+    if is_multi_objective(study):
+        return best_trials(study)
     complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
     complete = [t for t in complete if t.value is not None and math.isfinite(t.value)]
     maximize = study.direction == StudyDirection.MAXIMIZE
@@ -102,8 +110,8 @@ __all__ = [
     "BEST_TRIALS_SHOWN",
     "FoldRow",
     "TrialFolds",
-    "best_trials",
     "failure_reason",
     "fold_rows",
+    "shown_trials",
     "trial_folds",
 ]

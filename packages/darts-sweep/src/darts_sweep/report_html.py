@@ -45,7 +45,13 @@ def render_html(report: SweepReport, out_dir: Path) -> str:
         (_trial_cells(row) for row in report.trials),
     )
     fold_rows = (
-        [str(t.number), str(f.fold), _num(f.mean), ", ".join(_num(v) for v in f.values), _opt(f.positives)]
+        [
+            str(t.number),
+            str(f.fold),
+            _num(f.mean),
+            ", ".join(_num(v) for v in f.values),
+            ", ".join(_opt(c) for c in f.positives),
+        ]
         for t in report.best_folds
         for f in t.folds
     )

@@ -14,8 +14,10 @@ from darts_sweep.errors import SweepConfigError, SweepSpecError, TrainingRunErro
 from darts_sweep.options import RUN_MANAGED_OPTIONS
 from darts_sweep.spec import SweepSpec, parse_sweep_file
 from darts_sweep.study import (
+    best_trials,
     check_sweep_id,
     create_or_load_study,
+    is_multi_objective,
     make_pruner,
     make_sampler,
     mask_url,
@@ -23,7 +25,7 @@ from darts_sweep.study import (
     open_storage,
     storage_url,
 )
-from darts_sweep.trial import TrialObjective, check_metric_name, device_options
+from darts_sweep.trial import TrialObjective, check_metric_names, device_options
 from darts_train.signals import stop_on_signals
 
 if TYPE_CHECKING:
@@ -50,8 +52,13 @@ def optuna_sweep_smp(config: SweepConfig) -> SweepOutcome:
             "cpu or auto) to run trials on it, or leave out --sweep-id to create a new sweep"
         )
     spec = parse_sweep_file(config.sweep_config)
+    if spec.is_pareto and config.prune:
+        raise SweepConfigError(
+            f"{config.sweep_config}: score 'pareto' makes a multi-objective study, which Optuna cannot "
+            "prune; leave out --prune or combine the metrics into one score"
+        )
     if config.train_fn == DEFAULT_TRAIN_FN:  # another training function may log other keys
-        check_metric_name(spec.metric_name)
+        check_metric_names(spec)
     validate_train_options(config, spec)
     sweep_id = check_sweep_id(config.sweep_id or new_sweep_id())
     url = storage_url(config.sweep_db, config.artifact_dir, sweep_id)
@@ -242,9 +249,8 @@ def _outcome(
 
     trials = study.get_trials(deepcopy=False)
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
-    best = None
-    if complete:
-        best = study.best_trial
+    front = best_trials(study)
+    best = front[0] if front and not is_multi_objective(study) else None
     return SweepOutcome(
         sweep_id=sweep_id,
         storage=storage,
@@ -255,6 +261,7 @@ def _outcome(
         n_failed=sum(t.state == TrialState.FAIL for t in trials),
         n_pruned=sum(t.state == TrialState.PRUNED for t in trials),
         best_trial=best.number if best else None,
+        pareto_trials=[t.number for t in front] if is_multi_objective(study) else [],
         best_value=best.value if best else None,
         best_params=dict(best.params) if best else {},
         fixed_params=dict(best.user_attrs.get("fixed_params", {})) if best else {},

@@ -17,19 +17,19 @@ from pydantic import BaseModel, ConfigDict
 
 from darts_sweep.errors import SweepSpecError
 from darts_sweep.options import RUN_MANAGED_OPTIONS, training_option_names
+from darts_sweep.scoring import MetricGoal, ScoreKind, parse_objectives
 
 if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
 
 logger = logging.getLogger(__name__)
 
-_TOP_LEVEL_KEYS = frozenset({"name", "description", "method", "metric", "parameters"})
+_TOP_LEVEL_KEYS = frozenset({"name", "description", "method", "metric", "metrics", "score", "parameters"})
 _IGNORED_TOP_LEVEL_KEYS = frozenset({"program", "command", "project", "entity"})
 _REJECTED_TOP_LEVEL_KEYS = {
     "early_terminate": "darts stops weak trials with the median pruner instead: use --prune",
     "run_cap": "the number of trials is set by n-trials, per runner",
 }
-_METRIC_KEYS = frozenset({"name", "goal"})
 _PARAM_KEYS = frozenset(
     {"value", "values", "probabilities", "min", "max", "distribution", "q", "mu", "sigma"}
 )
@@ -132,11 +132,32 @@ class SweepSpec(BaseModel):
     metric_name: str
     """The objective, e.g. ``val0/JaccardIndex`` or ``val/JaccardIndex``."""
     direction: Literal["maximize", "minimize"]
-    """Whether the objective is maximised or minimised (wandb's default goal is minimize)."""
+    """Whether the trial value is maximised or minimised (wandb's default goal is minimize); in a
+    pareto study the first metric's goal (see ``directions``)."""
+    metrics: tuple[MetricGoal, ...] = ()
+    """The darts ``metrics:`` list; empty = the single ``metric``."""
+    score: ScoreKind | None = None
+    """How ``metrics`` make the trial value: arithmetic, geometric, harmonic, min, or pareto (one
+    objective per metric)."""
     fixed: dict[str, Any]
     """Parameters with a single value (``value`` / ``constant``), recorded as trial attributes."""
     search: dict[str, SearchParam]
     """Searched parameters."""
+
+    @property
+    def objective_metrics(self) -> tuple[MetricGoal, ...]:
+        """Every metric the trial value depends on (the single ``metric`` when no list is given)."""
+        return self.metrics or (MetricGoal(name=self.metric_name, goal=self.direction),)
+
+    @property
+    def is_pareto(self) -> bool:
+        """A multi-objective study: one value per metric, no single best trial."""
+        return self.score == "pareto"
+
+    @property
+    def directions(self) -> list[Literal["maximize", "minimize"]]:
+        """The study's directions: one per metric in a pareto study, else the trial value's."""
+        return [m.goal for m in self.metrics] if self.is_pareto else [self.direction]
 
     def distributions(self) -> dict[str, BaseDistribution]:
         """Optuna distributions of the searched parameters."""
@@ -176,7 +197,10 @@ def parse_sweep_dict(
     method = raw.get("method")
     if method not in ("random", "bayes", "grid"):
         raise SweepSpecError(f"{source}: method must be one of random, bayes, grid, got {method!r}")
-    metric_name, direction = _parse_metric(raw.get("metric"), source)
+    try:
+        objectives = parse_objectives(raw, source)
+    except ValueError as err:
+        raise SweepSpecError(str(err)) from None
     params = raw.get("parameters")
     if not isinstance(params, Mapping) or not params:
         raise SweepSpecError(f"{source}: 'parameters' must be a non-empty mapping of parameter -> range")
@@ -194,8 +218,10 @@ def parse_sweep_dict(
     sweep = SweepSpec(
         name=raw.get("name"),
         method=method,
-        metric_name=metric_name,
-        direction=direction,
+        metric_name=objectives.metric_name,
+        direction=objectives.direction,
+        metrics=objectives.metrics,
+        score=objectives.score,
         fixed=fixed,
         search=search,
     )
@@ -213,18 +239,6 @@ def _check_top_level(raw: Mapping[str, Any], source: str) -> None:
         elif key not in _TOP_LEVEL_KEYS:
             allowed = ", ".join(sorted(_TOP_LEVEL_KEYS))
             raise SweepSpecError(f"{source}: unknown key '{key}' (expected {allowed})")
-
-
-def _parse_metric(metric: Any, source: str) -> tuple[str, Literal["maximize", "minimize"]]:
-    if not isinstance(metric, Mapping) or not isinstance(metric.get("name"), str) or not metric["name"]:
-        raise SweepSpecError(f"{source}: 'metric' must be a mapping with a 'name' (e.g. val0/JaccardIndex)")
-    unknown = set(metric) - _METRIC_KEYS
-    if unknown:
-        raise SweepSpecError(f"{source}: unknown key(s) {sorted(unknown)} in 'metric' (expected name, goal)")
-    goal = metric.get("goal", "minimize")
-    if goal not in ("maximize", "minimize"):
-        raise SweepSpecError(f"{source}: metric.goal must be maximize or minimize, got {goal!r}")
-    return metric["name"], goal
 
 
 def _check_param_name(name: str, known: set[str], source: str) -> None:

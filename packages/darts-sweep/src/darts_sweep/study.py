@@ -160,8 +160,8 @@ def create_or_load_study(
 ) -> tuple[optuna.Study, bool]:
     """The study ``sweep_id``: created (with the sweep spec as study attributes) or resumed.
 
-    Resuming with another metric, direction or cross-validation layout is an error: the trial
-    scores would not be comparable.
+    Resuming with another metric, direction, metrics list, score or cross-validation layout is an
+    error: the trial scores would not be comparable. A pareto study has one direction per metric.
     """
     import optuna
 
@@ -169,7 +169,7 @@ def create_or_load_study(
     study = optuna.create_study(
         storage=storage,
         study_name=sweep_id,
-        direction=spec.direction,
+        directions=spec.directions,
         sampler=sampler,
         pruner=pruner,
         load_if_exists=True,
@@ -191,11 +191,12 @@ def _check_compatible(
     stored_cv: dict[str, int] | None,
     cross_validation: dict[str, int],
 ) -> None:
-    for key in ("metric_name", "direction"):
-        if stored.get(key) != current[key]:
+    defaults: dict[str, Any] = {"metrics": [], "score": None}  # specs stored before metrics / score
+    for key in ("metric_name", "direction", "metrics", "score"):
+        if stored.get(key, defaults.get(key)) != current[key]:
             raise SweepConfigError(
-                f"sweep {sweep_id} optimises {key}={stored.get(key)!r}, but the sweep file says "
-                f"{current[key]!r}; use a new sweep-id for another objective"
+                f"sweep {sweep_id} optimises {key}={stored.get(key, defaults.get(key))!r}, but the sweep "
+                f"file says {current[key]!r}; use a new sweep-id for another objective"
             )
     if stored_cv is not None and stored_cv != cross_validation:
         raise SweepConfigError(
@@ -231,3 +232,19 @@ def _short(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, (), [], False)) + "}"
     return repr(value)
+
+
+def is_multi_objective(study: optuna.Study) -> bool:
+    """A pareto study: several directions, no single best trial (``study.best_trial`` raises)."""
+    return len(study.directions) > 1
+
+
+def best_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """The best complete trial (a list of one), the Pareto front of a multi-objective study, or []."""
+    from optuna.trial import TrialState
+
+    if not any(t.state == TrialState.COMPLETE for t in study.get_trials(deepcopy=False)):
+        return []
+    if is_multi_objective(study):
+        return sorted(study.best_trials, key=lambda t: t.number)
+    return [study.best_trial]

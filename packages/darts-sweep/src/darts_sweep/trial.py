@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import random
 import re
 import statistics
@@ -19,8 +18,23 @@ from darts_models.metric_keys import (
     metric_key,
 )
 from darts_preprocess.errors import SignalInterruptError
+from darts_sweep.aggregate import (
+    ATTR_FOLD_SCORES,
+    ATTR_FOLDS_USED,
+    ATTR_METRIC_MEANS,
+    ATTR_N_FOLDS,
+    ATTR_N_FOLDS_USED,
+    ATTR_UNSTABLE,
+    UnstableTrialError,
+    aggregate,
+    fold_summary,
+    fold_value,
+    run_score,
+    run_value,
+)
 from darts_sweep.errors import SweepSpecError, TrainingRunError
 from darts_sweep.process import run_in_process
+from darts_sweep.scoring import is_positive_dependent, positive_counts
 from darts_sweep.stale import RUNNER_ATTR, runner_identity
 
 if TYPE_CHECKING:
@@ -89,6 +103,12 @@ def check_metric_name(metric_name: str) -> None:
     )
 
 
+def check_metric_names(spec: SweepSpec) -> None:
+    """Check every metric of the sweep file's objective (``metric`` and each of ``metrics``)."""
+    for metric in spec.objective_metrics:
+        check_metric_name(metric.name)
+
+
 def trial_name(number: int) -> str:
     """Folder and wandb job type of a trial."""
     return f"trial-{number:04d}"
@@ -137,9 +157,7 @@ class TrialObjective:
         self.identity = runner_identity(config.grace_period_s or 2 * config.heartbeat_interval_s)
         """This runner process, recorded on each trial so a restarted runner knows it is gone."""
 
-    def __call__(self, trial: optuna.Trial) -> float:
-        import optuna
-
+    def __call__(self, trial: optuna.Trial) -> float | list[float]:
         self.current_trial_id = trial._trial_id
         trial.study._storage.set_trial_system_attr(trial._trial_id, RUNNER_ATTR, self.identity)
         if self.heartbeat is not None:
@@ -159,12 +177,17 @@ class TrialObjective:
             trial.set_user_attr(ATTR_RUNS, runs)
         try:
             for fold in range(self.config.n_folds):
-                fold_scores = [self._run(trial, name, params, fold, i, runs) for i in range(len(self.seeds))]
-                trial.report(statistics.fmean(fold_scores), step=fold)
-                if self.config.prune and trial.should_prune():
-                    raise optuna.TrialPruned(
-                        f"fold {fold} mean {statistics.fmean(fold_scores):.4f} below median"
-                    )
+                for i in range(len(self.seeds)):
+                    self._run(trial, name, params, fold, i, runs)
+                self._report_fold(trial, runs, fold)
+            result = self._aggregate(trial, runs)
+        except UnstableTrialError as err:
+            trial.set_user_attr(ATTR_UNSTABLE, str(err))
+            trial.set_user_attr(ATTR_FAIL_REASON, f"unstable: {err}")
+            logger.warning(
+                "trial %d is unstable and failed (the sampler gets no value): %s", trial.number, err
+            )
+            raise
         except TrainingRunError as err:
             trial.set_user_attr(ATTR_FAIL_REASON, str(err))
             raise
@@ -174,14 +197,46 @@ class TrialObjective:
         except SignalInterruptError as err:
             trial.set_user_attr(ATTR_FAIL_REASON, f"interrupted ({err.signal_name})")
             raise
+        return result
+
+    def _report_fold(self, trial: optuna.Trial, runs: list[dict[str, Any]], fold: int) -> None:
+        """Report the fold's value for the pruner (single objective, defined folds only)."""
+        import optuna
+
+        if self.spec.is_pareto:  # Optuna prunes single-objective studies only
+            return
+        summary = fold_summary(runs, self.spec.objective_metrics, fold)
+        value = fold_value(summary, self.spec.objective_metrics, self.spec.score, self.spec.direction)
+        if value is None:
+            logger.info(
+                "trial %d: fold %d has no defined value (no RTS in its validation)", trial.number, fold
+            )
+            return
+        trial.report(value, step=fold)
+        if self.config.prune and trial.should_prune():
+            raise optuna.TrialPruned(f"fold {fold} value {value:.4f} below median")
+
+    def _aggregate(self, trial: optuna.Trial, runs: list[dict[str, Any]]) -> float | list[float]:
+        """Record the trial's per-fold table and value; the value (a list in a pareto study)."""
         runs.sort(key=lambda run: (run["fold"], run["random"]))
-        scores = [run["score"] for run in runs]
-        trial.set_user_attr("score_mean", statistics.fmean(scores))
-        trial.set_user_attr("score_std", statistics.pstdev(scores) if len(scores) > 1 else 0.0)
+        metrics = self.spec.objective_metrics
+        trial.set_user_attr(
+            ATTR_FOLD_SCORES, [fold_summary(runs, metrics, k) for k in range(self.config.n_folds)]
+        )
+        trial.set_user_attr(ATTR_N_FOLDS, self.config.n_folds)
+        result = aggregate(runs, metrics, self.spec.score, self.spec.direction, self.config.n_folds)
+        trial.set_user_attr(ATTR_METRIC_MEANS, result.metric_means)
+        trial.set_user_attr(ATTR_FOLDS_USED, result.folds_used)
+        trial.set_user_attr(ATTR_N_FOLDS_USED, result.n_folds_used)
+        scores = [run["score"] for run in runs if run.get("score") is not None]
         trial.set_user_attr("run_scores", scores)
         trial.set_user_attr("run_ids", [run["run_id"] for run in runs])
         trial.set_user_attr("checkpoints", [run["best_checkpoint"] for run in runs])
-        return statistics.fmean(scores)
+        if self.spec.is_pareto:
+            return result.values
+        trial.set_user_attr("score_mean", result.values[0])
+        trial.set_user_attr("score_std", statistics.pstdev(scores) if len(scores) > 1 else 0.0)
+        return result.values[0]
 
     def _run(
         self,
@@ -191,11 +246,13 @@ class TrialObjective:
         fold: int,
         index: int,
         runs: list[dict[str, Any]],
-    ) -> float:
-        """The score of run (fold, index): reused when a finished run is recorded, else trained."""
+    ) -> None:
+        """Run (fold, index): reused when a finished run is recorded, else trained and recorded."""
         for run in runs:
             if run["fold"] == fold and run["random"] == index:
-                return run["score"]
+                if "values" not in run:  # recorded before metrics lists: its score is the single metric
+                    run["values"] = {self.spec.metric_name: run["score"]}
+                return
         seed = self.seeds[index]
         options = self.run_options(name, params, fold, seed)
         logger.info(
@@ -208,14 +265,19 @@ class TrialObjective:
         )
         self.trainings_started += 1
         result = run_in_process(self.config.train_fn, options, self.config.start_method)
-        score = self._score(result, fold)
+        pixels, patches = positive_counts(result["metrics"])
+        values = self._values(result, fold, pixels)
+        metrics = self.spec.objective_metrics
         runs.append(
             {
                 "trial": trial.number,
                 "fold": fold,
                 "random": index,
                 "seed": seed,
-                "score": score,
+                "score": run_score(values, metrics, self.spec.score, self.spec.direction),
+                "values": values,
+                "positive_pixels": pixels,
+                "positive_patches": patches,
                 "run_name": result["run_name"],
                 "run_id": result["run_id"],
                 "run_dir": result["run_dir"],
@@ -223,7 +285,6 @@ class TrialObjective:
             }
         )
         trial.set_user_attr(ATTR_RUNS, runs)  # recorded at once: a retried trial reuses it
-        return score
 
     def run_options(self, name: str, params: dict[str, Any], fold: int, seed: int) -> dict[str, Any]:
         """TrainConfig options of one run."""
@@ -242,16 +303,23 @@ class TrialObjective:
             "wandb_group": self.sweep_id,
         }
 
-    def _score(self, result: dict[str, Any], fold: int) -> float:
+    def _values(
+        self, result: dict[str, Any], fold: int, positive_pixels: int | None
+    ) -> dict[str, float | None]:
+        """Each objective metric of the run: None where undefined (no RTS in its validation fold).
+
+        Raises TrainingRunError for a metric the training did not log, UnstableTrialError for NaN / inf.
+        """
         metrics = result["metrics"]
-        for key in objective_keys(self.spec.metric_name, fold):
-            if key in metrics and metrics[key] is not None:
-                value = metrics[key]
-                if not math.isfinite(value):
-                    raise TrainingRunError(f"run {result['run_id']}: objective {key} is {value} (NaN loss?)")
-                return value
-        raise TrainingRunError(
-            f"run {result['run_id']}: the training logged no {self.spec.metric_name!r} "
-            f"(looked for {', '.join(objective_keys(self.spec.metric_name, fold))}; "
-            f"it logged {', '.join(sorted(metrics)) or 'nothing'})"
-        )
+        values: dict[str, float | None] = {}
+        for metric in self.spec.objective_metrics:
+            keys = objective_keys(metric.name, fold)
+            key = next((k for k in keys if k in metrics), None)
+            if key is None and not (positive_pixels == 0 and is_positive_dependent(metric.name)):
+                raise TrainingRunError(
+                    f"run {result['run_id']}: the training logged no {metric.name!r} "
+                    f"(looked for {', '.join(keys)}; it logged {', '.join(sorted(metrics)) or 'nothing'})"
+                )
+            value = None if key is None else metrics[key]
+            values[metric.name] = run_value(metric.name, value, positive_pixels, result["run_id"])
+        return values

@@ -9,6 +9,7 @@ from typing import Any
 
 import lightning as L
 import torch
+from lightning.pytorch.callbacks import EarlyStopping
 from lightning.pytorch.loggers import WandbLogger
 
 from darts_train.plotting import plot_sample, save_figure
@@ -22,6 +23,20 @@ class FinalValidation(L.Callback):
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.max_epochs is not None and trainer.current_epoch >= trainer.max_epochs - 1:
             trainer.check_val_every_n_epoch = 1
+
+
+class UndefinedTolerantEarlyStopping(EarlyStopping):
+    """Early stopping that skips a validation whose monitored metric is NaN (undefined, not worse).
+
+    On a validation fold without any RTS pixel the IoU is undefined (logged as NaN): such a
+    validation neither improves nor counts against the patience, so the run trains its epochs
+    instead of stopping after ``patience`` validations. Inf still stops the run (``check_finite``).
+    """
+
+    def _evaluate_stopping_criteria(self, current: torch.Tensor) -> tuple[bool, str | None]:
+        if bool(torch.isnan(current)):
+            return False, None
+        return super()._evaluate_stopping_criteria(current)
 
 
 def _is_last_epoch(trainer: L.Trainer) -> bool:

@@ -16,15 +16,20 @@ from typing import TYPE_CHECKING, Any
 
 import lightning as L
 import torch
+from torchmetrics import SumMetric
 
 from darts_models import FocalLoss, build_model, build_pixel_metrics
 from darts_models.metric_keys import (
     LOSS,
+    POSITIVE_DEPENDENT,
+    POSITIVE_PATCHES,
+    POSITIVE_PIXELS,
     TRAIN_LOSS_KEY,
     TRAIN_PREFIX,
     VAL_LOSS_KEY,
     VAL_PREFIX,
     fold_metric_key,
+    metric_key,
 )
 from darts_train.errors import CheckpointError
 from darts_train.finite import NonFiniteError, check_batch, parameters_finite
@@ -66,6 +71,10 @@ class SegmentationTask(L.LightningModule):
         # stage skips torchmetrics' per-batch check of the target values, which validation keeps
         self.train_metrics = build_pixel_metrics(validate_args=False).clone(prefix=f"{TRAIN_PREFIX}/")
         self.val_metrics = build_pixel_metrics().clone(prefix=f"{VAL_PREFIX}/")
+        # RTS pixels / patches seen by a validation epoch: without any, the positive-dependent
+        # metrics (IoU, F1, recall, ...) are undefined and logged as NaN, not as 0
+        self.val_positive_pixels = SumMetric()
+        self.val_positive_patches = SumMetric()
         if channels_last:
             self.model.to(memory_format=torch.channels_last)
 
@@ -101,6 +110,9 @@ class SegmentationTask(L.LightningModule):
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss = self._shared_step(batch, self.val_metrics, "validation")
         n = len(batch["y"])
+        positive = batch["y"] == 1
+        self.val_positive_pixels.update(positive.sum())
+        self.val_positive_patches.update(positive.flatten(1).any(1).sum())
         self.log(VAL_LOSS_KEY, loss, on_epoch=True, prog_bar=True, batch_size=n, sync_dist=True)
         if self.hparams["fold"] is not None:
             self.log(
@@ -113,12 +125,27 @@ class SegmentationTask(L.LightningModule):
             return
         values = self.val_metrics.compute()
         self.val_metrics.reset()
+        counts = self._positive_counts()
+        if float(counts[metric_key(VAL_PREFIX, POSITIVE_PIXELS)]) == 0:
+            values = {k: _undefined(v) if _family(k) in POSITIVE_DEPENDENT else v for k, v in values.items()}
+        values.update(counts)
         self.log_dict(values)
         if self.hparams["fold"] is not None:
             prefix = f"{VAL_PREFIX}/"
             self.log_dict(
                 {fold_metric_key(self.hparams["fold"], k.removeprefix(prefix)): v for k, v in values.items()}
             )
+
+    def _positive_counts(self) -> dict[str, torch.Tensor]:
+        """``val/positive_pixels`` and ``val/positive_patches`` of the epoch (then reset)."""
+        pixels = self.val_positive_pixels.compute()
+        patches = self.val_positive_patches.compute()
+        self.val_positive_pixels.reset()
+        self.val_positive_patches.reset()
+        return {
+            metric_key(VAL_PREFIX, POSITIVE_PIXELS): pixels.float(),
+            metric_key(VAL_PREFIX, POSITIVE_PATCHES): patches.float(),
+        }
 
     def configure_optimizers(self) -> OptimizerLRSchedulerConfig:
         optimizer = torch.optim.AdamW(self.parameters(), lr=self.hparams["learning_rate"])
@@ -133,6 +160,15 @@ class SegmentationTask(L.LightningModule):
             )
         metrics = {k: float(v) for k, v in self.trainer.callback_metrics.items() if v.numel() == 1}
         checkpoint[PROVENANCE_KEY] = {"metrics": metrics, "epoch": self.current_epoch}
+
+
+def _family(key: str) -> str:
+    return key.rpartition("/")[2]
+
+
+def _undefined(value: torch.Tensor) -> torch.Tensor:
+    """NaN: the metric has no value on a validation set without RTS (missing, not 0)."""
+    return torch.full_like(value, float("nan"), dtype=torch.float32)
 
 
 def _updated(metrics: Any) -> bool:

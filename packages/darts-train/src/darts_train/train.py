@@ -15,7 +15,7 @@ from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, Rich
 
 from darts_models.metric_keys import VAL_MONITOR_KEY
 from darts_preprocess.recorded_paths import record_path, resolve_recorded
-from darts_train.callbacks import FinalValidation, ValidationPlots
+from darts_train.callbacks import FinalValidation, UndefinedTolerantEarlyStopping, ValidationPlots
 from darts_train.checkpoint_file import read_checkpoint
 from darts_train.checkpointing import (
     LAST_CHECKPOINT,
@@ -108,7 +108,7 @@ def _callbacks(
     callbacks.append(FinalValidation())
     if config.early_stopping_patience > 0:
         callbacks.append(
-            EarlyStopping(
+            UndefinedTolerantEarlyStopping(
                 monitor=VAL_MONITOR_KEY,
                 mode="max",
                 patience=config.early_stopping_patience,

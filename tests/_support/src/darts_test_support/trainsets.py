@@ -158,6 +158,15 @@ def write_tiny_training_set(root: Path, seed: int = 0, bands: Sequence[str] = TR
     return write_split_set(root, TRAIN_SCENES, bands, 64, blob_patches, seed).path
 
 
+def write_sparse_training_set(root: Path, seed: int = 3) -> Path:
+    """:func:`write_tiny_training_set` with RTS in one cross-val scene of four (positive-free folds)."""
+    scenes = {
+        **TRAIN_SCENES,
+        "cross-val": [Scene("pos", "A", 3, True)] + [Scene(f"neg{i}", "A", 3, False) for i in range(3)],
+    }
+    return write_split_set(root, scenes, TRAIN_BANDS, 64, blob_patches, seed).path
+
+
 def write_reference_set(
     path: Path, n_patches: Mapping[str, int] | None = None, seed: int = 1, patch: int = 16
 ) -> TinySet:

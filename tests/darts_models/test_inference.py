@@ -186,3 +186,29 @@ def test_scene_inference_holds_about_one_copy_of_the_band_stack(tiny_fcn) -> Non
     stack = len(BANDS) * h * w * 4
     # padded stack (1.1x) + accumulator and weights (2/4 x) + mask, result: well under 3x, over 1x
     assert 1.0 < peak / stack < 2.0
+
+
+def test_release_bands_frees_the_physical_stack_and_changes_nothing(tiny_fcn) -> None:
+    """``release_bands`` drops each band from the scene once normalised: the same probabilities,
+    and a peak of about one band stack less while the patches are predicted."""
+    import gc
+    import tracemalloc
+
+    h = w = 256
+    predictor = TorchPredictor(_loaded(tiny_fcn(len(BANDS))), "cpu", "fp32")
+    kw = {"patch_size": 32, "overlap": 8, "batch_size": 64}  # the batch outweighs the stack
+    segment_scene(predictor, _scene(h, w), **kw)  # warm caches
+    peaks, results = [], []
+    for release in (False, True):
+        tracemalloc.start()
+        scene = _scene(h, w).assign(valid=(("y", "x"), np.ones((h, w), dtype=bool)))
+        gc.collect()  # the helper's intermediate datasets (cycles through .rio) share the bands
+        tracemalloc.reset_peak()  # the scene is traced (its release counts), its making is not
+        results.append(segment_scene(predictor, scene, release_bands=release, **kw))
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert set(scene.data_vars) == ({"valid"} if release else {*BANDS, "valid"})
+    np.testing.assert_array_equal(results[0].values, results[1].values)
+    assert results[1].rio.crs == results[0].rio.crs and results[1].rio.transform() == TRANSFORM
+    stack = len(BANDS) * h * w * 4
+    assert peaks[1] < peaks[0] - 0.8 * stack, (peaks, stack)

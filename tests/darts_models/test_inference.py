@@ -212,3 +212,23 @@ def test_release_bands_frees_the_physical_stack_and_changes_nothing(tiny_fcn) ->
     assert results[1].rio.crs == results[0].rio.crs and results[1].rio.transform() == TRANSFORM
     stack = len(BANDS) * h * w * 4
     assert peaks[1] < peaks[0] - 0.8 * stack, (peaks, stack)
+
+
+class _FirstBand:
+    """A pixelwise 'network': the first normalised band is the probability."""
+
+    def predict_patches(self, patches: np.ndarray) -> np.ndarray:
+        return patches[:, 0].copy()
+
+
+@pytest.mark.parametrize(
+    ("h", "w", "patch", "overlap"), [(75, 53, 32, 12), (130, 97, 48, 16), (9, 40, 16, 4)]
+)
+def test_blend_weights_sum_to_one_everywhere(h: int, w: int, patch: int, overlap: int) -> None:
+    """For a pixelwise predictor the blend must return its value at every pixel: the (separable)
+    summed weights divide out exactly, at patch edges, corners and the last, shifted patches."""
+    from darts_models import predict_array
+
+    x = np.random.default_rng(1).uniform(0, 1, (3, h, w)).astype(np.float32)
+    probs = predict_array(_FirstBand(), x, patch, overlap, batch_size=5)
+    np.testing.assert_allclose(probs, x[0], rtol=1e-6, atol=1e-7)

@@ -130,11 +130,11 @@ def _blend(
     """Predict the patches of a reflection-padded stack and blend them; float32 ``[h, w]``."""
     ph, pw = padded.shape[1:]
     step = patch_size - overlap
-    origins = [(r, c) for r in _origins(ph, patch_size, step) for c in _origins(pw, patch_size, step)]
+    rows, cols = _origins(ph, patch_size, step), _origins(pw, patch_size, step)
+    origins = [(r, c) for r in rows for c in cols]
     window_1d = blend_window_1d(patch_size, overlap).astype(np.float32)
     window = np.outer(window_1d, window_1d)
     acc = np.zeros((ph, pw), dtype=np.float32)
-    weight = np.zeros((ph, pw), dtype=np.float32)
     logger.debug("scene %dx%d -> %d patches of %d px (overlap %d)", h, w, len(origins), patch_size, overlap)
     for batch_origins in _batches(origins, batch_size):
         patches = np.stack([padded[:, r : r + patch_size, c : c + patch_size] for r, c in batch_origins])
@@ -142,11 +142,20 @@ def _blend(
         del patches
         for (r, c), p in zip(batch_origins, probs, strict=True):
             acc[r : r + patch_size, c : c + patch_size] += window * p
-            weight[r : r + patch_size, c : c + patch_size] += window
-    inner = (slice(overlap, overlap + h), slice(overlap, overlap + w))
-    out = acc[inner]
-    np.divide(out, weight[inner], out=out)
+    # the patches form a full grid of row and column origins and the window is an outer product, so
+    # the summed weights are too: sum over rows x sum over columns, no scene-sized weight array
+    out = acc[overlap : overlap + h, overlap : overlap + w]
+    out /= _summed_window(ph, rows, window_1d)[overlap : overlap + h, None]
+    out /= _summed_window(pw, cols, window_1d)[None, overlap : overlap + w]
     return out
+
+
+def _summed_window(length: int, origins: list[int], window_1d: np.ndarray) -> np.ndarray:
+    """float32 ``[length]``: the 1-D window summed over patch origins along one axis."""
+    total = np.zeros(length, dtype=np.float32)
+    for origin in origins:
+        total[origin : origin + len(window_1d)] += window_1d
+    return total
 
 
 def _scene_values(scene: xr.Dataset, bands: tuple[str, ...]) -> tuple[dict[str, np.ndarray], tuple[str, str]]:

@@ -142,35 +142,54 @@ def _traced_peak(fn: Callable[[], object]) -> int:
 
 def _breakdown(
     refs: list[Any], settings: ModelInputSettings, predictor: Any, options: InferenceOptions, out: Path
-) -> dict[str, float]:
-    """Seconds per step, summed over the scenes, calling the library functions the command calls."""
-    steps: dict[str, float] = {}
+) -> dict[str, list[float]]:
+    """Per step, summed over the scenes: wall and CPU seconds (a pass without tracing), and the peak
+    of traced memory while it ran (a second pass with tracemalloc; what earlier steps still hold
+    counts), calling the library functions the command calls in the order it calls them."""
+    steps: dict[str, list[float]] = {}
 
-    @contextmanager
-    def clock(name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        yield
-        steps[name] = steps.get(name, 0.0) + time.perf_counter() - start
+    def one_pass(trace: bool) -> None:
+        @contextmanager
+        def clock(name: str) -> Iterator[None]:
+            entry = steps.setdefault(name, [0.0, 0.0, 0.0])
+            if trace:
+                tracemalloc.reset_peak()
+                yield
+                entry[2] = max(entry[2], tracemalloc.get_traced_memory()[1])
+                return
+            start, cpu = time.perf_counter(), time.process_time()
+            yield
+            entry[0] += time.perf_counter() - start
+            entry[1] += time.process_time() - cpu
 
-    radii = float(settings.tpi_outer_radius), float(settings.tpi_inner_radius)
-    for ref in refs:
-        with clock("read scene + quality masks"):
-            scene = SENSORS[PLANET].load(ref)
-        with clock("read DEM + TCVIS caches"):
-            dem, tcvis = aux_layers(scene, BANDS, settings)
-        with clock("engineer bands"):
-            engineer_bands(scene, dem, tcvis, BANDS, *radii)
-        del scene, dem, tcvis
-        model_input = load_model_input(ref, BANDS, settings)
-        with clock("infer (normalise, tile, forward, blend)"):
-            probs = segment_model_input(predictor, model_input, options)
-        values = np.asarray(probs.values, dtype=np.float32)
-        valid = np.asarray(model_input[VALID_VAR].values)
-        affine, crs = model_input.odc.geobox.affine, model_input.odc.geobox.crs.to_wkt()
-        with clock("write all outputs"):
-            write_scene_outputs(out / ref.scene_id, ref.scene_id, values, valid, affine, crs)
-        with clock("  of which polygons"):
-            probability_polygons(np.where(valid, values, np.nan), affine, crs, options.threshold)
+        radii = float(settings.tpi_outer_radius), float(settings.tpi_inner_radius)
+        for ref in refs:
+            with clock("read scene + quality masks"):
+                scene = SENSORS[PLANET].load(ref)
+            with clock("read DEM + TCVIS caches"):
+                dem, tcvis = aux_layers(scene, BANDS, settings)
+            with clock("engineer bands"):
+                engineer_bands(scene, dem, tcvis, BANDS, *radii)
+            del scene, dem, tcvis
+            with clock("load_model_input (the three above)"):
+                model_input = load_model_input(ref, BANDS, settings)
+            with clock("infer (normalise, tile, forward, blend)"):
+                probs = segment_model_input(predictor, model_input, options, release_bands=True)
+            values = np.asarray(probs.values, dtype=np.float32)
+            valid = np.asarray(model_input[VALID_VAR].values)
+            affine, crs = model_input.odc.geobox.affine, model_input.odc.geobox.crs.to_wkt()
+            del model_input, probs
+            with clock("write all outputs"):
+                write_scene_outputs(out / ref.scene_id, ref.scene_id, values, valid, affine, crs)
+            with clock("  of which polygons"):
+                probability_polygons(np.where(valid, values, np.nan), affine, crs, options.threshold)
+            del values, valid
+
+    one_pass(trace=False)
+    gc.collect()
+    tracemalloc.start()
+    one_pass(trace=True)
+    tracemalloc.stop()
     return steps
 
 
@@ -276,7 +295,7 @@ def _print_report(
     device: str,
     clocks: dict[str, dict[str, list[float]]],
     records: list[dict[str, float]],
-    steps: dict[str, float],
+    steps: dict[str, list[float]],
     n_polygons: int,
     peaks: tuple[int, int],
 ) -> None:
@@ -285,7 +304,6 @@ def _print_report(
     med_cpu = {name: statistics.median(t) for name, t in cpu.items()}
     pairs = [b / c for b, c in zip(times["bare"], times["command"], strict=True)]
     rss, traced = peaks
-    stack = len(BANDS) * args.size * args.size * 4
     step = args.patch_size - args.overlap
     side = len(_origins(args.size + 2 * args.overlap, args.patch_size, step))
     n_tiles = side * side
@@ -313,9 +331,10 @@ def _print_report(
     print("run.json timings per scene (median):")
     for key in ("load_s", "predict_s", "write_s"):
         print(f"  {key:10s} {statistics.median(r[key] for r in records):7.3f} s")
-    print(f"instrumented pass, seconds for the {args.n_scenes} scene(s):")
-    for name, seconds in steps.items():
-        print(f"  {name:42s} {seconds:7.3f}")
+    stack = len(BANDS) * args.size * args.size * 4
+    print(f"instrumented pass over the {args.n_scenes} scene(s): wall s, CPU s, traced peak / band stack")
+    for name, (wall, used, peak) in steps.items():
+        print(f"  {name:42s} {wall:7.3f} {used:7.3f}  {peak / stack:5.2f}x")
     print(
         f"peak memory of one scene / float32 band stack ({stack / 2**20:.1f} MiB): "
         f"RSS high-water {rss / stack:.2f}x ({rss / 2**20:.1f} MiB), "

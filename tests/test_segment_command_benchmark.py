@@ -27,7 +27,10 @@ def test_segment_command_benchmark_reports_ratio_breakdown_and_memory(tmp_path: 
     assert ratio is not None and float(ratio.group(1)) > 0 and float(ratio.group(2)) > 0, out
     steps = ("read scene", "read DEM + TCVIS", "engineer bands", "infer", "write all outputs", "polygons")
     for step in steps:
-        assert re.search(rf"{re.escape(step)}.* [0-9]+\.[0-9]{{3}}\n", out), (step, out)
+        assert re.search(rf"{re.escape(step)}.* [0-9]+\.[0-9]{{3}} +[0-9]+\.[0-9]{{3}} +[0-9.]+x\n", out), (
+            step,
+            out,
+        )
     for key in ("load_s", "predict_s", "write_s"):
         assert key in out
     memory = re.search(r"RSS high-water ([0-9.]+)x .*tracemalloc ([0-9.]+)x", out)

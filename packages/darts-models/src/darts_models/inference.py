@@ -231,11 +231,12 @@ def segment_scene(
     # normalise band by band straight into the padded buffer: one copy of the scene in flight
     padded = _padding_buffer(len(bands), h, w, patch_size, overlap)
     inner = padded[:, overlap : overlap + h, overlap : overlap + w]
+    nodata = np.zeros((h, w), dtype=bool)
     for i, band in enumerate(bands):
         inner[i] = normalize_bands({band: values.pop(band)}, (band,), factors=config.norm_factors)[0]
         if release_bands:
             del scene[band]
-    nodata = np.isnan(inner).any(axis=0)
+        nodata |= np.isnan(inner[i])  # band by band: no [c, h, w] mask
     inner[:, nodata] = 0.0
     _reflect_in_place(padded, overlap, h, w)
     probs = _blend(predictor, padded, h, w, patch_size, overlap, batch_size)

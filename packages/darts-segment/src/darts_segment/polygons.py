@@ -48,7 +48,7 @@ def _polygons_by_id(traced: Iterable[tuple[dict[str, Any], float]], n: int) -> n
             polygon_of_ring.append(index)
             coords.extend(ring)
     ring_of_point = np.repeat(np.arange(len(ring_lengths)), ring_lengths)
-    rings = shapely.linearrings(np.asarray(coords, dtype=np.float64), indices=ring_of_point)
+    rings = np.asarray(shapely.linearrings(np.asarray(coords, dtype=np.float64), indices=ring_of_point))
     polygons = shapely.polygons(rings, indices=np.asarray(polygon_of_ring, dtype=np.int64))
     return np.asarray(polygons, dtype=object)[order]
 

@@ -186,3 +186,49 @@ def test_scene_inference_holds_about_one_copy_of_the_band_stack(tiny_fcn) -> Non
     stack = len(BANDS) * h * w * 4
     # padded stack (1.1x) + accumulator and weights (2/4 x) + mask, result: well under 3x, over 1x
     assert 1.0 < peak / stack < 2.0
+
+
+def test_release_bands_frees_the_physical_stack_and_changes_nothing(tiny_fcn) -> None:
+    """``release_bands`` drops each band from the scene once normalised: the same probabilities,
+    and a peak of about one band stack less while the patches are predicted."""
+    import gc
+    import tracemalloc
+
+    h = w = 256
+    predictor = TorchPredictor(_loaded(tiny_fcn(len(BANDS))), "cpu", "fp32")
+    kw = {"patch_size": 32, "overlap": 8, "batch_size": 64}  # the batch outweighs the stack
+    segment_scene(predictor, _scene(h, w), **kw)  # warm caches
+    peaks, results = [], []
+    for release in (False, True):
+        tracemalloc.start()
+        scene = _scene(h, w).assign(valid=(("y", "x"), np.ones((h, w), dtype=bool)))
+        gc.collect()  # the helper's intermediate datasets (cycles through .rio) share the bands
+        tracemalloc.reset_peak()  # the scene is traced (its release counts), its making is not
+        results.append(segment_scene(predictor, scene, release_bands=release, **kw))
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert set(scene.data_vars) == ({"valid"} if release else {*BANDS, "valid"})
+    np.testing.assert_array_equal(results[0].values, results[1].values)
+    assert results[1].rio.crs == results[0].rio.crs and results[1].rio.transform() == TRANSFORM
+    stack = len(BANDS) * h * w * 4
+    assert peaks[1] < peaks[0] - 0.8 * stack, (peaks, stack)
+
+
+class _FirstBand:
+    """A pixelwise 'network': the first normalised band is the probability."""
+
+    def predict_patches(self, patches: np.ndarray) -> np.ndarray:
+        return patches[:, 0].copy()
+
+
+@pytest.mark.parametrize(
+    ("h", "w", "patch", "overlap"), [(75, 53, 32, 12), (130, 97, 48, 16), (9, 40, 16, 4)]
+)
+def test_blend_weights_sum_to_one_everywhere(h: int, w: int, patch: int, overlap: int) -> None:
+    """For a pixelwise predictor the blend must return its value at every pixel: the (separable)
+    summed weights divide out exactly, at patch edges, corners and the last, shifted patches."""
+    from darts_models import predict_array
+
+    x = np.random.default_rng(1).uniform(0, 1, (3, h, w)).astype(np.float32)
+    probs = predict_array(_FirstBand(), x, patch, overlap, batch_size=5)
+    np.testing.assert_allclose(probs, x[0], rtol=1e-6, atol=1e-7)

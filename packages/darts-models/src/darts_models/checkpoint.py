@@ -162,6 +162,36 @@ def save_deployable_checkpoint(
     return path
 
 
+def load_model_payload(path: str | os.PathLike[str], what: str = "a model file") -> Any:
+    """``torch.load(path, weights_only=True)`` on the CPU; a :class:`CheckpointError` naming the file
+    and ``what`` was expected when torch cannot read it (a truncated file, non-plain objects, a
+    TorchScript export)."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises UnpicklingError, RuntimeError, EOFError, ...
+        raise CheckpointError(
+            f"{path}: cannot read as {what} with torch.load(weights_only=True) (a truncated file, "
+            f"non-plain objects, or a TorchScript export?): {err}"
+        ) from err
+
+
+def build_loaded_model(
+    config: DeployableModelConfig, state_dict: Mapping[str, torch.Tensor], path: str | os.PathLike[str]
+) -> LoadedModel:
+    """The network ``config.model`` describes with ``state_dict`` loaded strictly, in eval mode on
+    the CPU; a :class:`CheckpointError` naming ``path`` when the weights do not fit it."""
+    spec = config.model
+    model = build_model(spec.arch, spec.encoder_name, None, spec.in_channels, spec.classes)
+    try:
+        model.load_state_dict(state_dict, strict=True)
+    except RuntimeError as err:
+        raise CheckpointError(
+            f"{path}: weights do not fit {spec.arch}/{spec.encoder_name} "
+            f"with {spec.in_channels} input bands: {err}"
+        ) from err
+    return LoadedModel(model=model.eval(), config=config)
+
+
 def read_deployable_checkpoint(
     path: str | os.PathLike[str],
 ) -> tuple[DeployableModelConfig, dict[str, torch.Tensor]]:
@@ -169,13 +199,7 @@ def read_deployable_checkpoint(
     path = Path(path)
     if not path.is_file():
         raise CheckpointNotFoundError(f"deployable model file {path} does not exist")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises UnpicklingError, RuntimeError, EOFError, ...
-        raise CheckpointError(
-            f"{path}: cannot read as a deployable model file with torch.load(weights_only=True) "
-            f"(it may be a truncated file or hold non-plain objects): {err}"
-        ) from err
+    payload = load_model_payload(path, "a deployable model file")
     if not isinstance(payload, Mapping):
         raise CheckpointError(
             f"{path}: expected a dict with 'config' and 'statedict', got {type(payload).__name__}"
@@ -201,14 +225,6 @@ def load_deployable_checkpoint(
     key of a malformed one, or the mismatch when the weights do not fit the described network.
     """
     config, state_dict = read_deployable_checkpoint(path)
-    spec = config.model
-    model = build_model(spec.arch, spec.encoder_name, None, spec.in_channels, spec.classes)
-    try:
-        model.load_state_dict(state_dict, strict=True)
-    except RuntimeError as err:
-        raise CheckpointError(
-            f"{path}: weights do not fit {spec.arch}/{spec.encoder_name} "
-            f"with {spec.in_channels} input bands: {err}"
-        ) from err
-    model.to(device).eval()
-    return LoadedModel(model=model, config=config)
+    loaded = build_loaded_model(config, state_dict, path)
+    loaded.model.to(device)
+    return loaded

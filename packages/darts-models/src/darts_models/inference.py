@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -129,11 +130,11 @@ def _blend(
     """Predict the patches of a reflection-padded stack and blend them; float32 ``[h, w]``."""
     ph, pw = padded.shape[1:]
     step = patch_size - overlap
-    origins = [(r, c) for r in _origins(ph, patch_size, step) for c in _origins(pw, patch_size, step)]
+    rows, cols = _origins(ph, patch_size, step), _origins(pw, patch_size, step)
+    origins = [(r, c) for r in rows for c in cols]
     window_1d = blend_window_1d(patch_size, overlap).astype(np.float32)
     window = np.outer(window_1d, window_1d)
     acc = np.zeros((ph, pw), dtype=np.float32)
-    weight = np.zeros((ph, pw), dtype=np.float32)
     logger.debug("scene %dx%d -> %d patches of %d px (overlap %d)", h, w, len(origins), patch_size, overlap)
     for batch_origins in _batches(origins, batch_size):
         patches = np.stack([padded[:, r : r + patch_size, c : c + patch_size] for r, c in batch_origins])
@@ -141,11 +142,20 @@ def _blend(
         del patches
         for (r, c), p in zip(batch_origins, probs, strict=True):
             acc[r : r + patch_size, c : c + patch_size] += window * p
-            weight[r : r + patch_size, c : c + patch_size] += window
-    inner = (slice(overlap, overlap + h), slice(overlap, overlap + w))
-    out = acc[inner]
-    np.divide(out, weight[inner], out=out)
+    # the patches form a full grid of row and column origins and the window is an outer product, so
+    # the summed weights are too: sum over rows x sum over columns, no scene-sized weight array
+    out = acc[overlap : overlap + h, overlap : overlap + w]
+    out /= _summed_window(ph, rows, window_1d)[overlap : overlap + h, None]
+    out /= _summed_window(pw, cols, window_1d)[None, overlap : overlap + w]
     return out
+
+
+def _summed_window(length: int, origins: list[int], window_1d: np.ndarray) -> np.ndarray:
+    """float32 ``[length]``: the 1-D window summed over patch origins along one axis."""
+    total = np.zeros(length, dtype=np.float32)
+    for origin in origins:
+        total[origin : origin + len(window_1d)] += window_1d
+    return total
 
 
 def _scene_values(scene: xr.Dataset, bands: tuple[str, ...]) -> tuple[dict[str, np.ndarray], tuple[str, str]]:
@@ -187,6 +197,7 @@ def segment_scene(
     device: str | int | torch.device = "cpu",
     precision: Precision = "auto",
     channels_last: bool | None = None,
+    release_bands: bool = False,
 ) -> xr.DataArray:
     """RTS probabilities (float32, NaN where any input band is NaN) of a whole scene.
 
@@ -201,6 +212,11 @@ def segment_scene(
     training set), NaN set to 0 for the network, then predicted by :func:`predict_array`.
     ``patch_size`` defaults to the file's training patch size, else 1024. The result keeps the scene's
     coordinates, CRS and transform.
+
+    ``release_bands``: delete each band variable from ``scene`` once it is normalised, so that its
+    memory is freed while the patches are predicted (when nothing else holds it): for callers that
+    no longer need the physical values, such as the segment commands. Peak memory is then about one
+    band stack less.
     """
     from darts_preprocess.bands import normalize_bands
 
@@ -211,33 +227,39 @@ def segment_scene(
     _check_tiling(patch_size, overlap, batch_size)
     values, dims = _scene_values(scene, bands)
     h, w = next(iter(values.values())).shape
+    coords, crs = _grid_of(scene, bands[0], dims)
     # normalise band by band straight into the padded buffer: one copy of the scene in flight
     padded = _padding_buffer(len(bands), h, w, patch_size, overlap)
     inner = padded[:, overlap : overlap + h, overlap : overlap + w]
+    nodata = np.zeros((h, w), dtype=bool)
     for i, band in enumerate(bands):
-        inner[i] = normalize_bands({band: values[band]}, (band,), factors=config.norm_factors)[0]
-    del values
-    nodata = np.isnan(inner).any(axis=0)
+        inner[i] = normalize_bands({band: values.pop(band)}, (band,), factors=config.norm_factors)[0]
+        if release_bands:
+            del scene[band]
+        nodata |= np.isnan(inner[i])  # band by band: no [c, h, w] mask
     inner[:, nodata] = 0.0
     _reflect_in_place(padded, overlap, h, w)
     probs = _blend(predictor, padded, h, w, patch_size, overlap, batch_size)
     del padded, inner
     probs[nodata] = np.nan
-    return _as_dataarray(probs, scene, bands[0], dims, config.name)
+    return _as_dataarray(probs, coords, crs, dims, config.name)
+
+
+def _grid_of(scene: xr.Dataset, like: str, dims: tuple[str, str]) -> tuple[dict[str, xr.DataArray], Any]:
+    """The coordinates of band ``like`` on ``dims`` (not its data) and the scene's CRS."""
+    import rioxarray  # noqa: F401  (registers the .rio accessor)
+
+    coords = {str(k): v for k, v in scene[like].coords.items() if set(v.dims) <= set(dims)}
+    return coords, scene.rio.crs
 
 
 def _as_dataarray(
-    probs: np.ndarray, scene: xr.Dataset, like: str, dims: tuple[str, str], name: str
+    probs: np.ndarray, coords: dict[str, xr.DataArray], crs: Any, dims: tuple[str, str], name: str
 ) -> xr.DataArray:
-    import rioxarray  # noqa: F401  (registers the .rio accessor)
-
-    template = scene[like]
-    coords = {k: v for k, v in template.coords.items() if set(v.dims) <= set(dims)}
     out = xr.DataArray(probs, dims=dims, coords=coords, name="probabilities")
     out.attrs.update({"long_name": "RTS probability", "units": "1", "model": name})
     # the grid-mapping coordinate (``spatial_ref``, with its GeoTransform) travels with the coords above;
     # writing the CRS again also covers scenes whose CRS lives only in attributes
-    crs = scene.rio.crs
     if crs is not None:
         out = out.rio.write_crs(crs)
     return out

@@ -14,9 +14,15 @@ from typing import Any, Literal
 
 import torch
 
-from darts_models.checkpoint import DeployableModelConfig, LoadedModel, ModelSpec, clean_state_dict
+from darts_models.checkpoint import (
+    DeployableModelConfig,
+    LoadedModel,
+    ModelSpec,
+    build_loaded_model,
+    clean_state_dict,
+    load_model_payload,
+)
 from darts_models.errors import CheckpointError, CheckpointNotFoundError, DartsInputError
-from darts_models.factory import build_model
 from darts_models.predictor import (
     EnsemblePredictor,
     FlipTTAPredictor,
@@ -87,13 +93,7 @@ def read_model_file(
         raise CheckpointNotFoundError(f"model file {path} does not exist")
     if path.suffix == ".onnx":
         raise DartsInputError(f"{path} is an ONNX export; load it with runtime 'onnx' (--runtime onnx)")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises UnpicklingError, RuntimeError, EOFError, ...
-        raise CheckpointError(
-            f"{path}: cannot read as a model file with torch.load(weights_only=True) "
-            f"(a truncated file, or a TorchScript export?): {err}"
-        ) from err
+    payload = load_model_payload(path)
     if isinstance(payload, Mapping) and "statedict" in payload and "config" in payload:
         config = DeployableModelConfig.from_plain(payload["config"], source=str(path))
         return config, clean_state_dict(payload["statedict"]), "deployable"
@@ -107,25 +107,10 @@ def read_model_file(
     )
 
 
-def _build(
-    config: DeployableModelConfig, weights: dict[str, torch.Tensor], path: str | os.PathLike[str]
-) -> LoadedModel:
-    spec = config.model
-    model = build_model(spec.arch, spec.encoder_name, None, spec.in_channels, spec.classes)
-    try:
-        model.load_state_dict(weights, strict=True)
-    except RuntimeError as err:
-        raise CheckpointError(
-            f"{path}: weights do not fit {spec.arch}/{spec.encoder_name} "
-            f"with {spec.in_channels} input bands: {err}"
-        ) from err
-    return LoadedModel(model=model.eval(), config=config)
-
-
 def load_torch_model(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> LoadedModel:
     """The network of a deployable file or train-smp Lightning checkpoint on ``device``, in eval mode."""
     config, weights, _ = read_model_file(path)
-    loaded = _build(config, weights, path)
+    loaded = build_loaded_model(config, weights, path)
     loaded.model.to(device)
     return loaded
 
@@ -142,7 +127,7 @@ def _load_one(
         onnx = OnnxPredictor(path, device=str(device))
         return onnx.with_source(ModelSource(onnx.config.name, "onnx", str(path), sha, "onnx"))
     config, weights, kind = read_model_file(path)
-    loaded = _build(config, weights, path)
+    loaded = build_loaded_model(config, weights, path)
     source = ModelSource(name=config.name, runtime="torch", path=str(path), sha256=sha, kind=kind)
     return TorchPredictor(loaded, device, precision, channels_last, source=source)
 

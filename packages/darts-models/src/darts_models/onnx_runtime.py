@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 
@@ -13,7 +12,7 @@ import numpy as np
 
 from darts_models.checkpoint import DeployableModelConfig
 from darts_models.errors import CheckpointError, CheckpointNotFoundError, DartsError, DartsInputError
-from darts_models.predictor import ModelSource, band_encodings
+from darts_models.predictor import DescribedModel, ModelSource
 from darts_models.sidecar import read_sidecar
 
 logger = logging.getLogger(__name__)
@@ -42,7 +41,7 @@ def _providers(ort: ModuleType, device: str) -> list[str | tuple[str, dict[str, 
     return ["CPUExecutionProvider"]
 
 
-class OnnxPredictor:
+class OnnxPredictor(DescribedModel):
     """An ONNX file exported by :func:`darts_models.export.export_model` and its JSON sidecar.
 
     ``device``: ``cpu`` or ``cuda:N`` (CUDA needs the onnxruntime-gpu build). The graph computes fp32.
@@ -57,15 +56,15 @@ class OnnxPredictor:
         sidecar = read_sidecar(path)
         if sidecar.format != "onnx":
             raise CheckpointError(f"{path}: its sidecar says format {sidecar.format!r}, expected 'onnx'")
-        self._config = DeployableModelConfig.from_plain(sidecar.config, source=str(path))
-        expected = band_encodings(self._config.input_combination)
+        config = DeployableModelConfig.from_plain(sidecar.config, source=str(path))
+        self._describe(config, ModelSource(name=config.name, runtime="onnx", path=str(path), kind="onnx"))
+        expected = self.encodings
         for band, enc in sidecar.encodings.items():
             if band in expected and dict(enc) != expected[band]:
                 raise CheckpointError(
                     f"{path}: band {band!r} is encoded as {dict(enc)} in the sidecar but as "
                     f"{expected[band]} by this darts version; re-export the model"
                 )
-        self._encodings = expected
         ort = import_onnxruntime()
         options = ort.SessionOptions()
         if threads is None:
@@ -81,28 +80,7 @@ class OnnxPredictor:
         self._input = sidecar.input.name
         self._output = sidecar.output.name
         self._multiple = sidecar.spatial_multiple
-        self._sources = (
-            ModelSource(
-                name=self._config.name,
-                runtime="onnx",
-                path=str(path),
-                sha256=None,
-                kind="onnx",
-            ),
-        )
         self.sidecar = sidecar
-
-    @property
-    def config(self) -> DeployableModelConfig:
-        return self._config
-
-    @property
-    def encodings(self) -> Mapping[str, Mapping[str, float | str]]:
-        return self._encodings
-
-    @property
-    def sources(self) -> tuple[ModelSource, ...]:
-        return self._sources
 
     def with_source(self, source: ModelSource) -> OnnxPredictor:
         """Record the file hash (computed by the loader) in :attr:`sources`."""

@@ -172,7 +172,40 @@ class ModuleRunner:
         return torch.sigmoid(logits.float()).cpu().numpy()
 
 
-class TorchPredictor:
+class DescribedModel:
+    """The description one model brings to a predictor: its config (bands in order, norm factors,
+    patch size), the band registry's encodings of its bands, and the file(s) behind it.
+
+    Base of :class:`TorchPredictor` and :class:`~darts_models.onnx_runtime.OnnxPredictor`; a
+    subclass calls :meth:`_describe` once in its ``__init__``.
+    """
+
+    _config: DeployableModelConfig
+    _encodings: Mapping[str, Mapping[str, float | str]]
+    _sources: tuple[ModelSource, ...]
+
+    def _describe(self, config: DeployableModelConfig, source: ModelSource) -> None:
+        self._config = config
+        self._encodings = band_encodings(config.input_combination)
+        self._sources = (source,)
+
+    @property
+    def config(self) -> DeployableModelConfig:
+        """The model's config: ``input_combination`` (band order), ``norm_factors``, ``patch_size``."""
+        return self._config
+
+    @property
+    def encodings(self) -> Mapping[str, Mapping[str, float | str]]:
+        """Per band of ``config.input_combination``: ``{"encoding", "offset", "scale"}``."""
+        return self._encodings
+
+    @property
+    def sources(self) -> tuple[ModelSource, ...]:
+        """The model file behind this predictor."""
+        return self._sources
+
+
+class TorchPredictor(DescribedModel):
     """A deployable model's torch network on ``device`` (``auto``, ``cpu``, GPU index, ``cuda:N``)."""
 
     def __init__(
@@ -184,21 +217,7 @@ class TorchPredictor:
         source: ModelSource | None = None,
     ) -> None:
         self._runner = ModuleRunner(loaded.model, device, precision, channels_last)
-        self._config = loaded.config
-        self._encodings = band_encodings(loaded.config.input_combination)
-        self._sources = (source or ModelSource(name=loaded.config.name, runtime="torch", kind="module"),)
-
-    @property
-    def config(self) -> DeployableModelConfig:
-        return self._config
-
-    @property
-    def encodings(self) -> Mapping[str, Mapping[str, float | str]]:
-        return self._encodings
-
-    @property
-    def sources(self) -> tuple[ModelSource, ...]:
-        return self._sources
+        self._describe(loaded.config, source or ModelSource(loaded.config.name, "torch", kind="module"))
 
     @property
     def device(self) -> torch.device:

@@ -74,12 +74,15 @@ class SceneTask:
     helper_threads: int | None = None
 
 
-def segment_model_input(predictor: Any, scene: xr.Dataset, options: InferenceOptions) -> xr.DataArray:
+def segment_model_input(
+    predictor: Any, scene: xr.Dataset, options: InferenceOptions, *, release_bands: bool = False
+) -> xr.DataArray:
     """RTS probabilities (float32 0..1, NaN where the scene is not valid) of a model-input scene.
 
     ``scene`` is what :func:`darts_preprocess.engineering.model_input.load_model_input` returns (physical band
     values, optionally a ``valid`` mask); ``predictor`` what :func:`darts_models.load_predictor`
-    returns. The result has the scene's coordinates and CRS.
+    returns. The result has the scene's coordinates and CRS. ``release_bands`` deletes the model's
+    band variables from ``scene`` as they are normalised (see :func:`darts_models.segment_scene`).
     """
     from darts_models import segment_scene
 
@@ -89,6 +92,7 @@ def segment_model_input(predictor: Any, scene: xr.Dataset, options: InferenceOpt
         patch_size=options.patch_size,
         overlap=options.overlap,
         batch_size=options.batch_size,
+        release_bands=release_bands,
     )
     if VALID_VAR in scene:
         probs = probs.where(scene[VALID_VAR].values)
@@ -101,7 +105,7 @@ def _segment(task: SceneTask, models: Any) -> SceneResult:
     with limit_helper_threads(task.helper_threads):
         scene = load_model_input(task.ref, task.bands, task.inputs)
     loaded = time.perf_counter()
-    probs = segment_model_input(models, scene, task.options)
+    probs = segment_model_input(models, scene, task.options, release_bands=True)  # one stack less
     predicted = time.perf_counter()
     geobox = scene.odc.geobox
     valid = np.asarray(scene[VALID_VAR].values)

@@ -52,10 +52,10 @@ from darts_models import DeployableModelConfig, ModelSpec, build_model, save_dep
 from darts_models.inference import _origins, _padding_buffer, _reflect_in_place
 from darts_models.predictor import TorchPredictor, resolve_precision
 from darts_preprocess.bands import normalize_bands
-from darts_preprocess.engineering import engineer_bands
-from darts_preprocess.model_input import VALID_VAR, ModelInputSettings, aux_layers, load_model_input
-from darts_preprocess.sensors import PLANET, SENSORS
-from darts_preprocess.synthetic import generate_planet_collection
+from darts_preprocess.engineering.derived_bands import engineer_bands
+from darts_preprocess.engineering.model_input import VALID_VAR, ModelInputSettings, aux_layers, load_model_input
+from darts_preprocess.scenes.sensors import PLANET, SENSORS
+from darts_preprocess.synthetic.collections import generate_planet_collection
 from darts_segment import SegmentPlanetConfig, segment_planet_scenes
 from darts_segment.models import ModelChoice, load_models
 from darts_segment.outputs import write_scene_outputs

@@ -53,7 +53,12 @@ from darts_models.inference import _origins, _padding_buffer, _reflect_in_place
 from darts_models.predictor import TorchPredictor, resolve_precision
 from darts_preprocess.bands import normalize_bands
 from darts_preprocess.engineering.derived_bands import engineer_bands
-from darts_preprocess.engineering.model_input import VALID_VAR, ModelInputSettings, aux_layers, load_model_input
+from darts_preprocess.engineering.model_input import (
+    VALID_VAR,
+    ModelInputSettings,
+    aux_layers,
+    load_model_input,
+)
 from darts_preprocess.scenes.sensors import PLANET, SENSORS
 from darts_preprocess.synthetic.collections import generate_planet_collection
 from darts_segment import SegmentPlanetConfig, segment_planet_scenes

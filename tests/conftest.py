@@ -27,8 +27,30 @@ def real_rasters_dir() -> Path:
     return REAL_RASTERS
 
 
+@pytest.fixture(scope="session")
+def tiny_train_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The learnable tiny training set (darts_test_support.trainsets.write_tiny_training_set). Read-only."""
+    from darts_test_support.trainsets import write_tiny_training_set
+
+    return write_tiny_training_set(tmp_path_factory.mktemp("trainset") / "train_data")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``--dist loadgroup`` (pyproject addopts): whole groups per worker (darts_test_support.xdist_groups)."""
+    if config.getoption("dist") != "loadgroup":
+        return None
+    from darts_test_support.xdist_groups import GroupScheduling
+
+    return GroupScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip `gpu` tests when no CUDA device exists (CI never has one)."""
+    """Skip `gpu` tests when no CUDA device exists (CI never has one); longest groups first in xdist."""
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker; serial runs keep the collection order
+        from darts_test_support.xdist_groups import longest_groups_first
+
+        longest_groups_first(items)
     try:
         import torch
 

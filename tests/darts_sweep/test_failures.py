@@ -11,7 +11,7 @@ import pytest
 from darts_sweep import SweepConfigError, SweepSpecError, optuna_sweep_smp
 from darts_sweep.trial import check_metric_name
 from darts_test_support.sweep_processes import (
-    config_for,
+    RUNNER_TIMING,
     make_config,
     running_runs,
     start_runner,
@@ -97,9 +97,9 @@ def test_a_runner_whose_every_trial_failed_exits_non_zero(train_data_dir, tmp_pa
 
 @pytest.mark.slow
 def test_sigterm_requeues_the_running_trial_like_sigint(train_data_dir, sweep_file, tmp_path) -> None:
-    config = config_for(
-        train_data_dir, sweep_file, tmp_path, sweep_id="term", n_trials=3, n_folds=3,
-        train_options={"max_epochs": 20},
+    config = make_config(
+        train_data_dir, sweep_file, tmp_path, sweep_id="term", n_trials=3, n_folds=3, n_randoms=1,
+        train_options={"max_epochs": 20}, **RUNNER_TIMING,
     )  # fmt: skip
     runner = start_runner(config, tmp_path, "terminated")
     deadline = time.monotonic() + 120

@@ -11,7 +11,14 @@ import optuna
 import pytest
 
 from darts_sweep import optuna_sweep_smp
-from darts_test_support.sweep_processes import config_for, running_runs, start_runner, study_of, wait
+from darts_test_support.sweep_processes import (
+    RUNNER_TIMING,
+    make_config,
+    running_runs,
+    start_runner,
+    study_of,
+    wait,
+)
 
 TrialState = optuna.trial.TrialState
 pytestmark = pytest.mark.slow
@@ -23,12 +30,28 @@ def test_two_runners_on_one_study(backend, request, train_data_dir, sweep_file, 
     if backend == "postgres":  # with a password (trust auth accepts any): it must never show
         sweep_db = request.getfixturevalue("postgres_url").replace("postgres@", "postgres:s3cret-pw@", 1)
     created = optuna_sweep_smp(
-        config_for(train_data_dir, sweep_file, tmp_path, sweep_db=sweep_db, sweep_device=None)
+        make_config(
+            train_data_dir,
+            sweep_file,
+            tmp_path,
+            sweep_db=sweep_db,
+            sweep_device=None,
+            n_randoms=1,
+            **RUNNER_TIMING,
+        )
     )
     assert "s3cret-pw" not in created.storage + created.runner_command
     if backend == "postgres":
         assert "postgres:***@" in created.storage and "postgres:***@" in created.runner_command
-    config = config_for(train_data_dir, sweep_file, tmp_path, sweep_db=sweep_db, sweep_id=created.sweep_id)
+    config = make_config(
+        train_data_dir,
+        sweep_file,
+        tmp_path,
+        sweep_db=sweep_db,
+        sweep_id=created.sweep_id,
+        n_randoms=1,
+        **RUNNER_TIMING,
+    )
     runners = [start_runner(config, tmp_path, f"runner{i}") for i in range(2)]
     codes = [wait(p, tmp_path, f"runner{i}") for i, p in enumerate(runners)]
     assert codes == [0, 0], [(tmp_path / f"runner{i}.log").read_text()[-2000:] for i in range(2)]
@@ -57,7 +80,7 @@ def test_sigkilled_runner_restarts_and_reuses_finished_runs(
         "sqlite": lambda: None,
         "journal": lambda: str(tmp_path / "sweep.journal"),
     }[backend]()
-    config = config_for(
+    config = make_config(
         train_data_dir,
         sweep_file,
         tmp_path,
@@ -67,6 +90,7 @@ def test_sigkilled_runner_restarts_and_reuses_finished_runs(
         n_folds=2,
         n_randoms=2,
         train_options={"max_epochs": 5},
+        **RUNNER_TIMING,
     )
     runner = start_runner(config, tmp_path, "victim")
     deadline = time.monotonic() + 120
@@ -105,14 +129,16 @@ def test_sigkilled_runner_restarts_and_reuses_finished_runs(
 def test_sigint_marks_the_current_trial_and_the_next_runner_reuses_its_runs(
     train_data_dir, sweep_file, tmp_path
 ) -> None:
-    config = config_for(
+    config = make_config(
         train_data_dir,
         sweep_file,
         tmp_path,
         sweep_id="ctrl-c",
         n_trials=3,
         n_folds=3,
+        n_randoms=1,
         train_options={"max_epochs": 20},
+        **RUNNER_TIMING,
     )
     runner = start_runner(config, tmp_path, "interrupted")
     deadline = time.monotonic() + 120

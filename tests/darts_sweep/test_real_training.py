@@ -14,12 +14,6 @@ from darts_test_support.trainsets import write_tiny_training_set
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def tiny_train_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny training set of the darts_train tests (written with the real SplitWriter)."""
-    return write_tiny_training_set(tmp_path_factory.mktemp("trainset") / "train_data")
-
-
 def test_sweep_of_real_tiny_trainings(tiny_train_data: Path, tmp_path: Path) -> None:
     parameters = {
         "learning_rate": {"min": 1e-4, "max": 1e-2, "distribution": "log_uniform_values"},

@@ -9,17 +9,11 @@ import pytest
 import torch
 
 from darts_test_support.training import tiny_train_options
-from darts_test_support.trainsets import write_tiny_training_set
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _one_thread() -> None:
     torch.set_num_threads(1)
-
-
-@pytest.fixture(scope="session")
-def tiny_train_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_tiny_training_set(tmp_path_factory.mktemp("trainset") / "train_data")
 
 
 @pytest.fixture(scope="session")

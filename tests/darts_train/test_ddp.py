@@ -36,6 +36,7 @@ def _single_process_validation(config: TrainConfig, checkpoint: Path) -> dict[st
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # 100 s on 2 cores; 327 s when the cores are shared with other work
 def test_two_cpu_processes_log_the_single_process_metrics_once(tiny_options: Any, tmp_path: Path) -> None:
     options = tiny_options(
         tmp_path / "artifacts",

@@ -13,8 +13,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from darts_test_support.trainsets import write_tiny_training_set
-
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
@@ -24,11 +22,6 @@ TINY = [
     "--plot-every-n-val-epochs", "0", "--n-folds", "2", "--batch-size", "3",
     "--check-val-every-n-epoch", "1", "--log-every-n-steps", "1",
 ]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def train_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_tiny_training_set(tmp_path_factory.mktemp("signals") / "train_data")
 
 
 def _start(args: list[str], cwd: Path, name: str) -> tuple[subprocess.Popen, Path]:
@@ -55,11 +48,11 @@ def _wait_for(path: Path, process: subprocess.Popen, err: Path, timeout: float =
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_signal_saves_last_checkpoint_and_run_json_and_resume_finishes(
-    train_data: Path, tmp_path: Path, signum: int, code: int
+    tiny_train_data: Path, tmp_path: Path, signum: int, code: int
 ) -> None:
     art = tmp_path / "artifacts"
     run = ["--run-name", "sig", "--run-id", "sigrun01"]
-    args = ["train-smp", "--train-data-dir", train_data, "--artifact-dir", art, *run, *TINY]
+    args = ["train-smp", "--train-data-dir", tiny_train_data, "--artifact-dir", art, *run, *TINY]
     args += ["--max-epochs", "4"]
     process, err = _start(args, tmp_path, "first")
     run_dir = art / "sig" / "sigrun01"
@@ -86,9 +79,9 @@ def test_signal_saves_last_checkpoint_and_run_json_and_resume_finishes(
     assert torch.load(last, map_location="cpu", weights_only=True)["epoch"] >= 3
 
 
-def test_resume_auto_continues_a_requeued_run_or_starts_it(train_data: Path, tmp_path: Path) -> None:
+def test_resume_auto_continues_a_requeued_run_or_starts_it(tiny_train_data: Path, tmp_path: Path) -> None:
     art = tmp_path / "artifacts"
-    args = ["train-smp", "--train-data-dir", train_data, "--artifact-dir", art, *TINY]
+    args = ["train-smp", "--train-data-dir", tiny_train_data, "--artifact-dir", art, *TINY]
     args += ["--run-name", "req", "--run-id", "requeue1", "--resume", "auto"]
     run_dir = art / "req" / "requeue1"
     process, err = _start([*args, "--max-epochs", "4"], tmp_path, "first")

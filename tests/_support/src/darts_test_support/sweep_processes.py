@@ -16,7 +16,16 @@ from darts_test_support.fake_training import FAKE_TRAIN_FN
 TrialState = optuna.trial.TrialState
 
 
+RUNNER_TIMING: dict[str, object] = {"heartbeat_interval_s": 1, "grace_period_s": 2}
+"""Heartbeat and grace of runner-process tests: a killed runner's trial is failed within seconds."""
+
+
 def make_config(train_data_dir: Path, sweep_file: Path, tmp_path: Path, **kw: object) -> SweepConfig:
+    """A fake-training sweep (2 trials x 2 folds x 2 seeds, 1 epoch, CPU); ``kw`` overrides fields.
+
+    ``train_options`` given in ``kw`` are added to ``max_epochs=1``; pass ``**RUNNER_TIMING`` for a
+    runner that other processes watch or kill.
+    """
     options = {"max_epochs": 1, **kw.pop("train_options", {})}  # type: ignore[dict-item]
     base = dict(
         train_data_dir=train_data_dir,
@@ -28,23 +37,6 @@ def make_config(train_data_dir: Path, sweep_file: Path, tmp_path: Path, **kw: ob
         sweep_device="cpu",
         train_fn=FAKE_TRAIN_FN,
         train_options=options,
-    )
-    return SweepConfig(**{**base, **kw})
-
-
-def config_for(train_data_dir: Path, sweep_file: Path, tmp_path: Path, **kw: object) -> SweepConfig:
-    base = dict(
-        train_data_dir=train_data_dir,
-        sweep_config=sweep_file,
-        artifact_dir=tmp_path / "artifacts",
-        n_trials=2,
-        n_folds=2,
-        n_randoms=1,
-        sweep_device="cpu",
-        train_fn=FAKE_TRAIN_FN,
-        train_options={"max_epochs": 1},
-        heartbeat_interval_s=1,
-        grace_period_s=2,
     )
     return SweepConfig(**{**base, **kw})
 

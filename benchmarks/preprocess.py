@@ -49,14 +49,7 @@ import numpy as np
 import rasterio
 import zarr
 
-from darts_preprocess.allocator import tune_allocator_for_scenes
-from darts_preprocess.config import PlanetPreprocessConfig
-from darts_preprocess.labels import load_label_collection
-from darts_preprocess.pipeline import preprocess_planet_train_data
-from darts_preprocess.report import REPORT_FILE, write_labels
-from darts_preprocess.sources import discover_planet_scenes
-from darts_preprocess.synthetic import TEST_REGION, SyntheticCollection, generate_planet_collection
-from darts_preprocess.trainset_layout import (
+from darts_core.trainset_layout import (
     CONFIG_FILE,
     LABELS_FILE,
     SPLITS,
@@ -65,6 +58,13 @@ from darts_preprocess.trainset_layout import (
     SplitWriter,
     split_path,
 )
+from darts_preprocess.allocator import tune_allocator_for_scenes
+from darts_preprocess.config import PlanetPreprocessConfig
+from darts_preprocess.labels import load_label_collection
+from darts_preprocess.pipeline import preprocess_planet_train_data
+from darts_preprocess.report import REPORT_FILE, write_labels
+from darts_preprocess.sources import discover_planet_scenes
+from darts_preprocess.synthetic import TEST_REGION, SyntheticCollection, generate_planet_collection
 
 REPO = Path(__file__).resolve().parents[1]
 LABELS = REPO / "tests" / "data" / "rts-labels"

@@ -13,6 +13,7 @@ import pytest
 import rasterio
 from rasterio.features import rasterize
 
+from darts_core.errors import DartsInputError
 from darts_preprocess._synthetic_sites import (
     SITE_SCENES,
     embedded_labels_dir,
@@ -20,7 +21,6 @@ from darts_preprocess._synthetic_sites import (
     read_label_files,
     read_vector,
 )
-from darts_preprocess.errors import DartsInputError
 from darts_preprocess.sources import (
     QUALITY_HIGH,
     QUALITY_INVALID,

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from darts_cli.quickstart_steps import STEPS, Notify, QuickstartSize, StepContext
-from darts_preprocess.errors import DartsInputError
+from darts_core.errors import DartsInputError
 
 logger = logging.getLogger(__name__)
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from darts_core.lazy import lazy_attributes
 from darts_dataset.augment import AugmentConfig, Augmenter
 from darts_dataset.config import DataModuleConfig, ValidateConfig
 from darts_dataset.errors import BandSelectionError, FoldError, SamplingError
@@ -33,14 +34,7 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'darts_dataset' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [

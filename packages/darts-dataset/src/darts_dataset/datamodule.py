@@ -14,12 +14,13 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from darts_core.labels import LABEL_RTS
+from darts_core.trainset_layout import Y_ARRAY, group_array
 from darts_dataset.config import DataModuleConfig
 from darts_dataset.folds import fold_indices, folds_to_dict, make_folds, write_folds_json
 from darts_dataset.patch_dataset import InMemoryPatchDataset, PatchDataset, select_bands
 from darts_dataset.samplers import BalancedSampler, EpochShuffleSampler, RankShard
 from darts_dataset.training_set import SplitMetadata, TrainingSet
-from darts_preprocess.trainset_layout import Y_ARRAY, group_array
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ class DartsDataModule(L.LightningDataModule):
         if fraction is not None:
             return np.asarray(fraction)[dataset.indices] > 0
         labels = group_array(self.training_set.open_split(CROSS_VAL), Y_ARRAY)
-        return np.array([bool((np.asarray(labels[int(i)]) == 1).any()) for i in dataset.indices])
+        return np.array([bool((np.asarray(labels[int(i)]) == LABEL_RTS).any()) for i in dataset.indices])
 
     def _loader(self, dataset: Any, shuffle: bool) -> DataLoader:
         cfg = self.config

@@ -16,11 +16,11 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from darts_core.errors import TrainingSetError
 from darts_dataset._chunks import ChunkReader, MissingChunkError
 from darts_dataset.augment import AugmentConfig, Augmenter
 from darts_dataset.errors import BandSelectionError
 from darts_dataset.training_set import TrainingSet, open_split_group, split_arrays
-from darts_preprocess.errors import TrainingSetError
 
 logger = logging.getLogger(__name__)
 

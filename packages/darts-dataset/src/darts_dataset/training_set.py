@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import zarr
 
-from darts_preprocess.bands import BANDS
-from darts_preprocess.errors import DartsFileNotFoundError, TrainingSetError
-from darts_preprocess.trainset_layout import (
+from darts_core.bands import BANDS
+from darts_core.errors import DartsFileNotFoundError, TrainingSetError
+from darts_core.trainset_layout import (
     CONFIG_FILE,
     METADATA_ARRAYS,
     SPLITS,

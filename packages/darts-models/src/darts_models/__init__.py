@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
+from darts_core.lazy import lazy_attributes
 from darts_models import metric_keys
 from darts_models.errors import (
     CheckpointError,
@@ -43,44 +43,39 @@ if TYPE_CHECKING:
     )
 
 # torch, smp and torchmetrics load only when one of these names is first used (PEP 562)
-_LAZY = {
-    "DeployableModelConfig": "checkpoint",
-    "LoadedModel": "checkpoint",
-    "ModelSpec": "checkpoint",
-    "load_deployable_checkpoint": "checkpoint",
-    "read_deployable_checkpoint": "checkpoint",
-    "save_deployable_checkpoint": "checkpoint",
-    "build_model": "factory",
-    "list_architectures": "factory",
-    "list_encoders": "factory",
-    "predict_array": "inference",
-    "ExportResult": "export",
-    "export_model": "export",
-    "load_predictor": "loading",
-    "OnnxPredictor": "onnx_runtime",
-    "EnsemblePredictor": "predictor",
-    "FlipTTAPredictor": "predictor",
-    "ModelSource": "predictor",
-    "Precision": "predictor",
-    "Predictor": "predictor",
-    "TorchPredictor": "predictor",
-    "segment_scene": "inference",
-    "OBJECT_METRICS": "metric_keys",
-    "ObjectMetrics": "instances",
-    "boundary_iou": "instances",
-    "object_metrics": "instances",
-    "FocalLoss": "losses",
-    "InstanceMetrics": "metrics",
-    "build_pixel_metrics": "metrics",
+_LAZY: dict[str, str] = {
+    "DeployableModelConfig": ".checkpoint",
+    "LoadedModel": ".checkpoint",
+    "ModelSpec": ".checkpoint",
+    "load_deployable_checkpoint": ".checkpoint",
+    "read_deployable_checkpoint": ".checkpoint",
+    "save_deployable_checkpoint": ".checkpoint",
+    "build_model": ".factory",
+    "list_architectures": ".factory",
+    "list_encoders": ".factory",
+    "predict_array": ".inference",
+    "ExportResult": ".export",
+    "export_model": ".export",
+    "load_predictor": ".loading",
+    "OnnxPredictor": ".onnx_runtime",
+    "EnsemblePredictor": ".predictor",
+    "FlipTTAPredictor": ".predictor",
+    "ModelSource": ".predictor",
+    "Precision": ".predictor",
+    "Predictor": ".predictor",
+    "TorchPredictor": ".predictor",
+    "segment_scene": ".inference",
+    "OBJECT_METRICS": ".metric_keys",
+    "ObjectMetrics": ".instances",
+    "boundary_iou": ".instances",
+    "object_metrics": ".instances",
+    "FocalLoss": ".losses",
+    "InstanceMetrics": ".metrics",
+    "build_pixel_metrics": ".metrics",
 }
 
 
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f"darts_models.{_LAZY[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'darts_models' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [

@@ -23,9 +23,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from darts_models.atomic_write import temp_beside, write_atomically
+from darts_core.atomic import temp_beside, write_atomically
+from darts_core.errors import DartsError, DartsInputError
 from darts_models.checkpoint import DeployableModelConfig
-from darts_models.errors import CheckpointExistsError, DartsError, DartsInputError, ExportError
+from darts_models.errors import CheckpointExistsError, ExportError
 from darts_models.loading import file_sha256, load_torch_model
 from darts_models.predictor import band_encodings
 from darts_models.sidecar import ExportFormat, ExportSidecar, TensorSpec, sidecar_path

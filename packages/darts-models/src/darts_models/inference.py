@@ -19,8 +19,9 @@ import numpy as np
 import torch
 import xarray as xr
 
+from darts_core.bands import normalize_bands
+from darts_core.errors import DartsInputError
 from darts_models.checkpoint import LoadedModel
-from darts_models.errors import DartsInputError
 from darts_models.predictor import ModuleRunner, PatchPredictor, Precision, Predictor, TorchPredictor
 
 logger = logging.getLogger(__name__)
@@ -197,13 +198,11 @@ def segment_scene(
 
     ``scene`` holds physical band values (as preprocessing produces them before normalisation), one
     2-D variable per band of the model's ``input_combination``. They are normalised with the model
-    file's norm factors by :func:`darts_preprocess.bands.normalize_bands` (the function that made the
+    file's norm factors by :func:`darts_core.bands.normalize_bands` (the function that made the
     training set), NaN set to 0 for the network, then predicted by :func:`predict_array`.
     ``patch_size`` defaults to the file's training patch size, else 1024. The result keeps the scene's
     coordinates, CRS and transform.
     """
-    from darts_preprocess.bands import normalize_bands
-
     predictor = _as_predictor(model, device, precision, channels_last)
     config = predictor.config
     bands = tuple(config.input_combination)
@@ -229,15 +228,18 @@ def segment_scene(
 def _as_dataarray(
     probs: np.ndarray, scene: xr.Dataset, like: str, dims: tuple[str, str], name: str
 ) -> xr.DataArray:
-    import rioxarray  # noqa: F401  (registers the .rio accessor)
+    """``probs`` on the grid of ``scene[like]``: its coordinates and georeferencing, in plain xarray.
 
+    The grid-mapping coordinate (``spatial_ref``, with the CRS and GeoTransform as CF attributes, as
+    rioxarray writes it) travels with the coordinates; a ``grid_mapping`` or ``crs`` attribute of the
+    band or the scene is copied too, so the CRS survives without importing the GIS stack.
+    """
     template = scene[like]
     coords = {k: v for k, v in template.coords.items() if set(v.dims) <= set(dims)}
     out = xr.DataArray(probs, dims=dims, coords=coords, name="probabilities")
     out.attrs.update({"long_name": "RTS probability", "units": "1", "model": name})
-    # the grid-mapping coordinate (``spatial_ref``, with its GeoTransform) travels with the coords above;
-    # writing the CRS again also covers scenes whose CRS lives only in attributes
-    crs = scene.rio.crs
-    if crs is not None:
-        out = out.rio.write_crs(crs)
+    for key in ("grid_mapping", "crs"):
+        value = template.attrs.get(key, template.encoding.get(key, scene.attrs.get(key)))
+        if value is not None:
+            out.attrs[key] = value
     return out

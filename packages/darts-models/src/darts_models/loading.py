@@ -14,8 +14,9 @@ from typing import Any, Literal
 
 import torch
 
+from darts_core.errors import CheckpointError, DartsInputError
 from darts_models.checkpoint import DeployableModelConfig, LoadedModel, ModelSpec, clean_state_dict
-from darts_models.errors import CheckpointError, CheckpointNotFoundError, DartsInputError
+from darts_models.errors import CheckpointNotFoundError
 from darts_models.factory import build_model
 from darts_models.predictor import (
     EnsemblePredictor,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from darts_preprocess.bands import (
+from darts_core.bands import (
     BANDS,
     OPTICAL_BANDS,
     BandKind,
@@ -14,13 +13,14 @@ from darts_preprocess.bands import (
     norm_factors,
     normalize_bands,
 )
-from darts_preprocess.errors import (
+from darts_core.errors import (
     DartsError,
     DartsFileNotFoundError,
     DartsInputError,
     TrainingSetError,
     UnknownBandError,
 )
+from darts_core.lazy import lazy_attributes
 
 if TYPE_CHECKING:  # pragma: no cover
     from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
@@ -104,10 +104,7 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'darts_preprocess' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [

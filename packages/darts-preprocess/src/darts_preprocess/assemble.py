@@ -12,8 +12,9 @@ from typing import Any
 
 import pandas as pd
 
+from darts_core.errors import DartsError, DartsInputError
+from darts_core.trainset_layout import CONFIG_FILE, SPLITS, SceneInfo, SplitWriter
 from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
-from darts_preprocess.errors import DartsError, DartsInputError
 from darts_preprocess.helper_threads import helper_threads_for
 from darts_preprocess.labels import LabelMatching
 from darts_preprocess.patching import FILTERS
@@ -22,7 +23,6 @@ from darts_preprocess.scene_cache import SceneCache
 from darts_preprocess.scene_job import SceneJob, SceneOutcome, SceneSettings, run_scene_job
 from darts_preprocess.scene_threads import SceneThreads
 from darts_preprocess.splits import SplitAssignment
-from darts_preprocess.trainset_layout import CONFIG_FILE, SPLITS, SceneInfo, SplitWriter
 
 logger = logging.getLogger(__name__)
 

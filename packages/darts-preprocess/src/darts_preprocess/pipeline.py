@@ -37,10 +37,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from darts_core.errors import DartsFileNotFoundError, DartsInputError
+from darts_core.recorded_paths import resolve_recorded
+from darts_core.trainset_layout import CONFIG_FILE, write_training_set_config
 from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
-from darts_preprocess.errors import DartsFileNotFoundError, DartsInputError
 from darts_preprocess.labels import LabelFile, LabelMatching, load_label_collection, match_scenes
-from darts_preprocess.recorded_paths import resolve_recorded
 from darts_preprocess.report import (
     PreprocessResult,
     option_record,
@@ -51,7 +52,6 @@ from darts_preprocess.scene_cache import SceneCache, has_finished_scenes
 from darts_preprocess.scene_job import SceneOutcome, SceneSettings
 from darts_preprocess.sensors import PLANET, SENSORS, SENTINEL2, Sensor, scene_extent
 from darts_preprocess.splits import assign_splits
-from darts_preprocess.trainset_layout import CONFIG_FILE, write_training_set_config
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def preprocess_s2_train_data(
 
 
 def _check_aux(config: Config) -> None:
-    from darts_preprocess.bands import BANDS, BandKind
+    from darts_core.bands import BANDS, BandKind
 
     kinds = {BANDS[b].kind: b for b in config.bands}
     needs = (

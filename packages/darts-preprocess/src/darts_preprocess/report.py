@@ -15,13 +15,13 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from darts_preprocess.bands import BANDS
+from darts_core.bands import BANDS
+from darts_core.recorded_paths import record_path
+from darts_core.trainset_layout import LABELS_FILE, LAYOUT_VERSION, SPLITS
 from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
 from darts_preprocess.labels import LabelFile
 from darts_preprocess.patching import FILTERS
-from darts_preprocess.recorded_paths import record_path
 from darts_preprocess.scene_job import SceneOutcome
-from darts_preprocess.trainset_layout import LABELS_FILE, LAYOUT_VERSION, SPLITS
 
 LABELS_CRS = "EPSG:3413"
 REPORT_FILE = "preprocess-report.json"

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from darts_preprocess.trainset_layout import write_scene_patches
+from darts_core.trainset_layout import write_scene_patches
 
 PATCH_STORE = "patches.zarr"
 

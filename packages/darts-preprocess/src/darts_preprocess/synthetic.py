@@ -33,6 +33,7 @@ from affine import Affine
 from odc.geo.geobox import GeoBox
 from shapely.geometry import box
 
+from darts_core.errors import DartsInputError
 from darts_preprocess import _synthetic_rasters as px
 from darts_preprocess._synthetic_scenes import (
     burn,
@@ -50,7 +51,6 @@ from darts_preprocess._synthetic_sites import (
     read_label_files,
     read_vector,
 )
-from darts_preprocess.errors import DartsInputError
 from darts_preprocess.sources._tiles import reproject_geom, write_geotiff
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from darts_preprocess.errors import DartsFileNotFoundError
+from darts_core.errors import DartsFileNotFoundError
 from darts_preprocess.model_input import check_sensor_bands
 
 logger = logging.getLogger(__name__)

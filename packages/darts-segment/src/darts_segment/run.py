@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from darts_preprocess.errors import DartsInputError
+from darts_core.errors import DartsInputError
 from darts_preprocess.helper_threads import helper_threads_for
 from darts_preprocess.model_input import ModelInputSettings
 from darts_preprocess.sensors import PLANET, SENSORS, SENTINEL2, Sensor
@@ -83,7 +83,7 @@ def segment_s2_scenes(config: SegmentS2Config, *, progress: bool = True) -> Segm
 
 
 def _check_aux(config: SegmentConfig, bands: tuple[str, ...]) -> None:
-    from darts_preprocess.bands import BANDS, BandKind
+    from darts_core.bands import BANDS, BandKind
 
     for kind, folder, option in (
         (BandKind.TERRAIN, config.arcticdem_dir, "arcticdem-dir"),

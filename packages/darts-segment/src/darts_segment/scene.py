@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from darts_preprocess.errors import DartsError
+from darts_core.errors import DartsError
 from darts_preprocess.helper_threads import limit_helper_threads
 from darts_preprocess.model_input import VALID_VAR, ModelInputSettings, load_model_input
 from darts_preprocess.sensors import scene_raster_path

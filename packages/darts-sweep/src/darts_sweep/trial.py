@@ -10,6 +10,7 @@ import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from darts_core.errors import SignalInterruptError
 from darts_models.metric_keys import (
     LOSS,
     PIXEL_METRICS,
@@ -18,7 +19,6 @@ from darts_models.metric_keys import (
     fold_metric_key,
     metric_key,
 )
-from darts_preprocess.errors import SignalInterruptError
 from darts_sweep.errors import SweepSpecError, TrainingRunError
 from darts_sweep.process import run_in_process
 from darts_sweep.stale import RUNNER_ATTR, runner_identity

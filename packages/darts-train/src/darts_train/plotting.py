@@ -17,7 +17,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from darts_preprocess.trainset_layout import LABEL_IGNORE, LABEL_RTS
+from darts_core.labels import LABEL_IGNORE, LABEL_RTS
 
 _RGB = ("red", "green", "blue")
 _OVERLAY = ListedColormap(["#00000000", "#2ca02c", "#d62728", "#1f77b4", "#7f7f7f"])

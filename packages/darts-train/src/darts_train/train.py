@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import lightning as L
 from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, RichProgressBar
 
+from darts_core.recorded_paths import record_path, resolve_recorded
 from darts_models.metric_keys import VAL_MONITOR_KEY
-from darts_preprocess.recorded_paths import record_path, resolve_recorded
 from darts_train.callbacks import FinalValidation, ValidationPlots
 from darts_train.checkpoint_file import read_checkpoint
 from darts_train.checkpointing import (

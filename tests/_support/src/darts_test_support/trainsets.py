@@ -21,8 +21,8 @@ import numcodecs
 import numpy as np
 import zarr
 
-from darts_preprocess.bands import norm_factors
-from darts_preprocess.trainset_layout import PatchBatch, SceneInfo, SplitWriter, write_training_set_config
+from darts_core.bands import norm_factors
+from darts_core.trainset_layout import PatchBatch, SceneInfo, SplitWriter, write_training_set_config
 from darts_test_support.bands import DATASET_BANDS, OPTICAL_BANDS, TRAIN_BANDS
 
 

@@ -1,4 +1,15 @@
-"""darts_models: model factory, focal loss, metrics, deployable model files and whole-scene inference."""
+"""darts_models: model factory, focal loss, metrics, deployable model files and whole-scene inference.
+
+Quick example::
+
+    import numpy as np
+    from darts_models import build_model, predict_array
+
+    net = build_model("Unet", "resnet18", encoder_weights=None, in_channels=3).eval()
+    x = np.random.default_rng(0).random((3, 96, 80), dtype=np.float32)  # normalised bands [c, h, w]
+    probs = predict_array(net, x, patch_size=64, overlap=16, batch_size=2)
+    assert probs.shape == (96, 80) and 0.0 <= probs.min() <= probs.max() <= 1.0
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,18 @@
-"""Read scenes, engineer bands, rasterise labels and write darts zarr training sets."""
+"""Read scenes, engineer bands, rasterise labels and write darts zarr training sets.
+
+Quick example::
+
+    import numpy as np
+    from affine import Affine
+    from darts_preprocess import make_patches
+
+    x = np.random.default_rng(0).random((3, 100, 100), dtype=np.float32)  # model-ready bands [c, h, w]
+    y = np.zeros((100, 100), dtype=np.uint8)  # 0 background, 1 RTS, 2 ignore
+    y[40:60, 40:60] = 1
+    nan = np.zeros((100, 100), dtype=bool)
+    patches = make_patches(x, y, nan, Affine(3.0, 0, 500000, 0, -3.0, 7600000), patch_size=64, overlap=16)
+    assert patches.x.shape[1:] == (3, 64, 64) and len(patches.x) == len(patches.y)
+"""
 
 from __future__ import annotations
 

@@ -46,16 +46,14 @@ if TYPE_CHECKING:
     from darts_core.trainset_layout import SPLITS, PatchBatch, SceneInfo, SplitWriter, split_path
 
 # zarr loads when the training-set layout is first used
-__getattr__, __dir__ = lazy_attributes(
-    __name__,
-    {
-        "SPLITS": ".trainset_layout",
-        "PatchBatch": ".trainset_layout",
-        "SceneInfo": ".trainset_layout",
-        "SplitWriter": ".trainset_layout",
-        "split_path": ".trainset_layout",
-    },
-)
+_LAZY: dict[str, str] = {
+    "SPLITS": ".trainset_layout",
+    "PatchBatch": ".trainset_layout",
+    "SceneInfo": ".trainset_layout",
+    "SplitWriter": ".trainset_layout",
+    "split_path": ".trainset_layout",
+}
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
 __all__ = [
     "BANDS",

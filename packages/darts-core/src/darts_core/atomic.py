@@ -46,7 +46,8 @@ def remove_path(path: Path) -> None:
 
 @contextmanager
 def temp_beside(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """A fresh temp path (not created) in ``path``'s folder, removed afterwards unless it was renamed.
+    """A fresh temp path (not created) in ``path``'s folder, removed afterwards unless it was renamed
+    (with any side file a writer left beside it, e.g. ``-journal``).
 
     The folder is created when missing. ENOSPC inside the block is raised as :class:`DiskFullError`
     naming ``path``.
@@ -61,7 +62,8 @@ def temp_beside(path: str | os.PathLike[str]) -> Iterator[Path]:
             raise DiskFullError(f"disk full at {path}: free space there and run again") from err
         raise
     finally:
-        remove_path(tmp)
+        for leftover in [tmp, *tmp.parent.glob(f"{tmp.name}*")]:  # also GDAL / SQLite side files
+            remove_path(leftover)
 
 
 @contextmanager

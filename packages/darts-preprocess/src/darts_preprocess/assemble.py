@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from darts_core.atomic import replace_dir
 from darts_core.errors import DartsError, DartsInputError
 from darts_core.trainset_layout import CONFIG_FILE, SPLITS, SceneInfo, SplitWriter
 from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
@@ -254,11 +255,7 @@ def _move_into_place(stage: Path, root: Path) -> None:
     for staged in sorted(stage.iterdir()):
         target = root / staged.name
         if target.is_dir():
-            old = root / f".old-{staged.name}"
-            shutil.rmtree(old, ignore_errors=True)
-            target.rename(old)
-            staged.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
+            replace_dir(staged, target)
         else:
             staged.replace(target)
     stage.rmdir()

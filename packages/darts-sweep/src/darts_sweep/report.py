@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from darts_core.atomic import atomic_path, write_text_atomically
 from darts_sweep.errors import SweepStorageError
 from darts_sweep.study import STUDY_ATTR_SPEC, mask_url, storage_url
 
@@ -231,10 +231,9 @@ def _plots(study: optuna.Study, out_dir: Path, n_complete: int, has_importances:
         figure = ax.figure
         assert isinstance(figure, Figure)  # optuna draws on a new top-level figure
         target = out_dir / f"{name}.png"
-        tmp = target.with_suffix(".tmp.png")
-        figure.savefig(tmp, dpi=100, bbox_inches="tight")
+        with atomic_path(target) as tmp:
+            figure.savefig(tmp, dpi=100, bbox_inches="tight")
         plt.close(figure)
-        os.replace(tmp, target)
         written.append(target.name)
     return written
 
@@ -267,9 +266,7 @@ def _csv(rows: list[TrialRow]) -> str:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomically(path, text)
 
 
 def _pm(row: TrialRow) -> str:

@@ -47,6 +47,7 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
 
 
 API_PACKAGES = (
+    "darts_core",
     "darts_preprocess",
     "darts_dataset",
     "darts_models",

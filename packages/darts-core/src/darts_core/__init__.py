@@ -2,8 +2,9 @@
 
 The error hierarchy (:mod:`darts_core.errors`), the band registry (:mod:`darts_core.bands`), the label
 values (:mod:`darts_core.labels`), the training-set layout (:mod:`darts_core.trainset_layout`, zarr
-loads on first use), atomic writes (:mod:`darts_core.atomic`) and the lazy-import helper of every
-package ``__init__`` (:mod:`darts_core.lazy`). It depends on numpy, zarr and tomli-w only.
+loads on first use), atomic writes (:mod:`darts_core.atomic`), the lazy-import helper of every
+package ``__init__`` (:mod:`darts_core.lazy`), renamed config keys and recorded paths. It depends on
+numpy, pydantic and tomli-w; zarr comes with the ``trainset`` extra (``darts-core[trainset]``).
 
 Quick example::
 

@@ -1,8 +1,8 @@
 """Atomic file writers: each file is written under a temporary name in its folder, then renamed.
 
 Temporary names are darts_core's (:mod:`darts_core.atomic`): they start with ``.`` and contain
-``.partial`` (:data:`darts_core.atomic.PARTIAL_MARK`), so an interrupted run leaves nothing under a final name and the
-leftovers are easy to find and remove.
+``.partial`` (:data:`darts_core.atomic.PARTIAL_MARK`), so an interrupted run leaves nothing under a
+final name and the leftovers are easy to find and remove.
 """
 
 from __future__ import annotations

@@ -26,9 +26,9 @@ import numpy as np
 import torch
 import zarr
 
+from darts_core.bands import norm_factors
+from darts_core.trainset_layout import PatchBatch, SceneInfo, SplitWriter, write_training_set_config
 from darts_dataset import PatchDataset
-from darts_preprocess.bands import norm_factors
-from darts_preprocess.trainset_layout import PatchBatch, SceneInfo, SplitWriter, write_training_set_config
 
 BANDS = (
     "blue",

@@ -49,6 +49,15 @@ import numpy as np
 import rasterio
 import zarr
 
+from darts_core.trainset_layout import (
+    CONFIG_FILE,
+    LABELS_FILE,
+    SPLITS,
+    PatchBatch,
+    SceneInfo,
+    SplitWriter,
+    split_path,
+)
 from darts_preprocess.config import PlanetPreprocessConfig
 from darts_preprocess.jobs.allocator import tune_allocator_for_scenes
 from darts_preprocess.labels.collection import load_label_collection
@@ -60,15 +69,6 @@ from darts_preprocess.synthetic.collections import (
     generate_planet_collection,
 )
 from darts_preprocess.trainset.report import REPORT_FILE, write_labels
-from darts_preprocess.trainset_layout import (
-    CONFIG_FILE,
-    LABELS_FILE,
-    SPLITS,
-    PatchBatch,
-    SceneInfo,
-    SplitWriter,
-    split_path,
-)
 
 REPO = Path(__file__).resolve().parents[1]
 LABELS = REPO / "tests" / "data" / "rts-labels"

@@ -48,10 +48,10 @@ import geopandas as gpd
 import numpy as np
 import torch
 
+from darts_core.bands import normalize_bands
 from darts_models import DeployableModelConfig, ModelSpec, build_model, save_deployable_checkpoint
 from darts_models.inference import _origins, _padding_buffer, _reflect_in_place
 from darts_models.predictor import TorchPredictor, resolve_precision
-from darts_preprocess.bands import normalize_bands
 from darts_preprocess.engineering.derived_bands import engineer_bands
 from darts_preprocess.engineering.model_input import (
     VALID_VAR,

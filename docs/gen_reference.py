@@ -267,7 +267,7 @@ def cli_page() -> str:
 
 def bands_table() -> str:
     """The band registry as a Markdown table."""
-    from darts_preprocess.bands import BANDS
+    from darts_core.bands import BANDS
 
     header = ["Band", "Kind", "Physical value", "Encoding", "Norm factor", "Encoded range → [0, 1]"]
     lines = [_row(header), _row(["---"] * len(header))]

@@ -47,6 +47,7 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
 
 
 API_PACKAGES = (
+    "darts_core",
     "darts_preprocess",
     "darts_dataset",
     "darts_models",
@@ -147,7 +148,7 @@ def test_format_default_and_type(gen: ModuleType) -> None:
 
 
 def test_bands_table_matches_registry(gen: ModuleType) -> None:
-    from darts_preprocess.bands import BANDS
+    from darts_core.bands import BANDS
 
     table = gen.bands_table()
     rows = {line.split("|")[1].strip(): line for line in table.splitlines()[2:]}

@@ -13,7 +13,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from darts_cli.app import main
 from darts_cli.options import darts_command
 from darts_cli.registry import CommandInfo
-from darts_preprocess.errors import DartsInputError
+from darts_core.errors import DartsInputError
 from darts_test_support.paths import GUIDE_CONFIG_FILE
 
 

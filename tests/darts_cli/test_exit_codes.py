@@ -13,7 +13,7 @@ from darts_cli.app import main
 from darts_cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_UNEXPECTED, EXIT_USAGE
 from darts_cli.options import darts_command
 from darts_cli.registry import COMMANDS, CommandInfo
-from darts_preprocess.errors import DartsInputError, SignalInterruptError
+from darts_core.errors import DartsInputError, SignalInterruptError
 
 
 @darts_command()

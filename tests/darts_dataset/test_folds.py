@@ -145,7 +145,7 @@ def test_overlapping_scenes_share_a_fold():
 
 def test_groups_read_from_a_written_set(tmp_path):
     """The scenes attribute's "group" reaches SplitMetadata.groups; a scene without one is its own."""
-    from darts_preprocess.trainset_layout import PatchBatch, SceneInfo, SplitWriter
+    from darts_core.trainset_layout import PatchBatch, SceneInfo, SplitWriter
 
     rng = np.random.default_rng(0)
     writer = SplitWriter(tmp_path, "cross-val", ["red"], 4)

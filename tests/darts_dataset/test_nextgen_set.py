@@ -11,12 +11,12 @@ import pytest
 import tomli_w
 import zarr
 
+from darts_core.bands import normalize_bands
+from darts_core.errors import DartsInputError, TrainingSetError
 from darts_dataset import DataModuleConfig, PatchDataset, TrainingSet, make_folds, validate_train_data
 from darts_dataset.nextgen_options import NextgenSetOptions
 from darts_dataset.nextgen_splits import scene_splits
 from darts_dataset.training_set import Layout
-from darts_preprocess.bands import normalize_bands
-from darts_preprocess.errors import DartsInputError, TrainingSetError
 from darts_test_support.nextgen_sets import NEXTGEN_SCENES, NextgenSet, write_nextgen_set
 
 SPLITS = ("cross-val", "val-test", "test")

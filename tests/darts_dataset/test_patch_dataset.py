@@ -11,8 +11,8 @@ import torch
 import zarr
 from torch.utils.data import DataLoader
 
+from darts_core.errors import TrainingSetError
 from darts_dataset import AugmentConfig, BandSelectionError, InMemoryPatchDataset, PatchDataset
-from darts_preprocess.errors import TrainingSetError
 
 
 def _x_chunk(split: Path, i: int) -> Path:

@@ -7,9 +7,9 @@ import logging
 import numpy as np
 import pytest
 
+from darts_core.bands import norm_factors
+from darts_core.errors import DartsFileNotFoundError, TrainingSetError
 from darts_dataset import SplitMetadata, TrainingSet
-from darts_preprocess.bands import norm_factors
-from darts_preprocess.errors import DartsFileNotFoundError, TrainingSetError
 
 
 def test_config_bands_and_factors(tiny_set):

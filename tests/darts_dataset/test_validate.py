@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import zarr
 
+from darts_core.bands import norm_factors
+from darts_core.trainset_layout import write_training_set_config
 from darts_dataset import validate_train_data
-from darts_preprocess.bands import norm_factors
-from darts_preprocess.trainset_layout import write_training_set_config
 
 
 def _x_chunk(split: Path, i: int) -> Path:

@@ -11,8 +11,13 @@ from typing import IO
 import pytest
 import torch
 
-from darts_models.atomic_write import link_or_copy_atomically, save_torch_atomically, write_atomically
-from darts_models.checkpoint import DeployableModelConfig, ModelSpec, save_deployable_checkpoint
+from darts_core.atomic import link_or_copy_atomically, write_atomically
+from darts_models.checkpoint import (
+    DeployableModelConfig,
+    ModelSpec,
+    save_deployable_checkpoint,
+    save_torch_atomically,
+)
 from darts_models.errors import DiskFullError
 
 

@@ -151,7 +151,7 @@ def test_export_refuses_to_overwrite(model_file: Path, onnx_file: Path) -> None:
 
 
 def test_onnx_runtime_needs_the_sidecar(onnx_file: Path, tmp_path: Path) -> None:
-    from darts_preprocess.errors import DartsError
+    from darts_core.errors import DartsError
 
     lonely = tmp_path / "lonely.onnx"
     lonely.write_bytes(onnx_file.read_bytes())
@@ -162,7 +162,7 @@ def test_onnx_runtime_needs_the_sidecar(onnx_file: Path, tmp_path: Path) -> None
 
 
 def test_a_missing_onnxruntime_names_the_extra(onnx_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from darts_preprocess.errors import DartsError
+    from darts_core.errors import DartsError
 
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # `import onnxruntime` raises ImportError
     with pytest.raises(

@@ -11,6 +11,7 @@ import torch
 import xarray as xr
 from affine import Affine
 
+from darts_core.errors import DartsError
 from darts_models import (
     DeployableModelConfig,
     LoadedModel,
@@ -21,7 +22,6 @@ from darts_models import (
     save_deployable_checkpoint,
     segment_scene,
 )
-from darts_preprocess.errors import DartsError
 
 BANDS = ("blue", "green", "red", "nir")
 FACTOR = 1 / 4000  # deliberately not the registry's 1/3000: the file's factors must be used

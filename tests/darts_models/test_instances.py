@@ -8,8 +8,8 @@ import torch
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
 
+from darts_core.errors import DartsError
 from darts_models import OBJECT_METRICS, InstanceMetrics, ObjectMetrics, boundary_iou, object_metrics
-from darts_preprocess.errors import DartsError
 
 EIGHT = np.ones((3, 3), dtype=bool)
 

@@ -5,8 +5,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from darts_core.errors import DartsError
 from darts_models import FocalLoss
-from darts_preprocess.errors import DartsError
 
 
 def _random_case(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch import nn
 
+from darts_core.errors import DartsError, DartsInputError
 from darts_models import (
     DeployableModelConfig,
     EnsemblePredictor,
@@ -23,7 +24,6 @@ from darts_models import (
     save_deployable_checkpoint,
 )
 from darts_models.predictor import FLIP_AXES, resolve_device
-from darts_preprocess.errors import DartsError, DartsInputError
 
 BANDS = ("blue", "green", "red", "nir")
 

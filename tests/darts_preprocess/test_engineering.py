@@ -11,7 +11,8 @@ import rioxarray
 from affine import Affine
 from odc.geo.geobox import GeoBox
 
-from darts_preprocess.bands import BANDS, normalize_bands
+from darts_core.bands import BANDS, normalize_bands
+from darts_core.errors import DartsInputError, UnknownBandError
 from darts_preprocess.engineering.derived_bands import (
     annulus_kernel,
     engineer_bands,
@@ -20,7 +21,6 @@ from darts_preprocess.engineering.derived_bands import (
     to_scene_grid,
     tpi,
 )
-from darts_preprocess.errors import DartsInputError, UnknownBandError
 from darts_preprocess.sources import discover_planet_scenes, load_arcticdem, load_planet_scene, load_tcvis
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import shapely
 
-from darts_preprocess.errors import DartsFileNotFoundError, DartsInputError
+from darts_core.errors import DartsFileNotFoundError, DartsInputError
 from darts_preprocess.labels.collection import (
     LabelCollection,
     date_from_image_id,

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rasterio.transform import Affine
 
-from darts_preprocess.errors import DartsInputError
+from darts_core.errors import DartsInputError
 from darts_preprocess.patches.patching import FILTERS, make_patches, patch_origins
 
 TRANSFORM = Affine(3.0, 0.0, 500_000.0, 0.0, -3.0, 7_000_000.0)

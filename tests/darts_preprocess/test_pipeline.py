@@ -15,12 +15,12 @@ import pydantic
 import pytest
 import zarr
 
-from darts_preprocess.bands import BANDS
+from darts_core.bands import BANDS
+from darts_core.errors import DartsError, DartsInputError
+from darts_core.trainset_layout import SPLITS, split_path
 from darts_preprocess.config import PlanetPreprocessConfig
-from darts_preprocess.errors import DartsError, DartsInputError
 from darts_preprocess.pipeline import preprocess_planet_train_data
 from darts_preprocess.synthetic.collections import SyntheticCollection, generate_planet_collection
-from darts_preprocess.trainset_layout import SPLITS, split_path
 
 N_SCENES = 6
 BANDS_USED = ("blue", "green", "red", "nir", "ndvi", "relative_elevation", "slope", "tc_greenness")

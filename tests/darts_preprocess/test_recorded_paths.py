@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from darts_core.errors import DartsInputError
+from darts_core.recorded_paths import record_path, resolve_recorded
+from darts_core.trainset_layout import LAYOUT_VERSION, write_training_set_config
 from darts_preprocess.config import PlanetPreprocessConfig
-from darts_preprocess.errors import DartsInputError
-from darts_preprocess.recorded_paths import record_path, resolve_recorded
 from darts_preprocess.stage_settings import option_record, set_record
 from darts_preprocess.trainset.existing import check_existing_set
-from darts_preprocess.trainset_layout import LAYOUT_VERSION, write_training_set_config
 
 
 def test_record_path_is_relative_below_the_folder_and_absolute_elsewhere(tmp_path: Path) -> None:

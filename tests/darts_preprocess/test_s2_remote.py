@@ -20,15 +20,15 @@ import pytest
 import zarr
 from odc.geo.geom import Geometry
 
+from darts_core.errors import DartsInputError
+from darts_core.trainset_layout import split_path
 from darts_preprocess.config import S2PreprocessConfig
-from darts_preprocess.errors import DartsInputError
 from darts_preprocess.pipeline import preprocess_s2_train_data
 from darts_preprocess.scenes.s2_remote import SEARCH_RECORD
 from darts_preprocess.scenes.sensors import SENSORS, SENTINEL2, scene_extent
 from darts_preprocess.sources.errors import RemoteSourceError, SceneFileNotFoundError
 from darts_preprocess.sources.sentinel2 import S2SceneRef, discover_s2_scenes
 from darts_preprocess.synthetic.collections import SyntheticCollection, generate_s2_collection
-from darts_preprocess.trainset_layout import split_path
 
 
 class ArchiveSource:

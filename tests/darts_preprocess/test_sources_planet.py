@@ -10,7 +10,7 @@ import pytest
 import rasterio
 from affine import Affine
 
-from darts_preprocess.errors import DartsError
+from darts_core.errors import DartsError
 from darts_preprocess.sources import (
     QUALITY_HIGH,
     QUALITY_INVALID,

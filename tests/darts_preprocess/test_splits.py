@@ -8,7 +8,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from darts_preprocess.errors import DartsInputError
+from darts_core.errors import DartsInputError
 from darts_preprocess.trainset.splits import (
     CROSS_VAL,
     TEST,

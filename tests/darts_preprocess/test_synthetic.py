@@ -13,7 +13,7 @@ import pytest
 import rasterio
 from rasterio.features import rasterize
 
-from darts_preprocess.errors import DartsInputError
+from darts_core.errors import DartsInputError
 from darts_preprocess.sources import (
     QUALITY_HIGH,
     QUALITY_INVALID,

@@ -57,7 +57,7 @@ def test_test_convert_and_resume_use_it(bad_files: dict[str, Path], tmp_path: Pa
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
 def test_gpu_accelerator_without_a_gpu_fails_before_a_run_folder_exists(tmp_path: Path, tiny_options) -> None:
-    from darts_preprocess.errors import DartsError
+    from darts_core.errors import DartsError
 
     config = TrainConfig(**tiny_options(tmp_path / "art", accelerator="gpu", devices="auto", run_name="g"))
     with pytest.raises(DartsError, match="accelerator=gpu but torch sees no CUDA device"):

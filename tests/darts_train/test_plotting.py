@@ -41,4 +41,4 @@ def test_plot_any_band_combination(tmp_path: Path, bands: list[str]) -> None:
         b for b in bands if "red" not in bands or b not in ("red", "green", "blue")
     )
     path = save_figure(fig, tmp_path / "sub" / "p.png")
-    assert path.read_bytes()[:8] == PNG_MAGIC and not list(path.parent.glob("*.tmp"))
+    assert path.read_bytes()[:8] == PNG_MAGIC and [p.name for p in path.parent.iterdir()] == ["p.png"]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
 import sys
+import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -93,27 +95,53 @@ def test_broken_config_file_exits_2_through_the_entry_point(tmp_path: Path) -> N
     assert "TOML syntax error" in result.stderr and str(tmp_path / "config.toml") in result.stderr
 
 
-# package -> the workspace packages above it, which it must not need
-PACKAGES = {
-    "darts-preprocess": (
+GIS_STACK = ("rasterio", "geopandas", "dask", "distributed", "odc.geo", "pyogrio")
+WORKSPACE = (
+    "darts_preprocess",
+    "darts_dataset",
+    "darts_models",
+    "darts_train",
+    "darts_sweep",
+    "darts_segment",
+)
+# package -> what installing it alone must leave out: the workspace packages above it (and beside it
+# where it must not need them) and the heavy stacks it must not pull
+NOT_INSTALLED = {
+    "darts-core": (*WORKSPACE, "darts_cli", "torch", "lightning", "xarray", "zarr", *GIS_STACK),
+    "darts-preprocess": (*WORKSPACE[1:], "darts_cli", "torch", "lightning"),
+    "darts-dataset": ("darts_preprocess", *WORKSPACE[2:], "darts_cli", *GIS_STACK),
+    "darts-models": (
+        "darts_preprocess",
         "darts_dataset",
-        "darts_models",
-        "darts_train",
-        "darts_sweep",
-        "darts_segment",
+        *WORKSPACE[3:],
         "darts_cli",
+        "lightning",
+        "zarr",
+        *GIS_STACK,
     ),
-    "darts-dataset": ("darts_models", "darts_train", "darts_sweep", "darts_segment", "darts_cli"),
-    "darts-models": ("darts_train", "darts_sweep", "darts_segment", "darts_cli"),
-    "darts-train": ("darts_sweep", "darts_segment", "darts_cli"),
-    "darts-sweep": ("darts_segment", "darts_cli"),
-    "darts-segment": ("darts_train", "darts_sweep", "darts_cli"),
+    "darts-train": ("darts_preprocess", "darts_sweep", "darts_segment", "darts_cli", *GIS_STACK),
+    "darts-sweep": ("darts_preprocess", "darts_segment", "darts_cli", *GIS_STACK),
+    "darts-segment": ("darts_dataset", "darts_train", "darts_sweep", "darts_cli", "lightning"),
 }
-NO_TRAINING_STACK = {"darts-preprocess", "darts-dataset", "darts-models", "darts-segment"}
+NO_TRAINING_STACK = {"darts-core", "darts-preprocess", "darts-dataset", "darts-models", "darts-segment"}
+"""Importing these must not import Lightning (darts-dataset has it installed, for its DataModule)."""
+WITH_EXAMPLE = ("darts-core", "darts-preprocess", "darts-dataset", "darts-models")
+"""Packages whose ``__init__`` docstring holds a ``Quick example::`` that must run in the lone install."""
+
+
+def quick_example(package: str) -> str:
+    """The ``Quick example::`` block of ``package``'s ``__init__`` docstring, dedented."""
+    module = package.replace("-", "_")
+    init = REPO_ROOT / "packages" / package / "src" / module / "__init__.py"
+    doc = ast.get_docstring(ast.parse(init.read_text())) or ""
+    if "Quick example::" not in doc:
+        raise AssertionError(f"{init}: the docstring has no 'Quick example::' block")
+    return textwrap.dedent(doc.split("Quick example::", 1)[1]).strip() + "\n"
 
 
 def _import_alone(package: str) -> subprocess.CompletedProcess[str]:
-    """Import `package` in a throwaway environment holding only it and its own dependencies."""
+    """Import `package` in a throwaway environment holding only it and its own dependencies, check what
+    is not installed there, and run its quick example."""
     uv = os.environ.get("UV") or shutil.which("uv")
     if uv is None:
         pytest.fail("uv not found: the workspace is driven by uv")
@@ -121,16 +149,24 @@ def _import_alone(package: str) -> subprocess.CompletedProcess[str]:
     probe = (
         "import importlib.util, sys\n"
         f"import {module}\n"
-        f"above = [m for m in {PACKAGES[package]!r} if importlib.util.find_spec(m) is not None]\n"
-        "assert not above, f'packages above are installed: {above}'\n"
+        "def installed(name):\n"
+        "    try:\n"
+        "        return importlib.util.find_spec(name) is not None\n"
+        "    except ModuleNotFoundError:\n"
+        "        return False\n"
+        f"present = [m for m in {NOT_INSTALLED[package]!r} if installed(m)]\n"
+        "assert not present, f'installed but must not be: {present}'\n"
         f"if {package in NO_TRAINING_STACK!r}:\n"
         "    assert 'lightning' not in sys.modules, 'importing pulled in lightning'\n"
-        "print('ok')\n"
     )
+    if package in WITH_EXAMPLE:
+        probe += quick_example(package)
+    probe += "print('ok')\n"
     command = [uv, "run", "--isolated", "--frozen", "--offline", "--no-dev", "--package", package]
     return subprocess.run(
         [*command, "python", "-c", probe],
         cwd=REPO_ROOT,
+        env=os.environ | {"OMP_NUM_THREADS": "1"},
         capture_output=True,
         text=True,
         timeout=300,
@@ -142,7 +178,7 @@ def _import_alone(package: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.timeout(600)  # builds one throwaway environment per package
 def test_each_package_installs_and_imports_on_its_own() -> None:
     """`uv run --isolated`: a temporary env per package, so the shared .venv is never re-synced."""
-    with ThreadPoolExecutor(max_workers=len(PACKAGES)) as pool:
-        results = dict(zip(PACKAGES, pool.map(_import_alone, PACKAGES), strict=True))
+    with ThreadPoolExecutor(max_workers=len(NOT_INSTALLED)) as pool:
+        results = dict(zip(NOT_INSTALLED, pool.map(_import_alone, NOT_INSTALLED), strict=True))
     failed = {p: r.stderr[-2000:] for p, r in results.items() if r.returncode != 0 or "ok" not in r.stdout}
     assert not failed, failed

@@ -16,9 +16,9 @@ import tomli_w
 import zarr
 
 from darts_cli.app import main
+from darts_core.trainset_layout import SPLITS, split_path
 from darts_preprocess.synthetic import cubes
 from darts_preprocess.synthetic.collections import SyntheticCollection, generate_planet_collection
-from darts_preprocess.trainset_layout import SPLITS, split_path
 
 EXAMPLE_CONFIG = Path(__file__).parents[2] / "configs" / "planet-sweep-config.toml"
 N_SCENES = 6

@@ -24,10 +24,10 @@ import zarr
 from rasterio.features import geometry_mask
 
 from darts_cli.app import main
+from darts_core.trainset_layout import SPLITS, split_path
 from darts_preprocess.labels.collection import load_label_collection, match_scenes
 from darts_preprocess.sources.planet import discover_planet_scenes, read_udm2_quality
 from darts_preprocess.synthetic.collections import SyntheticCollection, generate_planet_collection
-from darts_preprocess.trainset_layout import SPLITS, split_path
 
 N_SCENES = 6
 PATCH, OVERLAP = 32, 4

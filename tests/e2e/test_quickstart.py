@@ -227,7 +227,7 @@ def test_shown_command_reruns_a_step(quickstart: tuple[Path, str, dict]) -> None
 
 def test_quickstart_refuses_a_foreign_folder(tmp_path: Path) -> None:
     from darts_cli.quickstart import TINY_SIZE, prepare_workdir
-    from darts_preprocess.errors import DartsInputError
+    from darts_core.errors import DartsInputError
 
     (tmp_path / "precious.txt").write_text("mine")
     with pytest.raises(DartsInputError, match="not empty"):

@@ -120,7 +120,7 @@ def _run(command: Callable[..., int | None], bound: inspect.BoundArguments, log_
 
 def report_error(exc: BaseException, log_file: Path | None) -> int:
     """Log `exc` as one line (traceback to the log file only) and return its exit code (errors.py)."""
-    from darts_preprocess.errors import DartsError, SignalInterruptError
+    from darts_core.errors import DartsError, SignalInterruptError
 
     logger.debug("traceback", exc_info=exc)
     if isinstance(exc, KeyboardInterrupt):
@@ -198,7 +198,7 @@ def _raise_on_sigterm() -> Any:
         return None
 
     def handler(signum: int, _frame: Any) -> None:
-        from darts_preprocess.errors import SignalInterruptError
+        from darts_core.errors import SignalInterruptError
 
         raise SignalInterruptError(signum)
 

@@ -22,7 +22,7 @@ from pydantic import AliasChoices, AliasPath, BaseModel
 from pydantic.fields import FieldInfo
 
 from darts_cli.errors import ConfigError, ConfigFileNotFoundError
-from darts_preprocess.trainset_keys import RECORD_KEYS
+from darts_core.trainset_keys import RECORD_KEYS
 
 logger = logging.getLogger(__name__)
 

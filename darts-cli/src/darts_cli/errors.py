@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import signal
 
-from darts_preprocess.errors import DartsConfigError, DartsFileNotFoundError
+from darts_core.errors import DartsConfigError, DartsFileNotFoundError
 
 EXIT_OK = 0
 EXIT_ERROR = 1

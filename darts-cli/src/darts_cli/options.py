@@ -22,7 +22,7 @@ from pydantic_core import PydanticUndefined
 from darts_cli.configfile import flat_args, is_table_type
 from darts_cli.errors import ConfigError
 from darts_cli.settings import RunContext, build_config
-from darts_preprocess.renamed_keys import deprecated_keys
+from darts_core.renamed_keys import deprecated_keys
 
 CommandFunc = Callable[..., int]
 

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from darts_cli.quickstart_steps import STEPS, Notify, QuickstartSize, StepContext
-from darts_preprocess.errors import DartsInputError
+from darts_core.atomic import write_text_atomically
+from darts_core.errors import DartsInputError
 
 logger = logging.getLogger(__name__)
 
@@ -162,9 +163,7 @@ def _toml_value(value: Any) -> str:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomically(path, text)
 
 
 def prepare_workdir(workdir: Path, size: QuickstartSize) -> Path:

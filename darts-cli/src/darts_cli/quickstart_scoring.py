@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from darts_core.labels import LABEL_IGNORE, LABEL_RTS
+
 NODATA = 255
 
 
@@ -13,11 +15,11 @@ def scene_target(train_data_dir: Path, split: str, scene_id: str, shape: tuple[i
     """The training set's labels of one scene, put back together from its patches (uint8 0/1/2).
 
     Pixels no patch covers are 2 (ignored), as are the pixels preprocessing ignored (no data, low
-    quality, outside the footprint, the eroded border), so a score over ``!= 2`` counts exactly
+    quality, outside the footprint, the eroded border), so a score over ``!= LABEL_IGNORE`` counts exactly
     the pixels that test-smp counts.
     """
+    from darts_core.trainset_layout import Y_ARRAY, group_array
     from darts_dataset import TrainingSet
-    from darts_preprocess.trainset_layout import Y_ARRAY, group_array
 
     training_set = TrainingSet(train_data_dir)
     meta = training_set.split_metadata(split)
@@ -46,5 +48,5 @@ def binarized_iou(binarized_tif: Path, train_data_dir: Path, split: str, scene_i
     with rasterio.open(binarized_tif) as src:
         binarized = src.read(1)
     target = scene_target(train_data_dir, split, scene_id, binarized.shape)
-    valid = (binarized != NODATA) & (target != 2)
-    return iou(binarized == 1, target == 1, valid)
+    valid = (binarized != NODATA) & (target != LABEL_IGNORE)
+    return iou(binarized == 1, target == LABEL_RTS, valid)

@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from darts_cli.settings import RunContext, build_config
-from darts_preprocess.errors import DartsError
+from darts_core.errors import DartsError
 
 if TYPE_CHECKING:  # pragma: no cover
     from darts_cli.quickstart import QuickstartSummary, StepRecord

@@ -51,7 +51,7 @@ from darts_cli.configfile import (
     normalize_key,
 )
 from darts_cli.errors import ConfigError
-from darts_preprocess.renamed_keys import deprecated_keys
+from darts_core.renamed_keys import deprecated_keys
 
 logger = logging.getLogger(__name__)
 

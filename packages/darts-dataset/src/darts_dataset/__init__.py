@@ -1,9 +1,32 @@
-"""darts_dataset: read darts training sets, make scene-grouped folds, augment, and feed Lightning."""
+"""darts_dataset: read darts training sets, make scene-grouped folds, augment, and feed Lightning.
+
+Quick example::
+
+    import tempfile
+
+    import numpy as np
+    from darts_core.trainset_layout import PatchBatch, SceneInfo, SplitWriter, write_training_set_config
+    from darts_dataset import TrainingSet
+
+    root = tempfile.mkdtemp()
+    writer = SplitWriter(root, "cross-val", ["red", "nir"], patch_size=16)
+    for i in range(4):
+        x = np.random.default_rng(i).random((2, 2, 16, 16), dtype=np.float32)
+        y = np.zeros((2, 16, 16), dtype=np.uint8)
+        rows = cols = np.zeros(2, dtype=np.int32)
+        scene = SceneInfo(f"s{i}", "Alaska", "EPSG:3413")
+        writer.append(PatchBatch(scene, x, y, rows, cols, np.zeros((2, 6))))
+    writer.finish()
+    write_training_set_config(root, {"bands": ["red", "nir"], "patch_size": 16})
+    ts = TrainingSet(root)
+    assert ts.bands == ("red", "nir") and ts.n_patches("cross-val") == 8
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from darts_core.lazy import lazy_attributes
 from darts_dataset.augment import AugmentConfig, Augmenter
 from darts_dataset.config import DataModuleConfig, ValidateConfig
 from darts_dataset.errors import BandSelectionError, FoldError, SamplingError
@@ -34,14 +57,7 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'darts_dataset' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [

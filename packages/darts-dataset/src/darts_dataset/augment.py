@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from darts_preprocess.bands import BANDS, BandKind
+from darts_core.bands import BANDS, BandKind
 
 
 class AugmentConfig(BaseModel):

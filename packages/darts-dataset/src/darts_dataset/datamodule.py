@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from darts_core.labels import LABEL_RTS
 from darts_dataset.config import DataModuleConfig
 from darts_dataset.folds import fold_indices, folds_to_dict, make_folds, write_folds_json
 from darts_dataset.nextgen_options import nextgen_options_of
@@ -137,7 +138,7 @@ class DartsDataModule(L.LightningDataModule):
             return np.asarray(fraction)[dataset.indices] > 0
         data = self.training_set.split_data(CROSS_VAL)
         rows = dataset.indices if data.rows is None else data.rows[dataset.indices]
-        return np.array([bool((np.asarray(data.y[int(i)]) == 1).any()) for i in rows])
+        return np.array([bool((np.asarray(data.y[int(i)]) == LABEL_RTS).any()) for i in rows])
 
     def _loader(self, dataset: Any, shuffle: bool) -> DataLoader:
         cfg = self.config

@@ -1,8 +1,8 @@
-"""Errors raised by darts_dataset (all are :class:`darts_preprocess.errors.DartsError`)."""
+"""Errors raised by darts_dataset (all are :class:`darts_core.errors.DartsError`)."""
 
 from __future__ import annotations
 
-from darts_preprocess.errors import (
+from darts_core.errors import (
     DartsFileNotFoundError,
     DartsInputError,
     TrainingSetError,

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from darts_core.atomic import write_text_atomically
 from darts_dataset.errors import FoldError
 from darts_dataset.training_set import SplitMetadata
 
@@ -182,9 +182,4 @@ def write_folds_json(
     path: Path | str, metadata: SplitMetadata, folds: np.ndarray, n_folds: int, seed: int
 ) -> Path:
     """Write the fold assignment to ``path`` atomically (temp name, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(folds_to_json(metadata, folds, n_folds, seed))
-    tmp.replace(path)
-    return path
+    return write_text_atomically(path, folds_to_json(metadata, folds, n_folds, seed))

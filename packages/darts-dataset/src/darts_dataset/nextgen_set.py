@@ -26,10 +26,10 @@ from typing import Any
 import numpy as np
 import zarr
 
+from darts_core.bands import BANDS, BandKind
+from darts_core.errors import TrainingSetError
+from darts_core.trainset_layout import X_ARRAY, Y_ARRAY, group_array
 from darts_dataset.nextgen_options import NextgenSetOptions
-from darts_preprocess.bands import BANDS, BandKind
-from darts_preprocess.errors import TrainingSetError
-from darts_preprocess.trainset_layout import X_ARRAY, Y_ARRAY, group_array
 
 DATA_ZARR = "data.zarr"
 METADATA_PARQUET = "metadata.parquet"

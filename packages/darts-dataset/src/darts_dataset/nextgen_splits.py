@@ -20,9 +20,9 @@ import logging
 
 import numpy as np
 
+from darts_core.errors import DartsInputError
+from darts_core.trainset_layout import SPLITS
 from darts_dataset.nextgen_options import NextgenSetOptions
-from darts_preprocess.errors import DartsInputError
-from darts_preprocess.trainset_layout import SPLITS
 
 logger = logging.getLogger(__name__)
 

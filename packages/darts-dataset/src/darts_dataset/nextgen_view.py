@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
+from darts_core.errors import TrainingSetError
 from darts_dataset.nextgen_options import NextgenSetOptions
 from darts_dataset.nextgen_set import band_transform, open_data_arrays, read_patch_table
 from darts_dataset.nextgen_splits import split_positions
 from darts_dataset.training_set_metadata import SplitMetadata
-from darts_preprocess.errors import TrainingSetError
 
 logger = logging.getLogger(__name__)
 

@@ -16,13 +16,13 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from darts_core.errors import TrainingSetError
 from darts_dataset._chunks import ChunkReader, MissingChunkError
 from darts_dataset.augment import AugmentConfig, Augmenter
 from darts_dataset.errors import BandSelectionError
 from darts_dataset.nextgen_options import NextgenSetOptions
 from darts_dataset.nextgen_set import apply_transform
 from darts_dataset.training_set import TrainingSet
-from darts_preprocess.errors import TrainingSetError
 
 logger = logging.getLogger(__name__)
 

@@ -22,12 +22,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import zarr
 
-from darts_dataset.nextgen_options import NextgenSetOptions
-from darts_dataset.nextgen_set import DATA_ZARR, METADATA_PARQUET, is_nextgen_set, open_data_arrays
-from darts_dataset.training_set_metadata import SplitMetadata
-from darts_preprocess.bands import BANDS
-from darts_preprocess.errors import DartsFileNotFoundError, TrainingSetError
-from darts_preprocess.trainset_layout import (
+from darts_core.bands import BANDS
+from darts_core.errors import DartsFileNotFoundError, TrainingSetError
+from darts_core.trainset_layout import (
     CONFIG_FILE,
     METADATA_ARRAYS,
     SPLITS,
@@ -36,6 +33,9 @@ from darts_preprocess.trainset_layout import (
     group_array,
     split_path,
 )
+from darts_dataset.nextgen_options import NextgenSetOptions
+from darts_dataset.nextgen_set import DATA_ZARR, METADATA_PARQUET, is_nextgen_set, open_data_arrays
+from darts_dataset.training_set_metadata import SplitMetadata
 
 if TYPE_CHECKING:
     from darts_dataset.nextgen_view import NextgenView

@@ -16,6 +16,10 @@ from typing import Any
 import numpy as np
 import zarr
 
+from darts_core.bands import BANDS
+from darts_core.errors import DartsError
+from darts_core.labels import LABEL_RTS
+from darts_core.trainset_layout import SPLITS, split_path
 from darts_dataset._chunks import ChunkReader, MissingChunkError
 from darts_dataset.folds import make_folds, positive_group_note
 from darts_dataset.nextgen_options import NextgenSetOptions
@@ -28,9 +32,6 @@ from darts_dataset.training_set import (
     read_split_metadata,
     split_arrays,
 )
-from darts_preprocess.bands import BANDS
-from darts_preprocess.errors import DartsError
-from darts_preprocess.trainset_layout import LABEL_RTS, SPLITS, split_path
 
 logger = logging.getLogger(__name__)
 

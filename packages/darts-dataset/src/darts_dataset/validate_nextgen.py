@@ -11,14 +11,14 @@ from collections.abc import Callable
 import numpy as np
 import zarr
 
+from darts_core.bands import BANDS
+from darts_core.errors import DartsError
+from darts_core.trainset_layout import SPLITS
 from darts_dataset._chunks import ChunkReader
 from darts_dataset.nextgen_options import NextgenSetOptions
 from darts_dataset.nextgen_set import open_data_arrays
 from darts_dataset.training_set import TrainingSet
 from darts_dataset.validate import ValidationReport, _check_folds, _counts, _scan_split, _scan_violations
-from darts_preprocess.bands import BANDS
-from darts_preprocess.errors import DartsError
-from darts_preprocess.trainset_layout import SPLITS
 
 DATA = "data.zarr"
 

@@ -1,10 +1,21 @@
-"""darts_models: model factory, focal loss, metrics, deployable model files and whole-scene inference."""
+"""darts_models: model factory, focal loss, metrics, deployable model files and whole-scene inference.
+
+Quick example::
+
+    import numpy as np
+    from darts_models import build_model, predict_array
+
+    net = build_model("Unet", "resnet18", encoder_weights=None, in_channels=3).eval()
+    x = np.random.default_rng(0).random((3, 96, 80), dtype=np.float32)  # normalised bands [c, h, w]
+    probs = predict_array(net, x, patch_size=64, overlap=16, batch_size=2)
+    assert probs.shape == (96, 80) and 0.0 <= probs.min() <= probs.max() <= 1.0
+"""
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
+from darts_core.lazy import lazy_attributes
 from darts_models import metric_keys
 from darts_models.errors import (
     CheckpointError,
@@ -43,44 +54,39 @@ if TYPE_CHECKING:
     )
 
 # torch, smp and torchmetrics load only when one of these names is first used (PEP 562)
-_LAZY = {
-    "DeployableModelConfig": "checkpoint",
-    "LoadedModel": "checkpoint",
-    "ModelSpec": "checkpoint",
-    "load_deployable_checkpoint": "checkpoint",
-    "read_deployable_checkpoint": "checkpoint",
-    "save_deployable_checkpoint": "checkpoint",
-    "build_model": "factory",
-    "list_architectures": "factory",
-    "list_encoders": "factory",
-    "predict_array": "inference",
-    "ExportResult": "export",
-    "export_model": "export",
-    "load_predictor": "loading",
-    "OnnxPredictor": "onnx_runtime",
-    "EnsemblePredictor": "predictor",
-    "FlipTTAPredictor": "predictor",
-    "ModelSource": "predictor",
-    "Precision": "predictor",
-    "Predictor": "predictor",
-    "TorchPredictor": "predictor",
-    "segment_scene": "inference",
-    "OBJECT_METRICS": "metric_keys",
-    "ObjectMetrics": "instances",
-    "boundary_iou": "instances",
-    "object_metrics": "instances",
-    "FocalLoss": "losses",
-    "InstanceMetrics": "metrics",
-    "build_pixel_metrics": "metrics",
+_LAZY: dict[str, str] = {
+    "DeployableModelConfig": ".checkpoint",
+    "LoadedModel": ".checkpoint",
+    "ModelSpec": ".checkpoint",
+    "load_deployable_checkpoint": ".checkpoint",
+    "read_deployable_checkpoint": ".checkpoint",
+    "save_deployable_checkpoint": ".checkpoint",
+    "build_model": ".factory",
+    "list_architectures": ".factory",
+    "list_encoders": ".factory",
+    "predict_array": ".inference",
+    "ExportResult": ".export",
+    "export_model": ".export",
+    "load_predictor": ".loading",
+    "OnnxPredictor": ".onnx_runtime",
+    "EnsemblePredictor": ".predictor",
+    "FlipTTAPredictor": ".predictor",
+    "ModelSource": ".predictor",
+    "Precision": ".predictor",
+    "Predictor": ".predictor",
+    "TorchPredictor": ".predictor",
+    "segment_scene": ".inference",
+    "OBJECT_METRICS": ".metric_keys",
+    "ObjectMetrics": ".instances",
+    "boundary_iou": ".instances",
+    "object_metrics": ".instances",
+    "FocalLoss": ".losses",
+    "InstanceMetrics": ".metrics",
+    "build_pixel_metrics": ".metrics",
 }
 
 
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f"darts_models.{_LAZY[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'darts_models' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [

@@ -20,13 +20,19 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from torch import nn
 
-from darts_models.atomic_write import save_torch_atomically
-from darts_models.errors import CheckpointError, CheckpointExistsError, CheckpointNotFoundError
+from darts_core.atomic import write_atomically
+from darts_core.errors import CheckpointError
+from darts_models.errors import CheckpointExistsError, CheckpointNotFoundError
 from darts_models.factory import build_model
 
 logger = logging.getLogger(__name__)
 
 _PREFIXES = ("model.", "_orig_mod.")  # Lightning module attribute, torch.compile wrapper
+
+
+def save_torch_atomically(obj: Any, path: str | os.PathLike[str], *, overwrite: bool = True) -> Path:
+    """``torch.save(obj)`` to ``path`` atomically (see :func:`darts_core.atomic.write_atomically`)."""
+    return write_atomically(path, lambda fh: torch.save(obj, fh), overwrite=overwrite)
 
 
 def _now() -> str:

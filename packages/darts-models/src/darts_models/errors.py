@@ -1,24 +1,26 @@
-"""Errors raised by darts_models; each subclasses :class:`darts_preprocess.errors.DartsError`."""
+"""Errors raised by darts_models; each subclasses :class:`darts_core.errors.DartsError`.
+
+:class:`CheckpointError` and :class:`DiskFullError` are darts_core's (shared with darts_train and every
+atomic write); they are re-exported here.
+"""
 
 from __future__ import annotations
 
-from darts_preprocess.errors import DartsError, DartsFileNotFoundError, DartsInputError
+from darts_core.errors import (
+    CheckpointError,
+    DartsError,
+    DartsFileNotFoundError,
+    DartsInputError,
+    DiskFullError,
+)
 
 
 class UnknownModelError(DartsInputError):
     """An smp architecture or encoder name that smp / timm do not know."""
 
 
-class CheckpointError(DartsInputError):
-    """A deployable model file that is malformed or does not fit its model."""
-
-
 class CheckpointExistsError(DartsError, FileExistsError):
     """A deployable model file would overwrite an existing file."""
-
-
-class DiskFullError(DartsError, OSError):
-    """A model or checkpoint file could not be written: no space left on its file system (ENOSPC)."""
 
 
 class CheckpointNotFoundError(DartsFileNotFoundError):

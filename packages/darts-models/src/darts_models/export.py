@@ -23,9 +23,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from darts_models.atomic_write import temp_beside, write_atomically
+from darts_core.atomic import atomic_path, write_atomically
+from darts_core.errors import DartsError, DartsInputError
 from darts_models.checkpoint import DeployableModelConfig
-from darts_models.errors import CheckpointExistsError, DartsError, DartsInputError, ExportError
+from darts_models.errors import CheckpointExistsError, ExportError
 from darts_models.loading import file_sha256, load_torch_model
 from darts_models.predictor import band_encodings
 from darts_models.sidecar import ExportFormat, ExportSidecar, TensorSpec, sidecar_path
@@ -207,7 +208,7 @@ def export_model(
         rng.random((1, c, size + multiple, size + 2 * multiple), dtype=np.float32),
     ]
     what = f"{spec.arch}/{spec.encoder_name} to {format}"
-    with temp_beside(out) as tmp:
+    with atomic_path(out) as tmp:
         try:
             if format == "onnx":
                 _export_onnx(head, torch.from_numpy(checks[0]), tmp)
@@ -220,7 +221,7 @@ def export_model(
             raise
         except Exception as err:  # exporters raise many types (UnsupportedOperatorError, RuntimeError, ...)
             if isinstance(err, OSError) and err.errno == errno.ENOSPC:
-                raise  # temp_beside reports the full disk
+                raise  # atomic_path reports the full disk
             first_line = (str(err).strip().splitlines() or [""])[0][:400]
             raise ExportError(f"cannot export {what}: {type(err).__name__}: {first_line}") from err
         if diff > allowed:
@@ -230,7 +231,6 @@ def export_model(
                 "not exportable with dynamic shapes"
             )
         sidecar = _sidecar(config, format, multiple, model_file, file_sha256(model_file))
-        os.replace(tmp, out)
     side = sidecar_path(out)
     text = sidecar.model_dump_json(indent=2) + "\n"
     write_atomically(side, lambda fh: fh.write(text.encode()))

@@ -20,8 +20,9 @@ import numpy as np
 import torch
 import xarray as xr
 
+from darts_core.bands import normalize_bands
+from darts_core.errors import DartsInputError
 from darts_models.checkpoint import LoadedModel
-from darts_models.errors import DartsInputError
 from darts_models.predictor import ModuleRunner, PatchPredictor, Precision, Predictor, TorchPredictor
 
 logger = logging.getLogger(__name__)
@@ -208,7 +209,7 @@ def segment_scene(
 
     ``scene`` holds physical band values (as preprocessing produces them before normalisation), one
     2-D variable per band of the model's ``input_combination``. They are normalised with the model
-    file's norm factors by :func:`darts_preprocess.bands.normalize_bands` (the function that made the
+    file's norm factors by :func:`darts_core.bands.normalize_bands` (the function that made the
     training set), NaN set to 0 for the network, then predicted by :func:`predict_array`.
     ``patch_size`` defaults to the file's training patch size, else 1024. The result keeps the scene's
     coordinates, CRS and transform.
@@ -218,8 +219,6 @@ def segment_scene(
     no longer need the physical values, such as the segment commands. Peak memory is then about one
     band stack less.
     """
-    from darts_preprocess.bands import normalize_bands
-
     predictor = _as_predictor(model, device, precision, channels_last)
     config = predictor.config
     bands = tuple(config.input_combination)
@@ -227,7 +226,7 @@ def segment_scene(
     _check_tiling(patch_size, overlap, batch_size)
     values, dims = _scene_values(scene, bands)
     h, w = next(iter(values.values())).shape
-    coords, crs = _grid_of(scene, bands[0], dims)
+    coords, georef = _grid_of(scene, bands[0], dims)
     # normalise band by band straight into the padded buffer: one copy of the scene in flight
     padded = _padding_buffer(len(bands), h, w, patch_size, overlap)
     inner = padded[:, overlap : overlap + h, overlap : overlap + w]
@@ -242,24 +241,37 @@ def segment_scene(
     probs = _blend(predictor, padded, h, w, patch_size, overlap, batch_size)
     del padded, inner
     probs[nodata] = np.nan
-    return _as_dataarray(probs, coords, crs, dims, config.name)
+    return _as_dataarray(probs, coords, georef, dims, config.name)
 
 
-def _grid_of(scene: xr.Dataset, like: str, dims: tuple[str, str]) -> tuple[dict[str, xr.DataArray], Any]:
-    """The coordinates of band ``like`` on ``dims`` (not its data) and the scene's CRS."""
-    import rioxarray  # noqa: F401  (registers the .rio accessor)
+def _grid_of(
+    scene: xr.Dataset, like: str, dims: tuple[str, str]
+) -> tuple[dict[str, xr.DataArray], dict[str, Any]]:
+    """The coordinates of band ``like`` on ``dims`` (not its data) and its georeferencing attributes.
 
-    coords = {str(k): v for k, v in scene[like].coords.items() if set(v.dims) <= set(dims)}
-    return coords, scene.rio.crs
+    The grid-mapping coordinate (``spatial_ref``, with the CRS and GeoTransform as CF attributes, as
+    rioxarray writes it) travels with the coordinates; a ``grid_mapping`` or ``crs`` attribute of the
+    band or the scene is kept too, so the CRS survives without importing the GIS stack.
+    """
+    template = scene[like]
+    coords = {str(k): v for k, v in template.coords.items() if set(v.dims) <= set(dims)}
+    georef = {}
+    for key in ("grid_mapping", "crs"):
+        value = template.attrs.get(key, template.encoding.get(key, scene.attrs.get(key)))
+        if value is not None:
+            georef[key] = value
+    return coords, georef
 
 
 def _as_dataarray(
-    probs: np.ndarray, coords: dict[str, xr.DataArray], crs: Any, dims: tuple[str, str], name: str
+    probs: np.ndarray,
+    coords: dict[str, xr.DataArray],
+    georef: dict[str, Any],
+    dims: tuple[str, str],
+    name: str,
 ) -> xr.DataArray:
+    """``probs`` on the grid of ``coords`` and ``georef`` (see :func:`_grid_of`), in plain xarray."""
     out = xr.DataArray(probs, dims=dims, coords=coords, name="probabilities")
     out.attrs.update({"long_name": "RTS probability", "units": "1", "model": name})
-    # the grid-mapping coordinate (``spatial_ref``, with its GeoTransform) travels with the coords above;
-    # writing the CRS again also covers scenes whose CRS lives only in attributes
-    if crs is not None:
-        out = out.rio.write_crs(crs)
+    out.attrs.update(georef)
     return out

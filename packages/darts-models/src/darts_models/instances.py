@@ -16,9 +16,8 @@ import numpy as np
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
 
-from darts_models.errors import DartsInputError
-
-IGNORE_INDEX = 2
+from darts_core.errors import DartsInputError
+from darts_core.labels import LABEL_IGNORE
 
 
 @dataclass(frozen=True)
@@ -106,7 +105,7 @@ def _match_count(pred_lab: np.ndarray, n_pred: int, true_lab: np.ndarray, n_true
 
 
 def _object_counts(pred: np.ndarray, target: np.ndarray, thr: float, connectivity: int) -> ObjectMetrics:
-    valid = target != IGNORE_INDEX
+    valid = target != LABEL_IGNORE
     pred_lab, n_pred = label_objects(pred & valid, connectivity)
     true_lab, n_true = label_objects((target == 1) & valid, connectivity)
     tp = _match_count(pred_lab, n_pred, true_lab, n_true, thr)
@@ -148,7 +147,7 @@ def boundary_iou_counts(pred: np.ndarray, target: np.ndarray, dilation_px: int) 
         pred, target = pred[None], target[None]
     inter = union = 0
     for p, t in zip(pred, target, strict=True):
-        valid = t != IGNORE_INDEX
+        valid = t != LABEL_IGNORE
         bp = _boundary(p, dilation_px) & valid
         bt = _boundary(t == 1, dilation_px) & valid
         inter += int(np.count_nonzero(bp & bt))

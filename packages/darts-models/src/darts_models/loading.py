@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import torch
 
+from darts_core.errors import CheckpointError, DartsInputError
 from darts_models.checkpoint import (
     DeployableModelConfig,
     LoadedModel,
@@ -22,7 +23,7 @@ from darts_models.checkpoint import (
     clean_state_dict,
     load_model_payload,
 )
-from darts_models.errors import CheckpointError, CheckpointNotFoundError, DartsInputError
+from darts_models.errors import CheckpointNotFoundError
 from darts_models.predictor import (
     EnsemblePredictor,
     FlipTTAPredictor,

@@ -6,7 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from darts_models.errors import DartsInputError
+from darts_core.errors import DartsInputError
+from darts_core.labels import LABEL_IGNORE
 
 
 class FocalLoss(nn.Module):
@@ -19,7 +20,9 @@ class FocalLoss(nn.Module):
     loss nor gradient; the result is the mean over the remaining pixels (0 when there are none).
     """
 
-    def __init__(self, alpha: float | None = None, gamma: float = 2.0, ignore_index: int = 2) -> None:
+    def __init__(
+        self, alpha: float | None = None, gamma: float = 2.0, ignore_index: int = LABEL_IGNORE
+    ) -> None:
         super().__init__()
         if alpha is not None and not 0.0 <= alpha <= 1.0:
             raise DartsInputError(f"focal loss alpha must be in [0, 1] or None, got {alpha}")

@@ -17,11 +17,10 @@ from torchmetrics.functional.classification.precision_recall_curve import (
 )
 from torchmetrics.utilities.data import _bincount
 
+from darts_core.labels import LABEL_IGNORE, LABEL_RTS
 from darts_models.instances import ObjectMetrics, boundary_iou_counts, object_metrics
 from darts_models.metric_keys import OBJECT_METRICS, PIXEL_METRICS
 
-IGNORE_INDEX = 2
-"""Label value of invalid / no-data pixels, ignored by loss and metrics."""
 THRESHOLD = 0.5
 """A pixel counts as RTS when its probability is above this (torchmetrics uses ``>``)."""
 DEFAULT_CURVE_THRESHOLDS = 200
@@ -45,9 +44,9 @@ def binned_confusion(
     # number of thresholds <= p: p is predicted positive at thresholds[0 .. k-1]
     k = torch.searchsorted(thresholds.to(dtype), preds.to(dtype), right=True)
     k = k.masked_fill(torch.isnan(preds), 0)
-    label = (target == 1).long()
+    label = (target == LABEL_RTS).long()
     if valid is not None:
-        label = label.masked_fill(~valid.flatten(), 2)
+        label = label.masked_fill(~valid.flatten(), LABEL_IGNORE)  # the third, discarded bin
     hist = _bincount(k * 3 + label, minlength=3 * (n_thresholds + 1)).reshape(n_thresholds + 1, 3)[:, :2]
     above = hist.flip(0).cumsum(0).flip(0)[1:]  # above[t] = predictions positive at thresholds[t]
     fp, tp = above[:, 0], above[:, 1]
@@ -113,7 +112,7 @@ def build_pixel_metrics(
     """
     from torchmetrics import classification as c
 
-    common: dict[str, Any] = {"ignore_index": IGNORE_INDEX, "validate_args": validate_args}
+    common: dict[str, Any] = {"ignore_index": LABEL_IGNORE, "validate_args": validate_args}
     thresholded: dict[str, Any] = {"threshold": THRESHOLD, **common}
     metrics: dict[str, Metric | MetricCollection] = {
         "Accuracy": c.BinaryAccuracy(**thresholded),

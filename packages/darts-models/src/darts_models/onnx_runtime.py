@@ -10,8 +10,9 @@ from types import ModuleType
 
 import numpy as np
 
+from darts_core.errors import CheckpointError, DartsError, DartsInputError
 from darts_models.checkpoint import DeployableModelConfig
-from darts_models.errors import CheckpointError, CheckpointNotFoundError, DartsError, DartsInputError
+from darts_models.errors import CheckpointNotFoundError
 from darts_models.predictor import DescribedModel, ModelSource
 from darts_models.sidecar import read_sidecar
 

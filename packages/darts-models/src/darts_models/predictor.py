@@ -23,9 +23,10 @@ from typing import Literal, Protocol, runtime_checkable
 import numpy as np
 import torch
 
+from darts_core.bands import BANDS, check_bands
+from darts_core.errors import DartsInputError
 from darts_models.checkpoint import DeployableModelConfig, LoadedModel
 from darts_models.cpu_features import cpu_has_native_bf16
-from darts_models.errors import DartsInputError
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +85,6 @@ class Predictor(PatchPredictor, Protocol):
 
 def band_encodings(bands: Sequence[str]) -> dict[str, dict[str, float | str]]:
     """The band registry's encoding of each band: ``{"encoding": formula, "offset": o, "scale": s}``."""
-    from darts_preprocess.bands import BANDS, check_bands
-
     return {
         b: {"encoding": BANDS[b].encoding, "offset": BANDS[b].offset, "scale": BANDS[b].scale}
         for b in check_bands(bands)

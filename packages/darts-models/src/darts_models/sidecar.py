@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from darts_models.errors import CheckpointError, CheckpointNotFoundError
+from darts_core.errors import CheckpointError
+from darts_models.errors import CheckpointNotFoundError
 
 ExportFormat = Literal["onnx", "torchscript"]
 

@@ -1,11 +1,24 @@
-"""Read scenes, engineer bands, rasterise labels and write darts zarr training sets."""
+"""Read scenes, engineer bands, rasterise labels and write darts zarr training sets.
+
+Quick example::
+
+    import numpy as np
+    from affine import Affine
+    from darts_preprocess import make_patches
+
+    x = np.random.default_rng(0).random((3, 100, 100), dtype=np.float32)  # model-ready bands [c, h, w]
+    y = np.zeros((100, 100), dtype=np.uint8)  # 0 background, 1 RTS, 2 ignore
+    y[40:60, 40:60] = 1
+    nan = np.zeros((100, 100), dtype=bool)
+    patches = make_patches(x, y, nan, Affine(3.0, 0, 500000, 0, -3.0, 7600000), patch_size=64, overlap=16)
+    assert patches.x.shape[1:] == (3, 64, 64) and len(patches.x) == len(patches.y)
+"""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from darts_preprocess.bands import (
+from darts_core.bands import (
     BANDS,
     OPTICAL_BANDS,
     BandKind,
@@ -14,13 +27,14 @@ from darts_preprocess.bands import (
     norm_factors,
     normalize_bands,
 )
-from darts_preprocess.errors import (
+from darts_core.errors import (
     DartsError,
     DartsFileNotFoundError,
     DartsInputError,
     TrainingSetError,
     UnknownBandError,
 )
+from darts_core.lazy import lazy_attributes
 
 if TYPE_CHECKING:  # pragma: no cover
     from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
@@ -104,10 +118,7 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'darts_preprocess' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [

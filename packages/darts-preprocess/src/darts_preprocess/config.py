@@ -11,8 +11,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from darts_preprocess.bands import BANDS, check_bands
-from darts_preprocess.renamed_keys import renamed_field, warn_renamed_keys
+from darts_core.bands import BANDS, check_bands
+from darts_core.renamed_keys import renamed_field, warn_renamed_keys
 
 DEFAULT_BANDS: tuple[str, ...] = tuple(BANDS)
 DEFAULT_CACHE_DIRNAME = ".cache"

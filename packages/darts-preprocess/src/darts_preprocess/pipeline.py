@@ -37,14 +37,20 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from darts_preprocess.bands import BANDS, BandKind
+from darts_core.bands import BANDS, BandKind
+from darts_core.errors import DartsFileNotFoundError, DartsInputError
+from darts_core.trainset_layout import write_training_set_config
 from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
-from darts_preprocess.errors import DartsFileNotFoundError, DartsInputError
+from darts_preprocess.jobs.scene_cache import SceneCache
+from darts_preprocess.jobs.scene_job import SceneOutcome
 from darts_preprocess.scenes.s2_remote import S2RemoteSource
 from darts_preprocess.scenes.sensors import PLANET, SENSORS, SENTINEL2, Discovery, Sensor
 from darts_preprocess.stage_settings import s2_fill_settings, stage_settings
-from darts_preprocess.trainset.report import PreprocessResult, training_set_settings
-from darts_preprocess.trainset_layout import write_training_set_config
+from darts_preprocess.trainset.report import (
+    PreprocessResult,
+    training_set_settings,
+)
+from darts_preprocess.trainset.splits import assign_splits
 
 logger = logging.getLogger(__name__)
 
@@ -124,13 +130,12 @@ def run_preprocessing(
     ``scene_dir`` (the Sentinel-2 remote fill).
     """
     from darts_preprocess.jobs.run_jobs import build_jobs, early_scene_threads, run_jobs
-    from darts_preprocess.jobs.scene_cache import SceneCache
-    from darts_preprocess.jobs.scene_job import SceneOutcome, cache_record
+    from darts_preprocess.jobs.scene_job import cache_record
     from darts_preprocess.labels.matching import match_labels, scene_footprints, usable_scenes
     from darts_preprocess.sources._remote import UNREACHABLE
     from darts_preprocess.trainset.assemble import assemble_training_set
     from darts_preprocess.trainset.existing import check_existing_set, complete_result, start_rebuild
-    from darts_preprocess.trainset.splits import assign_splits, load_test_regions
+    from darts_preprocess.trainset.splits import load_test_regions
 
     start = time.perf_counter()
     UNREACHABLE.clear()  # a new run tries every remote service again

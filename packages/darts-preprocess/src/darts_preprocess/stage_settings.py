@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from darts_core.recorded_paths import record_path
 from darts_preprocess.config import PlanetPreprocessConfig, S2PreprocessConfig
 from darts_preprocess.jobs.run_jobs import RunSettings
 from darts_preprocess.jobs.scene_job import SceneSettings
 from darts_preprocess.labels.matching import LabelSettings
-from darts_preprocess.recorded_paths import record_path
 from darts_preprocess.scenes.s2_remote import S2FillSettings
 from darts_preprocess.trainset.assemble import WriteSettings
 from darts_preprocess.trainset.report import SetRecord

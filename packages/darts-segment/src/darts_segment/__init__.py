@@ -8,9 +8,9 @@ dask load when a function is first used.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
+from darts_core.lazy import lazy_attributes
 from darts_segment.config import SegmentPlanetConfig, SegmentS2Config
 
 if TYPE_CHECKING:
@@ -19,24 +19,19 @@ if TYPE_CHECKING:
     from darts_segment.run import SegmentResult, segment_planet_scenes, segment_s2_scenes
     from darts_segment.scene import SceneResult, segment_model_input
 
-_LAZY = {
-    "write_scene_outputs": "outputs",
-    "probability_polygons": "polygons",
-    "valid_extent": "polygons",
-    "SegmentResult": "run",
-    "segment_planet_scenes": "run",
-    "segment_s2_scenes": "run",
-    "SceneResult": "scene",
-    "segment_model_input": "scene",
+_LAZY: dict[str, str] = {
+    "write_scene_outputs": ".outputs",
+    "probability_polygons": ".polygons",
+    "valid_extent": ".polygons",
+    "SegmentResult": ".run",
+    "segment_planet_scenes": ".run",
+    "segment_s2_scenes": ".run",
+    "SceneResult": ".scene",
+    "segment_model_input": ".scene",
 }
 
 
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f"darts_segment.{_LAZY[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'darts_segment' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [

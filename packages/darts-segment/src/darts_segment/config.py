@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from darts_preprocess.renamed_keys import renamed_field, warn_renamed_keys
+from darts_core.renamed_keys import renamed_field, warn_renamed_keys
 
 Tta = Literal["none", "flips"]
 Runtime = Literal["torch", "onnx"]

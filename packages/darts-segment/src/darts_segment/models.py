@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from darts_core.errors import DartsFileNotFoundError
 from darts_preprocess.engineering.model_input import check_sensor_bands
-from darts_preprocess.errors import DartsFileNotFoundError
 
 logger = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from darts_core.errors import DartsInputError
 from darts_preprocess.engineering.model_input import ModelInputSettings
-from darts_preprocess.errors import DartsInputError
 from darts_preprocess.jobs.helper_threads import helper_threads_for
 from darts_preprocess.scenes.sensors import PLANET, SENSORS, SENTINEL2, Sensor
 from darts_segment.config import SegmentConfig, SegmentPlanetConfig, SegmentS2Config
@@ -83,7 +83,7 @@ def segment_s2_scenes(config: SegmentS2Config, *, progress: bool = True) -> Segm
 
 
 def _check_aux(config: SegmentConfig, bands: tuple[str, ...]) -> None:
-    from darts_preprocess.bands import BANDS, BandKind
+    from darts_core.bands import BANDS, BandKind
 
     for kind, folder, option in (
         (BandKind.TERRAIN, config.arcticdem_dir, "arcticdem-dir"),

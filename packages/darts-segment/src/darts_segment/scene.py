@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from darts_core.errors import DartsError
 from darts_preprocess.engineering.model_input import VALID_VAR, ModelInputSettings, load_model_input
-from darts_preprocess.errors import DartsError
 from darts_preprocess.jobs.helper_threads import limit_helper_threads
 from darts_preprocess.scenes.sensors import scene_raster_path
 from darts_segment.models import ModelChoice, worker_models

@@ -1,16 +1,14 @@
 """Atomic file writers: each file is written under a temporary name in its folder, then renamed.
 
-Temporary names start with ``.`` and contain ``.partial`` (:data:`PARTIAL_MARK`), so an interrupted
-run leaves nothing under a final name and the leftovers are easy to find and remove.
+Temporary names are darts_core's (:mod:`darts_core.atomic`): they start with ``.`` and contain
+``.partial`` (:data:`darts_core.atomic.PARTIAL_MARK`), so an interrupted run leaves nothing under a
+final name and the leftovers are easy to find and remove.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,26 +18,15 @@ import rasterio
 from affine import Affine
 from pyproj import CRS
 
-PARTIAL_MARK = ".partial"
+from darts_core.atomic import atomic_path, find_partials
+
 NODATA = 255
 """No-data value of both GeoTIFFs (uint8)."""
 
 
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path``; renamed onto ``path`` when the block ends without error."""
-    tmp = path.with_name(f".{path.stem}{PARTIAL_MARK}-{uuid.uuid4().hex[:8]}{path.suffix}")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        for leftover in path.parent.glob(f"{tmp.name}*"):  # also GDAL / SQLite side files
-            leftover.unlink(missing_ok=True)
-
-
 def remove_partial_files(folder: Path) -> list[Path]:
     """Delete the temporary files an interrupted run left in ``folder``; returns them."""
-    found = [p for p in folder.glob(f".*{PARTIAL_MARK}*") if p.is_file()]
+    found = [p for p in find_partials(folder) if p.is_file()]
     for path in found:
         path.unlink(missing_ok=True)
     return found

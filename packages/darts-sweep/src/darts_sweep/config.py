@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
-from darts_preprocess.renamed_keys import renamed_field, warn_renamed_keys
+from darts_core.renamed_keys import renamed_field, warn_renamed_keys
 from darts_sweep.retrain_summary import RetrainSummary
 
 DEFAULT_TRAIN_FN = "darts_sweep._train_entry:train_smp_from_options"

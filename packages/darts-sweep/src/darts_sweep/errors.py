@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from darts_preprocess.errors import DartsConfigError, DartsError
+from darts_core.errors import DartsConfigError, DartsError
 
 
 class SweepSpecError(DartsConfigError):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from darts_models.atomic_write import write_atomically
+from darts_core.atomic import write_text_atomically
 from darts_sweep.errors import SweepStorageError
 from darts_sweep.report_folds import TrialFolds, failure_reason, shown_trials, trial_folds
 from darts_sweep.report_plots import write_plots
@@ -303,7 +303,7 @@ def _csv(rows: list[TrialRow]) -> str:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    write_atomically(path, lambda fh: fh.write(text.encode("utf-8")))
+    write_text_atomically(path, text)
 
 
 def _pm(row: TrialRow) -> str:

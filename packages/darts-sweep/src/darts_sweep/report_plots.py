@@ -65,7 +65,7 @@ def _save(ax: Axes, target: Path) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
 
-    from darts_models.atomic_write import temp_beside
+    from darts_core.atomic import temp_beside
 
     figure = ax.figure
     assert isinstance(figure, Figure)  # optuna draws on a new top-level figure

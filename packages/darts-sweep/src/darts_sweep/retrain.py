@@ -20,8 +20,8 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from darts_models.atomic_write import write_atomically
-from darts_preprocess.recorded_paths import record_path, resolve_recorded
+from darts_core.atomic import write_atomically
+from darts_core.recorded_paths import record_path, resolve_recorded
 from darts_sweep.errors import SweepConfigError, TrainingRunError
 from darts_sweep.process import run_in_process
 from darts_sweep.retrain_summary import (

@@ -8,7 +8,7 @@ import shlex
 import signal
 from typing import TYPE_CHECKING, Any
 
-from darts_preprocess.errors import SignalInterruptError
+from darts_core.errors import SignalInterruptError
 from darts_sweep.config import DEFAULT_TRAIN_FN, SweepConfig, SweepOutcome
 from darts_sweep.errors import SweepConfigError, SweepSpecError, TrainingRunError
 from darts_sweep.options import RUN_MANAGED_OPTIONS

@@ -9,6 +9,7 @@ import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from darts_core.errors import SignalInterruptError
 from darts_models.metric_keys import (
     LOSS,
     PIXEL_METRICS,
@@ -17,7 +18,6 @@ from darts_models.metric_keys import (
     fold_metric_key,
     metric_key,
 )
-from darts_preprocess.errors import SignalInterruptError
 from darts_sweep.aggregate import (
     ATTR_FOLD_SCORES,
     ATTR_FOLDS_USED,

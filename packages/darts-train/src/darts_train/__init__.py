@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from darts_core.lazy import lazy_attributes
 from darts_train.config import ConvertConfig, TestConfig, TrainConfig
 from darts_train.errors import CheckpointError, RunExistsError, RunNotFoundError
 from darts_train.naming import RunIdentity, create_run_dir, generate_run_id, generate_run_name, run_dir_for
@@ -23,14 +24,7 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'darts_train' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [

@@ -11,7 +11,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from darts_train.errors import CheckpointError, RunNotFoundError
+from darts_core.errors import CheckpointError
+from darts_train.errors import RunNotFoundError
 
 
 def check_checkpoint_file(path: Path) -> None:

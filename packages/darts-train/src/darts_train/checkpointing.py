@@ -22,7 +22,8 @@ import lightning as L
 from lightning.pytorch.callbacks import Checkpoint, ModelCheckpoint
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
-from darts_models.atomic_write import link_or_copy_atomically, save_torch_atomically
+from darts_core.atomic import link_or_copy_atomically
+from darts_models.checkpoint import save_torch_atomically
 from darts_models.metric_keys import VAL_MONITOR_KEY
 
 log = logging.getLogger(__name__)

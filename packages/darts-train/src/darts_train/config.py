@@ -11,8 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from darts_core.renamed_keys import renamed_field, warn_renamed_keys
 from darts_dataset.nextgen_options import NextgenSetOptions
-from darts_preprocess.renamed_keys import renamed_field, warn_renamed_keys
 
 SafeName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=128)]
 """A run / trial name or id: it becomes a folder name, so no path separators or spaces."""
@@ -114,7 +114,7 @@ class TrainConfig(_Frozen, NextgenSetOptions):
     def _known_bands(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
         if value is None:
             return None
-        from darts_preprocess.bands import check_bands
+        from darts_core.bands import check_bands
 
         return check_bands(value)
 

@@ -12,9 +12,10 @@ from typing import Any
 
 import torch
 
+from darts_core.errors import CheckpointError
 from darts_train.checkpoint_file import read_checkpoint
 from darts_train.config import ConvertConfig
-from darts_train.errors import CheckpointError, RunExistsError
+from darts_train.errors import RunExistsError
 from darts_train.module import PROVENANCE_KEY
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,9 +21,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from darts_core.atomic import atomic_path, write_text_atomically
+from darts_core.labels import LABEL_IGNORE, LABEL_RTS
+from darts_core.recorded_paths import record_path, resolve_recorded
 from darts_models.instances import ObjectMetrics, boundary_iou_counts, object_metrics
 from darts_models.metric_keys import PIXEL_METRICS
-from darts_preprocess.recorded_paths import record_path, resolve_recorded
 from darts_train.config import TestConfig
 from darts_train.hardware import torch_device
 from darts_train.module import SegmentationTask, load_task
@@ -79,7 +80,7 @@ class _Counts:
     boundary_union: int = 0
 
     def add(self, pred: np.ndarray, y: np.ndarray) -> None:
-        valid, target = y != 2, y == 1
+        valid, target = y != LABEL_IGNORE, y == LABEL_RTS
         self.n_patches += 1
         self.tp += int(np.count_nonzero(pred & target))
         self.fp += int(np.count_nonzero(pred & ~target & valid))
@@ -146,20 +147,15 @@ def _locate(config: TestConfig) -> tuple[Path, Path]:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
-    os.replace(tmp, path)
+    write_text_atomically(path, json.dumps(data, indent=2, default=str))
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     keys = list(dict.fromkeys(k for row in rows for k in row))
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", newline="") as f:
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=keys)
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(tmp, path)
 
 
 class _SplitEvaluator:
@@ -171,9 +167,9 @@ class _SplitEvaluator:
         from darts_models.metrics import FastBinaryPrecisionRecallCurve, FastBinaryROC, build_pixel_metrics
 
         self.pixel = build_pixel_metrics().to(device)
-        self.roc = FastBinaryROC(thresholds=200, ignore_index=2).to(device)
-        self.pr = FastBinaryPrecisionRecallCurve(thresholds=200, ignore_index=2).to(device)
-        self.confusion = BinaryConfusionMatrix(threshold=THRESHOLD, ignore_index=2).to(device)
+        self.roc = FastBinaryROC(thresholds=200, ignore_index=LABEL_IGNORE).to(device)
+        self.pr = FastBinaryPrecisionRecallCurve(thresholds=200, ignore_index=LABEL_IGNORE).to(device)
+        self.confusion = BinaryConfusionMatrix(threshold=THRESHOLD, ignore_index=LABEL_IGNORE).to(device)
         self.scene_ids = scene_ids
         self.sample_indices = samples
         self.scenes: dict[str, _Counts] = {}
@@ -322,7 +318,7 @@ def _check_norm_factors(task: SegmentationTask, training_set: TrainingSet) -> No
     trained = task.hparams["norm_factors"]
     for band in task.hparams["bands"]:
         if band not in training_set.bands:
-            from darts_train.errors import CheckpointError
+            from darts_core.errors import CheckpointError
 
             raise CheckpointError(
                 f"the checkpoint was trained on band {band!r}, which {training_set.path} lacks "

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import torch
 
-from darts_preprocess.errors import DartsInputError
+from darts_core.errors import DartsInputError
 
 
 class NonFiniteError(DartsInputError):

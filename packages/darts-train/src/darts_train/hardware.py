@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Literal
 
 import torch
 
+from darts_core.errors import DartsInputError
 from darts_models.cpu_features import cpu_has_native_bf16
-from darts_preprocess.errors import DartsInputError
 
 if TYPE_CHECKING:
     from darts_train.config import Precision

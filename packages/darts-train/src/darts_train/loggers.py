@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from lightning.pytorch.loggers import Logger, WandbLogger
 from lightning.pytorch.utilities import rank_zero_only
 
+from darts_core.atomic import atomic_path, write_text_atomically
 from darts_train.naming import RunIdentity
 
 log = logging.getLogger(__name__)
@@ -80,9 +80,7 @@ class RunCSVLogger(Logger):
     def log_hyperparams(self, params: Mapping[str, Any] | Any, *args: Any, **kwargs: Any) -> None:
         params = dict(params) if isinstance(params, Mapping) else vars(params)
         path = self._run_dir / HPARAMS_FILE
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(params, indent=2, default=str))
-        tmp.replace(path)
+        write_text_atomically(path, json.dumps(params, indent=2, default=str))
 
     @rank_zero_only
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
@@ -98,12 +96,10 @@ class RunCSVLogger(Logger):
             return
         keys = sorted({k for row in self._rows for k in row})
         path = self.metrics_file
-        tmp = path.with_name(path.name + ".tmp")
-        with tmp.open("w", newline="") as f:
+        with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=keys)
             writer.writeheader()
             writer.writerows(self._rows)
-        os.replace(tmp, path)
         self._dirty = False
 
     @rank_zero_only

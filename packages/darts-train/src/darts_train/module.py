@@ -18,6 +18,8 @@ import lightning as L
 import torch
 from torchmetrics import SumMetric
 
+from darts_core.errors import CheckpointError
+from darts_core.labels import LABEL_IGNORE
 from darts_models import FocalLoss, build_model, build_pixel_metrics
 from darts_models.metric_keys import (
     LOSS,
@@ -31,7 +33,6 @@ from darts_models.metric_keys import (
     fold_metric_key,
     metric_key,
 )
-from darts_train.errors import CheckpointError
 from darts_train.finite import NonFiniteError, check_batch, parameters_finite
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ class SegmentationTask(L.LightningModule):
         self.model = build_model(
             model_arch, model_encoder, model_encoder_weights, in_channels=len(bands), classes=1
         )
-        self.loss_fn = FocalLoss(alpha=focal_loss_alpha, gamma=focal_loss_gamma, ignore_index=2)
+        self.loss_fn = FocalLoss(alpha=focal_loss_alpha, gamma=focal_loss_gamma, ignore_index=LABEL_IGNORE)
         # every pixel counts in both stages (AUROC / AP binned, from a histogram); the training
         # stage skips torchmetrics' per-batch check of the target values, which validation keeps
         self.train_metrics = build_pixel_metrics(validate_args=False).clone(prefix=f"{TRAIN_PREFIX}/")

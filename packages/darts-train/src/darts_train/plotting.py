@@ -7,7 +7,6 @@ first band in grey. Figures are built without pyplot (no global state) and saved
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,7 +16,8 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from darts_preprocess.trainset_layout import LABEL_IGNORE, LABEL_RTS
+from darts_core.atomic import atomic_path
+from darts_core.labels import LABEL_IGNORE, LABEL_RTS
 
 _RGB = ("red", "green", "blue")
 _OVERLAY = ListedColormap(["#00000000", "#2ca02c", "#d62728", "#1f77b4", "#7f7f7f"])
@@ -103,9 +103,7 @@ def plot_sample(
 def save_figure(fig: Figure, path: Path, dpi: int = 80) -> Path:
     """Write ``fig`` as PNG atomically (temp name, then rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
     FigureCanvasAgg(fig)
-    fig.savefig(tmp, dpi=dpi, format="png")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format="png")
     return path

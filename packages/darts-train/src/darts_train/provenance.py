@@ -9,7 +9,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from darts_preprocess.trainset_layout import CONFIG_FILE
+from darts_core.trainset_layout import CONFIG_FILE
 
 _LIBRARIES = (
     "darts-train",

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from darts_models.atomic_write import link_or_copy_atomically
+from darts_core.atomic import link_or_copy_atomically
+from darts_core.errors import CheckpointError
 from darts_train.checkpoint_file import read_checkpoint
 from darts_train.config import TrainConfig
 from darts_train.data import FOLDS_FILE
-from darts_train.errors import CheckpointError
 from darts_train.loggers import METRICS_FILE
 from darts_train.naming import RunIdentity, run_dir_for
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from types import FrameType
 
-from darts_preprocess.errors import SignalInterruptError
+from darts_core.errors import SignalInterruptError
 
 log = logging.getLogger(__name__)
 

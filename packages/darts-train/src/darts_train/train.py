@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 import lightning as L
 from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, RichProgressBar
 
+from darts_core.atomic import write_text_atomically
+from darts_core.recorded_paths import record_path, resolve_recorded
 from darts_models.metric_keys import VAL_MONITOR_KEY
-from darts_preprocess.recorded_paths import record_path, resolve_recorded
 from darts_train.callbacks import FinalValidation, UndefinedTolerantEarlyStopping, ValidationPlots
 from darts_train.checkpoint_file import read_checkpoint
 from darts_train.checkpointing import (
@@ -155,9 +156,7 @@ def _trainer(
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
-    os.replace(tmp, path)
+    write_text_atomically(path, json.dumps(data, indent=2, default=str))
 
 
 def _floats(metrics: dict[str, Any]) -> dict[str, float]:

@@ -21,8 +21,9 @@ import numcodecs
 import numpy as np
 import zarr
 
-from darts_preprocess.bands import norm_factors
-from darts_preprocess.trainset_layout import PatchBatch, SceneInfo, SplitWriter, write_training_set_config
+from darts_core.bands import norm_factors
+from darts_core.labels import LABEL_IGNORE
+from darts_core.trainset_layout import PatchBatch, SceneInfo, SplitWriter, write_training_set_config
 from darts_test_support.bands import DATASET_BANDS, OPTICAL_BANDS, TRAIN_BANDS
 
 
@@ -76,7 +77,7 @@ def noise_patches(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Uniform noise; ~10 % ignore pixels; every other patch of a positive scene holds an RTS box."""
     x = rng.random((n, n_bands, patch, patch), dtype=np.float32)
-    y = (rng.random((n, patch, patch)) < 0.1).astype(np.uint8) * 2
+    y = (rng.random((n, patch, patch)) < 0.1).astype(np.uint8) * LABEL_IGNORE
     if positive:
         y[::2, patch // 4 : patch // 4 + 5, patch // 3 : patch // 3 + 6] = 1
     return x, y

@@ -1,6 +1,6 @@
 """Band engineering on the optical grid: NDVI, TPI (relative elevation), slope, TCVIS.
 
-All functions take and return physical values (see :mod:`darts_preprocess.bands` for the
+All functions take and return physical values (see :mod:`darts_core.bands` for the
 encodings): NDVI in [-1, 1], TPI in metres, slope in degrees, TCVIS 0..255. NaN means no data.
 """
 
@@ -16,8 +16,8 @@ from odc.geo.geobox import GeoBox
 from odc.geo.xr import xr_coords, xr_reproject
 from scipy import fft as sfft
 
-from darts_preprocess.bands import OPTICAL_BANDS, check_bands
-from darts_preprocess.errors import DartsInputError
+from darts_core.bands import OPTICAL_BANDS, check_bands
+from darts_core.errors import DartsInputError
 from darts_preprocess.jobs.helper_threads import helper_threads
 from darts_preprocess.sources.tcvis import TCVIS_VARS
 
@@ -254,7 +254,7 @@ def engineer_bands(
     ``scene`` is a scene Dataset (blue, green, red, nir DN); ``dem`` the elevation from
     :func:`load_arcticdem` (scene grid padded by at least the TPI outer radius), needed only for
     relative_elevation / slope; ``tcvis`` the Dataset from :func:`load_tcvis` on the scene grid,
-    needed only for the tc_* bands. Feed the result to :func:`darts_preprocess.bands.normalize_bands`.
+    needed only for the tc_* bands. Feed the result to :func:`darts_core.bands.normalize_bands`.
     """
     bands = check_bands(bands)
     grid = scene.odc.geobox

@@ -4,7 +4,7 @@
 and TCVIS layers from the caches (fetching what a cache lacks unless ``offline``), engineers the
 requested bands and returns their *physical* values (DN, NDVI, TPI metres, degrees, TCVIS 0..255)
 on the scene grid plus the valid-data mask. Preprocessing normalises the same values with
-:func:`darts_preprocess.bands.normalize_bands`; inference hands them to a model, which normalises
+:func:`darts_core.bands.normalize_bands`; inference hands them to a model, which normalises
 them with the norm factors stored in its file. No torch here.
 """
 
@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from darts_preprocess.bands import BANDS, BandKind, check_bands
-from darts_preprocess.errors import DartsInputError
+from darts_core.bands import BANDS, BandKind, check_bands
+from darts_core.errors import DartsInputError
 from darts_preprocess.scenes.sensors import SENSORS
 
 logger = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ def load_model_input(ref: Any, bands: Sequence[str], settings: ModelInputSetting
     ``quality`` (uint8: 0 invalid, 1 low, 2 high), on the scene's own grid and CRS.
 
     ``ref`` is a reference from the sensor's discovery (:func:`discover_planet_scenes`,
-    :func:`discover_s2_scenes`). Raises a :class:`~darts_preprocess.errors.DartsError` for an
+    :func:`discover_s2_scenes`). Raises a :class:`~darts_core.errors.DartsError` for an
     unreadable scene or an auxiliary cache that does not cover it.
     """
     bands = check_sensor_bands(settings.sensor, bands, source="the band list")

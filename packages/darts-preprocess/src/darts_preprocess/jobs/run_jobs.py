@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from darts_preprocess.errors import DartsInputError
+from darts_core.errors import DartsInputError
 from darts_preprocess.jobs.helper_threads import helper_threads_for
 from darts_preprocess.jobs.scene_cache import SceneCache, has_finished_scenes
 from darts_preprocess.jobs.scene_job import SceneJob, SceneOutcome, SceneSettings, run_scene_job

@@ -15,21 +15,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from darts_preprocess.trainset_layout import write_scene_patches
+from darts_core.atomic import atomic_dir, find_partials, remove_path, write_text_atomically
+from darts_core.trainset_layout import write_scene_patches
 
 PATCH_STORE = "patches.zarr"
 
 CACHE_FORMAT_VERSION = 2
-_TMP_PREFIX = ".tmp-"
 OUTCOME_FILE = "outcome.json"
 """Written last into a scene folder (which is then renamed into place): marks a finished scene."""
 
@@ -59,8 +57,8 @@ class SceneCache:
         settings_file = self.folder / "settings.json"
         if not settings_file.exists():
             _atomic_text(settings_file, json.dumps(self.settings, indent=2, sort_keys=True, default=str))
-        for tmp in self.folder.glob(f"{_TMP_PREFIX}*"):
-            shutil.rmtree(tmp, ignore_errors=True)
+        for tmp in find_partials(self.folder):
+            remove_path(tmp)
 
     def scene_dir(self, scene_id: str) -> Path:
         """Folder of one finished scene."""
@@ -79,15 +77,13 @@ class SceneCache:
         outcome: Mapping[str, Any],
     ) -> Path:
         """Write one scene atomically (temporary folder, then rename)."""
-        tmp = self.folder / f"{_TMP_PREFIX}{scene_id}-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir(parents=True)
-        write_scene_patches(tmp / PATCH_STORE, x, y)
-        np.savez(tmp / "meta.npz", allow_pickle=False, **{k: np.asarray(v) for k, v in meta.items()})
-        (tmp / OUTCOME_FILE).write_text(json.dumps(outcome, sort_keys=True, default=str))
         final = self.scene_dir(scene_id)
-        if final.exists():  # another worker (or an earlier run) finished it meanwhile
-            shutil.rmtree(final)
-        os.replace(tmp, final)
+        # a folder another worker (or an earlier run) finished meanwhile is replaced
+        with atomic_dir(final) as tmp:
+            tmp.mkdir(parents=True)
+            write_scene_patches(tmp / PATCH_STORE, x, y)
+            np.savez(tmp / "meta.npz", allow_pickle=False, **{k: np.asarray(v) for k, v in meta.items()})
+            (tmp / OUTCOME_FILE).write_text(json.dumps(outcome, sort_keys=True, default=str))
         return final
 
     def read_outcome(self, scene_id: str) -> dict[str, Any]:
@@ -109,6 +105,4 @@ class SceneCache:
 
 
 def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}.partial")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    write_text_atomically(path, text)

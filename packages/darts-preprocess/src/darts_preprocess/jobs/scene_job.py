@@ -20,15 +20,15 @@ import numpy as np
 from odc.geo.geobox import GeoBox
 from shapely.geometry.base import BaseGeometry
 
-from darts_preprocess.bands import normalize_bands
+from darts_core.bands import normalize_bands
+from darts_core.errors import DartsError
+from darts_core.trainset_layout import positive_fractions
 from darts_preprocess.engineering.model_input import VALID_VAR, ModelInputSettings, load_model_input
-from darts_preprocess.errors import DartsError
 from darts_preprocess.jobs.helper_threads import limit_helper_threads
 from darts_preprocess.jobs.scene_cache import SceneCache
 from darts_preprocess.labels.rasterize import LabelBurnReport, burn_labels, geometry_mask
 from darts_preprocess.labels.target import build_target
 from darts_preprocess.patches.patching import make_patches
-from darts_preprocess.trainset_layout import positive_fractions
 
 logger = logging.getLogger(__name__)
 

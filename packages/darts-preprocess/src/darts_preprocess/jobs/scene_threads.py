@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Any
 
-from darts_preprocess.errors import DartsError
+from darts_core.errors import DartsError
 from darts_preprocess.jobs.scene_job import (
     SceneJob,
     SceneOutcome,

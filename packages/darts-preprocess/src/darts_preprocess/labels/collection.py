@@ -31,7 +31,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from darts_preprocess.errors import DartsFileNotFoundError, DartsInputError
+from darts_core.errors import DartsFileNotFoundError, DartsInputError
 
 logger = logging.getLogger(__name__)
 

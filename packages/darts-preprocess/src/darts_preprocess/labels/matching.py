@@ -10,7 +10,7 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
-from darts_preprocess.errors import DartsInputError
+from darts_core.errors import DartsInputError
 from darts_preprocess.labels.collection import LabelFile, LabelMatching, load_label_collection, match_scenes
 from darts_preprocess.scenes.sensors import SENTINEL2, Sensor, scene_extent
 

@@ -16,7 +16,7 @@ from rasterio import features
 from rasterio.transform import Affine
 from shapely.geometry.base import BaseGeometry
 
-from darts_preprocess.trainset_layout import LABEL_RTS
+from darts_core.labels import LABEL_RTS
 
 
 @dataclass(frozen=True)

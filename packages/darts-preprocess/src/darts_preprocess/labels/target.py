@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from darts_preprocess.trainset_layout import LABEL_IGNORE
+from darts_core.labels import LABEL_IGNORE
 
 QUALITY_HIGH = 2
 

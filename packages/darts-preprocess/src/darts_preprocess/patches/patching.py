@@ -6,7 +6,7 @@ patch is shifted back so it ends exactly at the edge. A scene smaller than a pat
 
 1. ``exclude_nopositive``: no RTS pixel;
 2. ``exclude_nan``: any no-data pixel inside the image (padding is not no-data);
-3. ``min_valid``: fewer than 10 % of the pixels are not ignored (y != 2);
+3. ``min_valid``: fewer than 10 % of the pixels are not ignored (y != LABEL_IGNORE);
 4. ``all_nan``: every pixel inside the image is no-data.
 """
 
@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from rasterio.transform import Affine
 
-from darts_preprocess.errors import DartsInputError
-from darts_preprocess.trainset_layout import LABEL_IGNORE, LABEL_RTS
+from darts_core.errors import DartsInputError
+from darts_core.labels import LABEL_IGNORE, LABEL_RTS
 
 MIN_VALID_FRACTION = 0.1
 FILTERS: tuple[str, ...] = ("exclude_nopositive", "exclude_nan", "min_valid", "all_nan")

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from darts_core.atomic import write_text_atomically
 from darts_preprocess.sources.errors import RemoteSourceError, SceneFileNotFoundError
 
 logger = logging.getLogger(__name__)
@@ -106,9 +106,7 @@ def _read_record(path: Path) -> dict[str, list[str]]:
 
 
 def _write_record(path: Path, record: dict[str, list[str]]) -> None:
-    tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_text(json.dumps(record, indent=1, sort_keys=True))
-    os.replace(tmp, path)
+    write_text_atomically(path, json.dumps(record, indent=1, sort_keys=True))
 
 
 def _window(image_date: str, days: int) -> tuple[str, str]:

@@ -17,7 +17,7 @@ import xarray as xr
 from odc.geo.geobox import GeoBox
 from shapely.geometry.base import BaseGeometry
 
-from darts_preprocess.bands import BANDS
+from darts_core.bands import BANDS
 from darts_preprocess.scenes.s2_remote import LOCAL_LAYOUT_HINT
 
 PLANET, SENTINEL2 = "planet", "s2"

@@ -28,9 +28,9 @@ from odc.geo.geom import Geometry
 from rasterio.features import geometry_mask
 from shapely.geometry.base import BaseGeometry
 
+from darts_core.trainset_layout import group_array
 from darts_preprocess.sources._tiles import COVERAGE_TOLERANCE, grid_crs, reproject_geom, warp_array
 from darts_preprocess.sources.errors import AuxDataMissingError
-from darts_preprocess.trainset_layout import group_array
 
 logger = logging.getLogger(__name__)
 

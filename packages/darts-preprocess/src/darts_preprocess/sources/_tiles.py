@@ -16,7 +16,6 @@ import functools
 import hashlib
 import logging
 import math
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from rasterio.warp import Resampling, reproject
 from rasterio.windows import Window, from_bounds
 from shapely.geometry.base import BaseGeometry
 
+from darts_core.atomic import atomic_path
 from darts_preprocess.jobs.helper_threads import helper_threads
 
 logger = logging.getLogger(__name__)
@@ -225,8 +225,6 @@ def write_geotiff(
     tags: Mapping[str, str] | None = None,
 ) -> Path:
     """Write a ``[c, h, w]`` array as a deflate GeoTIFF atomically (temp name, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
     profile = {
         "driver": "GTiff",
         "height": data.shape[1],
@@ -240,13 +238,12 @@ def write_geotiff(
     }
     if data.shape[1] >= 256 and data.shape[2] >= 256:
         profile.update(tiled=True, blockxsize=256, blockysize=256)
-    with rasterio.open(tmp, "w", **profile) as dst:
+    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
         dst.write(data)
         for i, desc in enumerate(descriptions, start=1):
             dst.set_band_description(i, desc)
         if tags:
             dst.update_tags(**tags)
-    os.replace(tmp, path)
     return path
 
 

@@ -8,13 +8,13 @@ column (``ADM1``, ``ADM2``) when present, else from the file name (``...ADM2...`
 from __future__ import annotations
 
 import logging
-import os
 import re
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
+from darts_core.atomic import write_bytes_atomically
 from darts_preprocess.sources.errors import AdminRegionsError, RemoteSourceError
 
 logger = logging.getLogger(__name__)
@@ -95,9 +95,6 @@ def download_admin_regions(
         response.raise_for_status()
     except (requests.RequestException, KeyError, ValueError) as err:
         raise RemoteSourceError(f"geoBoundaries download {iso3} ADM{level} from {api} failed: {err}") from err
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.partial")
-    tmp.write_bytes(response.content)
-    os.replace(tmp, target)
+    write_bytes_atomically(target, response.content)
     logger.info("downloaded %s", target)
     return target

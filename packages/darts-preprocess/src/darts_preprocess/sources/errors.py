@@ -1,8 +1,8 @@
-"""Errors raised while reading scenes and auxiliary data (subclasses of :mod:`darts_preprocess.errors`)."""
+"""Errors raised while reading scenes and auxiliary data (subclasses of :mod:`darts_core.errors`)."""
 
 from __future__ import annotations
 
-from darts_preprocess.errors import DartsError, DartsFileNotFoundError, DartsInputError
+from darts_core.errors import DartsError, DartsFileNotFoundError, DartsInputError
 
 
 class SceneFileNotFoundError(DartsFileNotFoundError):

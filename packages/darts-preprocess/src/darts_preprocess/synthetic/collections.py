@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,7 +32,8 @@ from affine import Affine
 from odc.geo.geobox import GeoBox
 from shapely.geometry import box
 
-from darts_preprocess.errors import DartsInputError
+from darts_core.atomic import write_text_atomically
+from darts_core.errors import DartsInputError
 from darts_preprocess.sources._tiles import reproject_geom, write_geotiff
 from darts_preprocess.synthetic import rasters as px
 from darts_preprocess.synthetic.scenes import (
@@ -232,9 +232,7 @@ def generate_planet_collection(
     root = Path(out_dir)
     out = _generate(root, _path(labels_dir), "planet", n_scenes, size_px, seed, test_region, dem_buffer_m)
     manifest = {"order": "synthetic", "seed": seed, "scenes": list(out.scene_ids)}
-    tmp = out.data_dir / ".manifest.json.partial"
-    tmp.write_text(json.dumps(manifest, indent=1) + "\n")
-    os.replace(tmp, out.data_dir / "manifest.json")
+    write_text_atomically(out.data_dir / "manifest.json", json.dumps(manifest, indent=1) + "\n")
     return out
 
 

@@ -27,9 +27,9 @@ from odc.geo.xr import xr_zeros
 from rasterio.warp import Resampling, reproject
 from zarr.codecs import BloscCodec
 
+from darts_core.trainset_layout import group_array
 from darts_preprocess.sources._tiles import grid_crs, reproject_geom, write_geotiff
 from darts_preprocess.sources.cube_tiles import PGC_TILE_ORIGIN_M, PGC_TILE_SIZE_M
-from darts_preprocess.trainset_layout import group_array
 
 CHUNK = 3600
 ARCTICDEM_ZARR2_EXTENT = (-3314693.24, -3314693.24, 3314693.24, 3314693.24)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from pyproj import Transformer
 from rasterio.features import rasterize
 from shapely.geometry import box
 
+from darts_core.atomic import atomic_path
 from darts_preprocess.sources._tiles import grid_crs, write_geotiff
 from darts_preprocess.sources.planet import parse_planet_id
 from darts_preprocess.sources.sentinel2 import BASELINE_04_DATE
@@ -51,12 +51,8 @@ def _fixed_gpkg_timestamp() -> Iterator[None]:
 
 def write_gpkg(frame: gpd.GeoDataFrame, path: Path) -> None:
     """Write a GeoPackage reproducibly and atomically (temp name, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.partial.gpkg")
-    tmp.unlink(missing_ok=True)
-    with _fixed_gpkg_timestamp():
+    with atomic_path(path) as tmp, _fixed_gpkg_timestamp():
         frame.to_file(tmp, driver="GPKG", layer=path.stem, geometry_type="Polygon" if frame.empty else None)
-    os.replace(tmp, path)
 
 
 def scene_grid(site: Site, size_px: int, pixel_m: float, rng: np.random.Generator) -> GeoBox:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from darts_preprocess.errors import DartsFileNotFoundError, DartsInputError
+from darts_core.errors import DartsFileNotFoundError, DartsInputError
 
 SITE_SCENES: tuple[str, ...] = (
     "3649691_4572917_2020-08-14_1039",  # Taimyr (test region), PSOrthoTile, iteration003

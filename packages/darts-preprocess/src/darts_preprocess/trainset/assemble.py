@@ -10,14 +10,15 @@ from typing import Any
 
 import pandas as pd
 
-from darts_preprocess.errors import DartsError
+from darts_core.atomic import replace_dir
+from darts_core.errors import DartsError
+from darts_core.trainset_layout import CONFIG_FILE, SPLITS, SceneInfo, SplitWriter
 from darts_preprocess.jobs.scene_cache import SceneCache
 from darts_preprocess.jobs.scene_job import SceneOutcome
 from darts_preprocess.labels.collection import LabelMatching
 from darts_preprocess.patches.patching import FILTERS
 from darts_preprocess.trainset.report import PreprocessResult, labels_frame, write_labels, write_report
 from darts_preprocess.trainset.splits import SplitAssignment
-from darts_preprocess.trainset_layout import CONFIG_FILE, SPLITS, SceneInfo, SplitWriter
 
 logger = logging.getLogger(__name__)
 
@@ -122,11 +123,7 @@ def _move_into_place(stage: Path, root: Path) -> None:
     for staged in sorted(stage.iterdir()):
         target = root / staged.name
         if target.is_dir():
-            old = root / f".old-{staged.name}"
-            shutil.rmtree(old, ignore_errors=True)
-            target.rename(old)
-            staged.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
+            replace_dir(staged, target)
         else:
             staged.replace(target)
     stage.rmdir()

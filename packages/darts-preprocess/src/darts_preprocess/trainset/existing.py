@@ -15,11 +15,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from darts_preprocess.errors import DartsInputError
+from darts_core.errors import DartsInputError
+from darts_core.recorded_paths import resolve_recorded
+from darts_core.trainset_layout import CONFIG_FILE
 from darts_preprocess.jobs.scene_cache import SceneCache
-from darts_preprocess.recorded_paths import resolve_recorded
 from darts_preprocess.trainset.report import PreprocessResult, SetRecord
-from darts_preprocess.trainset_layout import CONFIG_FILE
 
 logger = logging.getLogger(__name__)
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import os
 import platform
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,12 +13,13 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from darts_preprocess.bands import BANDS
+from darts_core.atomic import atomic_path, write_text_atomically
+from darts_core.bands import BANDS
+from darts_core.recorded_paths import record_path
+from darts_core.trainset_layout import LABELS_FILE, LAYOUT_VERSION, SPLITS
 from darts_preprocess.jobs.scene_job import SceneOutcome
 from darts_preprocess.labels.collection import LabelFile
 from darts_preprocess.patches.patching import FILTERS
-from darts_preprocess.recorded_paths import record_path
-from darts_preprocess.trainset_layout import LABELS_FILE, LAYOUT_VERSION, SPLITS
 
 LABELS_CRS = "EPSG:3413"
 REPORT_FILE = "preprocess-report.json"
@@ -155,9 +154,8 @@ def labels_frame(
 def write_labels(train_data_dir: Path, frame: gpd.GeoDataFrame) -> Path:
     """labels.geojson (temporary name, then rename)."""
     path = Path(train_data_dir) / LABELS_FILE
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
-    frame.to_file(tmp, driver="GeoJSON", layer="labels")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        frame.to_file(tmp, driver="GeoJSON", layer="labels")
     return path
 
 
@@ -169,7 +167,4 @@ def write_report(train_data_dir: Path, result: PreprocessResult) -> Path:
         "skipped": [{"scene": s, "reason": r} for s, r in result.skipped],
         "label_notes": result.label_notes,
     }
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True, default=str))
-    os.replace(tmp, path)
-    return path
+    return write_text_atomically(path, json.dumps(data, indent=1, sort_keys=True, default=str))

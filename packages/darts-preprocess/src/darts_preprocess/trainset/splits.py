@@ -25,7 +25,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from darts_preprocess.errors import DartsInputError
+from darts_core.errors import DartsInputError
 
 logger = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from darts_preprocess.bands import BANDS, check_bands, norm_factors, normalize_bands
-from darts_preprocess.errors import UnknownBandError
+from darts_core.bands import BANDS, check_bands, norm_factors, normalize_bands
+from darts_core.errors import UnknownBandError
 
 
 def test_encodings_and_factors_match_the_reference_contract() -> None:

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from darts_preprocess.errors import UnknownBandError
+from darts_core.errors import UnknownBandError
 
 
 class BandKind(StrEnum):

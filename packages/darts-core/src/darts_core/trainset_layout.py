@@ -31,6 +31,9 @@ import numpy as np
 import tomli_w
 import zarr
 
+from darts_core.atomic import PARTIAL_MARK, replace_dir, write_text_atomically
+from darts_core.labels import LABEL_IGNORE, LABEL_RTS
+
 if TYPE_CHECKING:
     from zarr.core.chunk_key_encodings import ChunkKeyEncodingParams
 
@@ -47,13 +50,9 @@ METADATA_ARRAYS: tuple[str, ...] = (
     "positive_fraction",
 )
 LAYOUT_VERSION = 1
-PARTIAL_SUFFIX = ".partial"
+PARTIAL_SUFFIX = PARTIAL_MARK
 
 logger = logging.getLogger(__name__)
-
-LABEL_BACKGROUND = 0
-LABEL_RTS = 1
-LABEL_IGNORE = 2
 
 
 def split_path(train_data_dir: Path | str, split: str) -> Path:
@@ -249,10 +248,7 @@ class SplitWriter:
                 "darts_layout_version": LAYOUT_VERSION,
             }
         )
-        if self.final_path.exists():
-            shutil.rmtree(self.final_path)
-        self.partial_path.rename(self.final_path)
-        return self.final_path
+        return replace_dir(self.partial_path, self.final_path)
 
 
 def _scene_attr(scene: SceneInfo) -> dict[str, str]:
@@ -323,9 +319,5 @@ def _link_or_copy(source: Path, target: Path, link: bool) -> None:
 
 def write_training_set_config(train_data_dir: Path | str, settings: Mapping[str, Any]) -> Path:
     """Write ``config.toml`` with ``settings`` under ``[darts]`` (temp name, then rename)."""
-    path = Path(train_data_dir) / CONFIG_FILE
-    tmp = path.with_name(path.name + PARTIAL_SUFFIX)
     clean = {k: v for k, v in settings.items() if v is not None}
-    tmp.write_text(tomli_w.dumps({"darts": clean}))
-    tmp.replace(path)
-    return path
+    return write_text_atomically(Path(train_data_dir) / CONFIG_FILE, tomli_w.dumps({"darts": clean}))

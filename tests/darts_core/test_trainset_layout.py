@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 import zarr
 
-from darts_preprocess.trainset_layout import (
-    LABEL_IGNORE,
-    LABEL_RTS,
+from darts_core.labels import LABEL_IGNORE, LABEL_RTS
+from darts_core.trainset_layout import (
     X_ARRAY,
     Y_ARRAY,
     SceneInfo,

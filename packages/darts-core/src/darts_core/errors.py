@@ -32,6 +32,15 @@ class TrainingSetError(DartsInputError):
     """A training set on disk breaks the layout contract."""
 
 
+class CheckpointError(DartsInputError):
+    """A Lightning checkpoint or deployable model file that is malformed, does not fit its model, or
+    lacks what the command needs (the one class for both; darts_models and darts_train re-export it)."""
+
+
+class DiskFullError(DartsError, OSError):
+    """A file could not be written: no space left on its file system (ENOSPC)."""
+
+
 class SignalInterruptError(DartsError):
     """A long job stopped by a signal (SIGTERM from a scheduler, SIGINT from Ctrl-C).
 
@@ -52,3 +61,16 @@ class SignalInterruptError(DartsError):
     @property
     def exit_code(self) -> int:
         return 128 + self.signum
+
+
+__all__ = [
+    "CheckpointError",
+    "DartsConfigError",
+    "DartsError",
+    "DartsFileNotFoundError",
+    "DartsInputError",
+    "DiskFullError",
+    "SignalInterruptError",
+    "TrainingSetError",
+    "UnknownBandError",
+]

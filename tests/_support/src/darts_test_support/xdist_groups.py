@@ -33,6 +33,7 @@ LONGEST_FIRST = (
     "darts_sweep/test_parallel.py",
     "e2e/test_signals.py",
     "darts_segment",
+    "darts_sweep",
     "darts_preprocess",
     "darts_train",
     "darts_models",

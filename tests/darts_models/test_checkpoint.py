@@ -161,3 +161,37 @@ def test_config_checks_bands_against_channels() -> None:
         _config(norm_factors={"blue": 1.0})
     with pytest.raises(ValidationError):
         _config(model_framework="tensorflow")
+
+
+def test_weights_are_assigned_to_a_network_built_without_initialisation() -> None:
+    from darts_models.checkpoint import ModelSpec, _network_with_weights
+    from darts_models.factory import build_model
+
+    spec = ModelSpec(arch="Unet", encoder_name="resnet18", in_channels=3, classes=1)
+    reference = build_model("Unet", "resnet18", None, 3, 1).eval()
+    model = _network_with_weights(spec, reference.state_dict()).eval()
+    tensors = [*model.parameters(), *model.buffers()]
+    assert tensors and not any(t.is_meta for t in tensors)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.equal(model(x), reference(x))
+
+
+def test_a_network_with_a_tensor_the_file_lacks_is_built_the_ordinary_way(monkeypatch) -> None:
+    import darts_models.checkpoint as checkpoint
+
+    class WithScratch(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 1, 1)
+            self.register_buffer("scale", torch.full((1,), 2.0), persistent=False)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.conv(x) * self.scale
+
+    monkeypatch.setattr(checkpoint, "build_model", lambda *args: WithScratch())
+    spec = checkpoint.ModelSpec(arch="Unet", encoder_name="resnet18", in_channels=3, classes=1)
+    weights = WithScratch().state_dict()
+    model = checkpoint._network_with_weights(spec, weights)
+    assert not model.scale.is_meta and float(model.scale) == 2.0
+    assert torch.equal(model.conv.weight, weights["conv.weight"])

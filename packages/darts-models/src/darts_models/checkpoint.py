@@ -181,15 +181,30 @@ def load_model_payload(path: str | os.PathLike[str], what: str = "a model file")
         ) from err
 
 
+def _network_with_weights(spec: ModelSpec, state_dict: Mapping[str, torch.Tensor]) -> torch.nn.Module:
+    """The network of ``spec`` holding ``state_dict``, built without initialising weights first.
+
+    The layers are created on the meta device and take the file's tensors as they are (no random
+    initialisation that the file's weights replace at once); a network with a tensor the file does not
+    hold (a non-persistent buffer) is built the ordinary way instead.
+    """
+    with torch.device("meta"):
+        model = build_model(spec.arch, spec.encoder_name, None, spec.in_channels, spec.classes)
+    model.load_state_dict(state_dict, strict=True, assign=True)
+    if any(t.is_meta for t in (*model.parameters(), *model.buffers())):
+        model = build_model(spec.arch, spec.encoder_name, None, spec.in_channels, spec.classes)
+        model.load_state_dict(state_dict, strict=True)
+    return model
+
+
 def build_loaded_model(
     config: DeployableModelConfig, state_dict: Mapping[str, torch.Tensor], path: str | os.PathLike[str]
 ) -> LoadedModel:
     """The network ``config.model`` describes with ``state_dict`` loaded strictly, in eval mode on
     the CPU; a :class:`CheckpointError` naming ``path`` when the weights do not fit it."""
     spec = config.model
-    model = build_model(spec.arch, spec.encoder_name, None, spec.in_channels, spec.classes)
     try:
-        model.load_state_dict(state_dict, strict=True)
+        model = _network_with_weights(spec, state_dict)
     except RuntimeError as err:
         raise CheckpointError(
             f"{path}: weights do not fit {spec.arch}/{spec.encoder_name} "

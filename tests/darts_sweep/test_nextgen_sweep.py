@@ -7,8 +7,9 @@ from pathlib import Path
 import optuna
 import pytest
 
-from darts_sweep import SweepConfig, optuna_sweep_smp
+from darts_sweep import optuna_sweep_smp
 from darts_test_support.nextgen_sets import write_nextgen_set
+from darts_test_support.sweep_processes import make_config
 from darts_test_support.sweeps import write_sweep_file
 
 pytestmark = pytest.mark.slow
@@ -21,24 +22,19 @@ def test_sweep_trial_trains_every_fold_of_a_nextgen_set(tmp_path: Path) -> None:
         {"learning_rate": {"min": 1e-4, "max": 1e-2, "distribution": "log_uniform_values"}},
         method="random",
     )
-    config = SweepConfig(
-        train_data_dir=data,
-        sweep_config=sweep,
+    config = make_config(
+        data,
+        sweep,
+        tmp_path,
+        real=True,
         sweep_db=f"sqlite:///{tmp_path / 'sweep.db'}",
-        artifact_dir=tmp_path / "artifacts",
         n_trials=1,
-        n_folds=2,
         n_randoms=1,
-        sweep_device="cpu",
         sweep_id="nextgen",
         train_options={
-            "model_arch": "Unet",
             "model_encoder": "resnet18",
-            "model_encoder_weights": None,
             "batch_size": 4,
-            "max_epochs": 1,
             "check_val_every_n_epoch": 1,
-            "plot_every_n_val_epochs": 0,
             "early_stopping_patience": 0,
             "nextgen_test_regions": ["Banks Island"],
             "nextgen_split_seed": 5,

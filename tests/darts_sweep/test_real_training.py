@@ -7,7 +7,8 @@ from pathlib import Path
 import optuna
 import pytest
 
-from darts_sweep import SweepConfig, optuna_sweep_smp
+from darts_sweep import optuna_sweep_smp
+from darts_test_support.sweep_processes import make_config
 from darts_test_support.sweeps import write_sweep_file
 from darts_test_support.trainsets import write_tiny_training_set
 
@@ -20,25 +21,15 @@ def test_sweep_of_real_tiny_trainings(tiny_train_data: Path, tmp_path: Path) -> 
         "model_encoder": {"value": "resnet18"},
     }
     sweep = write_sweep_file(tmp_path / "sweep.yaml", parameters, method="bayes")
-    config = SweepConfig(
-        train_data_dir=tiny_train_data,
-        sweep_config=sweep,
-        artifact_dir=tmp_path / "artifacts",
+    config = make_config(
+        tiny_train_data,
+        sweep,
+        tmp_path,
+        real=True,
         n_trials=1,
-        n_folds=2,
         n_randoms=1,
-        sweep_device="cpu",
         sweep_id="real",
-        train_options={
-            "model_arch": "Unet",
-            "model_encoder_weights": None,
-            "batch_size": 3,
-            "max_epochs": 1,
-            "check_val_every_n_epoch": 1,
-            "log_every_n_steps": 1,
-            "plot_every_n_val_epochs": 0,
-            "early_stopping_patience": 0,
-        },
+        train_options={"check_val_every_n_epoch": 1, "log_every_n_steps": 1, "early_stopping_patience": 0},
     )
     outcome = optuna_sweep_smp(config)
     assert outcome.n_complete == 1, outcome
@@ -70,23 +61,7 @@ def test_a_nan_training_set_fails_the_trial_with_the_reason(tmp_path: Path) -> N
         "method: random\nmetric: {name: val0/JaccardIndex, goal: maximize}\n"
         "parameters:\n  learning_rate: {value: 0.001}\n  model_encoder: {value: resnet18}\n"
     )
-    config = SweepConfig(
-        train_data_dir=data,
-        sweep_config=sweep,
-        artifact_dir=tmp_path / "artifacts",
-        n_trials=1,
-        n_folds=2,
-        n_randoms=1,
-        device="cpu",
-        sweep_id="nan",
-        train_options={
-            "model_arch": "Unet",
-            "model_encoder_weights": None,
-            "batch_size": 3,
-            "max_epochs": 1,
-            "plot_every_n_val_epochs": 0,
-        },
-    )
+    config = make_config(data, sweep, tmp_path, real=True, n_trials=1, n_randoms=1, sweep_id="nan")
     outcome = optuna_sweep_smp(config)
     assert outcome.n_complete == 0 and outcome.failed_here == [0] and outcome.exit_code == 1
     trial = optuna.load_study(study_name="nan", storage=outcome.storage).trials[0]
@@ -115,23 +90,15 @@ def test_real_trainings_with_a_geometric_score_of_two_metrics(tiny_train_data: P
     }
     sweep = tmp_path / "sweep.yaml"
     sweep.write_text(yaml.safe_dump(body), encoding="utf-8")
-    config = SweepConfig(
-        train_data_dir=tiny_train_data,
-        sweep_config=sweep,
-        artifact_dir=tmp_path / "artifacts",
+    config = make_config(
+        tiny_train_data,
+        sweep,
+        tmp_path,
+        real=True,
         n_trials=2,
-        n_folds=2,
         n_randoms=1,
-        sweep_device="cpu",
         sweep_id="geo",
-        train_options={
-            "model_arch": "Unet",
-            "model_encoder_weights": None,
-            "batch_size": 3,
-            "max_epochs": 1,
-            "plot_every_n_val_epochs": 0,
-            "early_stopping_patience": 0,
-        },
+        train_options={"early_stopping_patience": 0},
     )
     outcome = optuna_sweep_smp(config)
     assert outcome.n_complete == 2, outcome
@@ -155,23 +122,7 @@ def test_a_real_sweep_on_a_set_with_a_positive_free_fold(tmp_path: Path) -> None
     empty = next(k for k, fold in enumerate(report.folds) if fold.n_positive_patches == 0)
     parameters = {"learning_rate": {"value": 0.001}, "model_encoder": {"value": "resnet18"}}
     sweep = write_sweep_file(tmp_path / "sweep.yaml", parameters, metric="val0/AUROC")
-    config = SweepConfig(
-        train_data_dir=data,
-        sweep_config=sweep,
-        artifact_dir=tmp_path / "artifacts",
-        n_trials=1,
-        n_folds=2,
-        n_randoms=1,
-        sweep_device="cpu",
-        sweep_id="sparse",
-        train_options={
-            "model_arch": "Unet",
-            "model_encoder_weights": None,
-            "batch_size": 3,
-            "max_epochs": 1,
-            "plot_every_n_val_epochs": 0,
-        },
-    )
+    config = make_config(data, sweep, tmp_path, real=True, n_trials=1, n_randoms=1, sweep_id="sparse")
     outcome = optuna_sweep_smp(config)
     assert outcome.n_complete == 1, outcome
     trial = optuna.load_study(study_name="sparse", storage=outcome.storage).trials[0]

@@ -7,25 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from darts_sweep import SweepConfig, SweepStorageError, optuna_sweep_smp, sweep_report
+from darts_sweep import SweepStorageError, optuna_sweep_smp, sweep_report
 from darts_sweep.report import render_report
-from darts_test_support.fake_training import FAKE_TRAIN_FN
+from darts_test_support.sweep_processes import make_config
 from darts_test_support.sweeps import write_sweep_file
 
 
 def run_sweep(train_data_dir: Path, sweep_file: Path, tmp_path: Path, n_trials: int, **kw: object) -> str:
-    config = SweepConfig(
-        train_data_dir=train_data_dir,
-        sweep_config=sweep_file,
-        artifact_dir=tmp_path / "artifacts",
-        n_trials=n_trials,
-        n_folds=2,
-        n_randoms=1,
-        sweep_device="cpu",
-        train_fn=FAKE_TRAIN_FN,
-        train_options={"max_epochs": 0 + 1},
-        **kw,
-    )
+    config = make_config(train_data_dir, sweep_file, tmp_path, n_trials=n_trials, n_randoms=1, **kw)
     return optuna_sweep_smp(config).sweep_id
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import optuna
 import pytest
 
-from darts_sweep import SweepConfig, optuna_sweep_smp, sweep_report
+from darts_sweep import optuna_sweep_smp, sweep_report
 from darts_sweep.report import render_report
 from darts_sweep.retrain_summary import MetricStat, RetrainSummary, SeedResult, metric_stats
-from darts_test_support.fake_training import FAKE_TRAIN_FN
+from darts_test_support.sweep_processes import make_config
 from darts_test_support.sweeps import write_sweep_file
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -61,18 +61,8 @@ def fake_sweep(tmp_path: Path) -> str:
         "learning_rate": {"values": [1e-3, 1e-2]},
         "model_encoder": {"values": ["resnet18", "fail"]},
     }
-    config = SweepConfig(
-        train_data_dir=tmp_path,
-        sweep_config=write_sweep_file(tmp_path / "s.yaml", parameters, method="grid"),
-        artifact_dir=tmp_path / "artifacts",
-        n_trials=4,
-        n_folds=2,
-        n_randoms=2,
-        sweep_device="cpu",
-        sweep_id="html",
-        train_fn=FAKE_TRAIN_FN,
-        train_options={"max_epochs": 1},
-    )
+    sweep = write_sweep_file(tmp_path / "s.yaml", parameters, method="grid")
+    config = make_config(tmp_path, sweep, tmp_path, n_trials=4, sweep_id="html")
     outcome = optuna_sweep_smp(config)
     study = optuna.load_study(study_name="html", storage=outcome.storage)
     study.add_trial(

@@ -18,36 +18,19 @@ from darts_sweep import SweepConfig, SweepConfigError, optuna_sweep_smp, sweep_r
 from darts_sweep.retrain import choose_trial
 from darts_sweep.retrain_summary import RetrainSummary
 from darts_test_support.fake_training import FAKE_TRAIN_FN
+from darts_test_support.sweep_processes import make_config
 from darts_test_support.sweeps import write_sweep_file
 from darts_test_support.trainsets import write_tiny_training_set
 
 pytestmark = pytest.mark.slow
 
-TRAIN_OPTIONS = {
-    "model_arch": "Unet",
-    "model_encoder_weights": None,
-    "batch_size": 3,
-    "max_epochs": 1,
-    "check_val_every_n_epoch": 1,
-    "log_every_n_steps": 1,
-    "plot_every_n_val_epochs": 0,
-    "early_stopping_patience": 0,
-}
+TRAIN_OPTIONS = {"check_val_every_n_epoch": 1, "log_every_n_steps": 1, "early_stopping_patience": 0}
+"""Added to the shared tiny real-training options."""
 
 
-def sweep_config(data: Path, sweep: Path, artifacts: Path, **kw: object) -> SweepConfig:
-    options: dict[str, object] = {
-        "train_data_dir": data,
-        "sweep_config": sweep,
-        "artifact_dir": artifacts,
-        "n_trials": 1,
-        "n_folds": 2,
-        "n_randoms": 2,
-        "sweep_device": "cpu",
-        "sweep_id": "rt",
-        "train_options": TRAIN_OPTIONS,
-    }
-    return SweepConfig(**(options | kw))
+def sweep_config(data: Path, sweep: Path, tmp_path: Path, **kw: object) -> SweepConfig:
+    options: dict[str, object] = {"n_trials": 1, "sweep_id": "rt", "train_options": TRAIN_OPTIONS}
+    return make_config(data, sweep, tmp_path, real=True, **(options | kw))
 
 
 @pytest.mark.timeout(900)  # two real trainings and evaluations, each in a fresh process
@@ -63,10 +46,10 @@ def test_retrain_best_trains_tests_converts_and_reuses(
     }
     sweep = write_sweep_file(tmp_path / "sweep.yaml", parameters, method="grid")
     artifacts = tmp_path / "artifacts"
-    ran = optuna_sweep_smp(sweep_config(data, sweep, artifacts, train_fn=FAKE_TRAIN_FN))
+    ran = optuna_sweep_smp(sweep_config(data, sweep, tmp_path, train_fn=FAKE_TRAIN_FN))
     assert ran.n_complete == 1 and ran.retrain is None
 
-    outcome = optuna_sweep_smp(sweep_config(data, sweep, artifacts, retrain_best=True))
+    outcome = optuna_sweep_smp(sweep_config(data, sweep, tmp_path, retrain_best=True))
     assert outcome.trials_run == [] and outcome.exit_code == 0
     summary = outcome.retrain
     assert summary is not None and summary.trial == 0 and summary.reused_seeds == []
@@ -117,7 +100,7 @@ def test_retrain_best_trains_tests_converts_and_reuses(
     before = {p: p.stat().st_mtime_ns for p in watched}
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="darts_sweep.retrain"):
-        again = optuna_sweep_smp(sweep_config(data, sweep, artifacts, retrain_trial=0))
+        again = optuna_sweep_smp(sweep_config(data, sweep, tmp_path, retrain_trial=0))
     assert again.retrain is not None and again.retrain.reused_seeds == [42, 21]
     assert again.retrain.seeds == summary.seeds and again.retrain.metrics == summary.metrics
     assert {p: p.stat().st_mtime_ns for p in watched} == before
@@ -135,7 +118,7 @@ def test_retrain_best_trains_tests_converts_and_reuses(
     (seed_dir / "retrain.json").unlink()
     (trial_dir / summary.seeds[1].model_file).unlink()
     caplog.clear()
-    third = optuna_sweep_smp(sweep_config(data, sweep, artifacts, retrain_best=True))
+    third = optuna_sweep_smp(sweep_config(data, sweep, tmp_path, retrain_best=True))
     assert third.retrain is not None and third.retrain.reused_seeds == [42]
     assert third.retrain.seeds[1].metrics == summary.seeds[1].metrics
     assert (trial_dir / third.retrain.seeds[1].model_file).is_file() and (seed_dir / "retrain.json").is_file()
@@ -145,7 +128,7 @@ def test_retrain_best_trains_tests_converts_and_reuses(
     # other training options never reuse a seed silently
     other = {**TRAIN_OPTIONS, "batch_size": 2}
     with pytest.raises(SweepConfigError, match="other training options \\(batch_size\\)"):
-        optuna_sweep_smp(sweep_config(data, sweep, artifacts, retrain_best=True, train_options=other))
+        optuna_sweep_smp(sweep_config(data, sweep, tmp_path, retrain_best=True, train_options=other))
 
 
 def test_choose_trial_errors(tmp_path: Path) -> None:
@@ -175,4 +158,8 @@ def test_choose_trial_errors(tmp_path: Path) -> None:
 def test_retrain_needs_a_sweep_id(tmp_path: Path) -> None:
     sweep = write_sweep_file(tmp_path / "s.yaml", {"learning_rate": {"value": 1e-3}})
     with pytest.raises(SweepConfigError, match="retrain-best needs --sweep-id"):
-        optuna_sweep_smp(sweep_config(tmp_path, sweep, tmp_path / "a", sweep_id=None, retrain_best=True))
+        optuna_sweep_smp(
+            sweep_config(
+                tmp_path, sweep, tmp_path, artifact_dir=tmp_path / "a", sweep_id=None, retrain_best=True
+            )
+        )

@@ -20,14 +20,28 @@ RUNNER_TIMING: dict[str, object] = {"heartbeat_interval_s": 1, "grace_period_s":
 """Heartbeat and grace of runner-process tests: a killed runner's trial is failed within seconds."""
 
 
-def make_config(train_data_dir: Path, sweep_file: Path, tmp_path: Path, **kw: object) -> SweepConfig:
+TINY_REAL_TRAINING: dict[str, object] = {
+    "model_arch": "Unet",
+    "model_encoder_weights": None,
+    "batch_size": 3,
+    "max_epochs": 1,
+    "plot_every_n_val_epochs": 0,
+}
+"""Training options shared by the sweep tests' real tiny trainings (untrained Unet, 1 epoch, no plots)."""
+
+
+def make_config(
+    train_data_dir: Path, sweep_file: Path, tmp_path: Path, *, real: bool = False, **kw: object
+) -> SweepConfig:
     """A fake-training sweep (2 trials x 2 folds x 2 seeds, 1 epoch, CPU); ``kw`` overrides fields.
 
     ``train_options`` given in ``kw`` are added to ``max_epochs=1``; pass ``**RUNNER_TIMING`` for a
-    runner that other processes watch or kill.
+    runner that other processes watch or kill. ``real=True`` trains for real (the default
+    ``train_fn``) with ``train_options`` added to :data:`TINY_REAL_TRAINING`.
     """
-    options = {"max_epochs": 1, **kw.pop("train_options", {})}  # type: ignore[dict-item]
-    base = dict(
+    shared = TINY_REAL_TRAINING if real else {"max_epochs": 1}
+    options = {**shared, **kw.pop("train_options", {})}  # type: ignore[dict-item]
+    base: dict[str, object] = dict(
         train_data_dir=train_data_dir,
         sweep_config=sweep_file,
         artifact_dir=tmp_path / "artifacts",
@@ -35,9 +49,10 @@ def make_config(train_data_dir: Path, sweep_file: Path, tmp_path: Path, **kw: ob
         n_folds=2,
         n_randoms=2,
         sweep_device="cpu",
-        train_fn=FAKE_TRAIN_FN,
         train_options=options,
     )
+    if not real:
+        base["train_fn"] = FAKE_TRAIN_FN
     return SweepConfig(**{**base, **kw})
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from darts_cli.errors import ConfigError, ConfigFileNotFoundError
 from darts_cli.settings import load_config_file, normalize_key
+from darts_test_support.bands import GUIDE_BANDS
 
 
 def write(path: Path, text: str) -> Path:
@@ -37,18 +38,7 @@ def test_guide_example_config_loads_with_the_values_it_states(run_cli, workdir: 
     assert train.config["check_val_every_n_epoch"] == 5
     assert train.config["early_stopping_patience"] == 0
     assert train.config["train_data_dir"].endswith("planet_native_tcvis_896_partial")
-    assert pre.config["bands"] == [
-        "blue",
-        "green",
-        "red",
-        "nir",
-        "ndvi",
-        "tc_brightness",
-        "tc_greenness",
-        "tc_wetness",
-        "relative_elevation",
-        "slope",
-    ]
+    assert pre.config["bands"] == list(GUIDE_BANDS)
     assert pre.config["test_regions"] == ["Taymyrsky Dolgano-Nenetsky District"]
     assert pre.config["tpi_outer_radius_m"] == 100.0  # guide key `tpi-outer-radius` via alias
     assert pre.config["patch_size"] == 896

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import time
 
 import optuna
 import pytest
@@ -12,11 +11,9 @@ from darts_sweep import SweepConfigError, SweepSpecError, optuna_sweep_smp
 from darts_sweep.trial import check_metric_name
 from darts_test_support.sweep_processes import (
     RUNNER_TIMING,
+    interrupt_during_second_run,
     make_config,
-    running_runs,
-    start_runner,
     study_of,
-    wait,
 )
 from darts_test_support.sweeps import write_sweep_file
 
@@ -101,15 +98,7 @@ def test_sigterm_requeues_the_running_trial_like_sigint(train_data_dir, sweep_fi
         train_data_dir, sweep_file, tmp_path, sweep_id="term", n_trials=3, n_folds=3, n_randoms=1,
         train_options={"max_epochs": 20}, **RUNNER_TIMING,
     )  # fmt: skip
-    runner = start_runner(config, tmp_path, "terminated")
-    deadline = time.monotonic() + 120
-    while running_runs(config, "term") < 1:  # one run finished, the second is training
-        assert runner.poll() is None and time.monotonic() < deadline, (
-            tmp_path / "terminated.log"
-        ).read_text()
-        time.sleep(0.2)
-    runner.send_signal(signal.SIGTERM)
-    assert wait(runner, tmp_path, "terminated", timeout=60) == 143
+    assert interrupt_during_second_run(config, tmp_path, "terminated", signal.SIGTERM) == 143
     study = study_of(config, "term")
     assert [t.state for t in study.trials] == [TrialState.FAIL, TrialState.WAITING]
     stopped, queued = study.trials

@@ -13,6 +13,7 @@ import pytest
 from darts_sweep import optuna_sweep_smp
 from darts_test_support.sweep_processes import (
     RUNNER_TIMING,
+    interrupt_during_second_run,
     make_config,
     running_runs,
     start_runner,
@@ -140,15 +141,7 @@ def test_sigint_marks_the_current_trial_and_the_next_runner_reuses_its_runs(
         train_options={"max_epochs": 20},
         **RUNNER_TIMING,
     )
-    runner = start_runner(config, tmp_path, "interrupted")
-    deadline = time.monotonic() + 120
-    while running_runs(config, "ctrl-c") < 1:  # one run finished, the second is training
-        assert runner.poll() is None and time.monotonic() < deadline, (
-            tmp_path / "interrupted.log"
-        ).read_text()
-        time.sleep(0.2)
-    runner.send_signal(signal.SIGINT)
-    assert wait(runner, tmp_path, "interrupted", timeout=60) == 130
+    assert interrupt_during_second_run(config, tmp_path, "interrupted", signal.SIGINT) == 130
     study = study_of(config, "ctrl-c")
     assert [t.state for t in study.trials] == [TrialState.FAIL, TrialState.WAITING]
     interrupted, queued = study.trials

@@ -97,3 +97,17 @@ def running_runs(config: SweepConfig, sweep_id: str) -> int:
         return 0
     running = study.get_trials(states=(TrialState.RUNNING,))
     return len(running[0].user_attrs.get("runs", [])) if running else 0
+
+
+def interrupt_during_second_run(config: SweepConfig, tmp_path: Path, name: str, signum: int) -> int:
+    """Start a runner of ``config``, send it ``signum`` once its first trial has one finished run
+    (the second is training), and return the runner's exit code."""
+    import time
+
+    runner = start_runner(config, tmp_path, name)
+    deadline = time.monotonic() + 120
+    while running_runs(config, config.sweep_id) < 1:
+        assert runner.poll() is None and time.monotonic() < deadline, (tmp_path / f"{name}.log").read_text()
+        time.sleep(0.2)
+    runner.send_signal(signum)
+    return wait(runner, tmp_path, name, timeout=60)
